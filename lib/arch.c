@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+#include <elf.h>
+#include <string.h>
+#include "internal.h"
+#include "arch.h"
+
+static const struct vdsoscope_arch *const arches[] = {
+	&vs__arch_x86_64,
+	&vs__arch_i386,
+	&vs__arch_x32,
+};
+
+const struct vdsoscope_arch *vdsoscope_arch_by_machine(int machine, int elf_class)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(arches) / sizeof(arches[0]); i++)
+		if (arches[i]->machine == machine && arches[i]->elf_class == elf_class)
+			return arches[i];
+	return NULL;
+}
+
+const struct vdsoscope_arch *vdsoscope_arch_by_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < sizeof(arches) / sizeof(arches[0]); i++)
+		if (!strcmp(arches[i]->name, name))
+			return arches[i];
+	return NULL;
+}

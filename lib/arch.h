@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One register table per architecture, each in arch-NAME.c. */
+#ifndef VDSOSCOPE_ARCH_H
+#define VDSOSCOPE_ARCH_H
+#include "vdsoscope.h"
+
+extern const struct vdsoscope_arch vs__arch_x86_64 __attribute__((visibility("hidden")));
+extern const struct vdsoscope_arch vs__arch_i386 __attribute__((visibility("hidden")));
+extern const struct vdsoscope_arch vs__arch_x32 __attribute__((visibility("hidden")));
+
+#endif

@@ -1,0 +1,821 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* CFI: FDEs of .eh_frame (by section or through PT_GNU_EH_FRAME) and
+ * .debug_frame (the image's or its debug file's), decoded with libdw and
+ * compiled once into a sorted table of rows. */
+#include "config.h"
+#include <dwarf.h>
+#include <errno.h>
+#include <gelf.h>
+#include <elfutils/libdw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+#define MAX_FDES (1u << 16)
+
+struct fde {
+	uint64_t lo, hi;
+	int debug; /* from .debug_frame */
+};
+
+struct build {
+	struct vs_data *d;
+	struct fde *fdes;
+	size_t nfdes, capfdes;
+	size_t caprows, caprules, capops;
+	int err;
+};
+
+static int fail(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct build *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!b->err) {
+		va_start(ap, fmt);
+		vsnprintf(b->d->cfi_errmsg, sizeof(b->d->cfi_errmsg), fmt, ap);
+		va_end(ap);
+		b->err = -VDSOSCOPE_E_BAD_CFI;
+	}
+	return -VDSOSCOPE_E_BAD_CFI;
+}
+
+/* ---- pointer encodings (DW_EH_PE_*) --------------------------------------- */
+
+static int read_uleb(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	unsigned int shift = 0;
+
+	*v = 0;
+	while (*p < end && shift < 64) {
+		uint8_t b = *(*p)++;
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+		if (!(b & 0x80))
+			return 0;
+	}
+	return -1;
+}
+
+static int read_sleb(const uint8_t **p, const uint8_t *end, int64_t *v)
+{
+	unsigned int shift = 0;
+	uint64_t r = 0;
+	uint8_t b = 0;
+
+	while (*p < end && shift < 64) {
+		b = *(*p)++;
+		r |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+		if (!(b & 0x80)) {
+			if (shift < 64 && (b & 0x40))
+				r |= ~0ull << shift;
+			*v = (int64_t)r;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Decodes a pointer with encoding ENC at *P (whose link-time address is
+ * P_ADDR); DATAREL is the base for DW_EH_PE_datarel. */
+static int read_encoded(const struct vs_elf *e, uint8_t enc, const uint8_t **p,
+			const uint8_t *end, uint64_t p_addr, uint64_t datarel, uint64_t *out)
+{
+	const uint8_t *start = *p;
+	struct vs_elf r = *e;
+	uint64_t v;
+	size_t n;
+
+	if (enc == DW_EH_PE_omit)
+		return -1;
+	r.data = start;
+	r.size = (size_t)(end - start);
+	switch (enc & 0x0f) {
+	case DW_EH_PE_absptr: n = e->is64 ? 8 : 4; break;
+	case DW_EH_PE_udata2: case DW_EH_PE_sdata2: n = 2; break;
+	case DW_EH_PE_udata4: case DW_EH_PE_sdata4: n = 4; break;
+	case DW_EH_PE_udata8: case DW_EH_PE_sdata8: n = 8; break;
+	case DW_EH_PE_uleb128:
+		if (read_uleb(p, end, &v))
+			return -1;
+		n = 0;
+		break;
+	case DW_EH_PE_sleb128: {
+		int64_t s;
+		if (read_sleb(p, end, &s))
+			return -1;
+		v = (uint64_t)s;
+		n = 0;
+		break;
+	}
+	default:
+		return -1;
+	}
+	if (n) {
+		if ((size_t)(end - start) < n)
+			return -1;
+		switch (enc & 0x0f) {
+		case DW_EH_PE_absptr: v = e->is64 ? vs_elf_u64(&r, 0) : vs_elf_u32(&r, 0); break;
+		case DW_EH_PE_udata2: v = vs_elf_u16(&r, 0); break;
+		case DW_EH_PE_sdata2: v = (uint64_t)(int64_t)(int16_t)vs_elf_u16(&r, 0); break;
+		case DW_EH_PE_udata4: v = vs_elf_u32(&r, 0); break;
+		case DW_EH_PE_sdata4: v = (uint64_t)(int64_t)(int32_t)vs_elf_u32(&r, 0); break;
+		default: v = vs_elf_u64(&r, 0); break;
+		}
+		*p = start + n;
+	}
+	switch (enc & 0x70) {
+	case 0: break;
+	case DW_EH_PE_pcrel: v += p_addr; break;
+	case DW_EH_PE_datarel: v += datarel; break;
+	default: return -1;
+	}
+	if (!e->is64)
+		v &= 0xffffffffu;
+	*out = v;
+	return 0;
+}
+
+/* FDE pointer encoding of a CIE ('R' in its augmentation). */
+static int cie_fde_encoding(const Dwarf_CIE *cie, uint8_t *enc)
+{
+	const char *a = cie->augmentation;
+	const uint8_t *p = cie->augmentation_data, *end = p + cie->augmentation_data_size;
+
+	*enc = DW_EH_PE_absptr;
+	if (a[0] != 'z')
+		return a[0] == 0 ? 0 : -1;
+	for (a++; *a; a++) {
+		switch (*a) {
+		case 'R':
+			if (p >= end)
+				return -1;
+			*enc = *p++;
+			break;
+		case 'L':
+			if (p >= end)
+				return -1;
+			p++;
+			break;
+		case 'P': {
+			uint8_t penc;
+			uint64_t skip;
+			struct vs_elf dummy = {0};
+			if (p >= end)
+				return -1;
+			penc = *p++;
+			dummy.is64 = 1;
+			if (read_encoded(&dummy, penc & 0x0f, &p, end, 0, 0, &skip))
+				return -1;
+			break;
+		}
+		case 'S':
+		case 'B':
+			break;
+		default:
+			return 0; /* 'z' tells the size: the rest can be skipped */
+		}
+	}
+	return 0;
+}
+
+static int add_fde(struct build *b, uint64_t lo, uint64_t hi, int debug)
+{
+	if (hi <= lo)
+		return 0;
+	if (b->nfdes >= MAX_FDES)
+		return fail(b, "more than %u FDEs", MAX_FDES);
+	if (b->nfdes == b->capfdes) {
+		size_t nc = b->capfdes ? 2 * b->capfdes : 32;
+		struct fde *v = realloc(b->fdes, nc * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		b->fdes = v;
+		b->capfdes = nc;
+	}
+	b->fdes[b->nfdes].lo = lo;
+	b->fdes[b->nfdes].hi = hi;
+	b->fdes[b->nfdes].debug = debug;
+	b->nfdes++;
+	return 0;
+}
+
+/* Decodes the FDE at OFF of DATA (link-time address VADDR) and records its
+ * range.  *NEXT gets the following entry's offset.  Returns 1 at the end. */
+static int one_entry(struct build *b, Elf_Data *data, uint64_t vaddr, int eh, Dwarf_Off off,
+		     Dwarf_Off *next, int debug)
+{
+	const struct vs_elf *e = &b->d->elf;
+	Dwarf_CFI_Entry ent, cie;
+	Dwarf_Off cnext;
+	const uint8_t *p, *end;
+	uint8_t enc;
+	uint64_t lo, len;
+	int rc;
+
+	rc = dwarf_next_cfi(e->data, data, eh, off, next, &ent);
+	if (rc == 1)
+		return 1;
+	if (rc < 0)
+		return fail(b, "%s entry at offset 0x%llx: %s", eh ? ".eh_frame" : ".debug_frame",
+			    (unsigned long long)off, dwarf_errmsg(-1));
+	if (dwarf_cfi_cie_p(&ent))
+		return 0;
+	if (ent.fde.CIE_pointer >= data->d_size ||
+	    dwarf_next_cfi(e->data, data, eh, ent.fde.CIE_pointer, &cnext, &cie) != 0 ||
+	    !dwarf_cfi_cie_p(&cie))
+		return fail(b, "FDE at offset 0x%llx points at no CIE (0x%llx)",
+			    (unsigned long long)off, (unsigned long long)ent.fde.CIE_pointer);
+	if (eh) {
+		if (cie_fde_encoding(&cie.cie, &enc))
+			return fail(b, "CIE at offset 0x%llx: augmentation \"%s\"",
+				    (unsigned long long)ent.fde.CIE_pointer, cie.cie.augmentation);
+	} else {
+		enc = DW_EH_PE_absptr;
+	}
+	p = ent.fde.start;
+	end = ent.fde.end;
+	if (read_encoded(e, enc, &p, end, vaddr + (uint64_t)(p - (const uint8_t *)data->d_buf), 0,
+			 &lo) ||
+	    read_encoded(e, enc & 0x0f, &p, end, 0, 0, &len))
+		return fail(b, "FDE at offset 0x%llx: bad address encoding 0x%x",
+			    (unsigned long long)off, enc);
+	if (lo + len < lo)
+		return fail(b, "FDE at offset 0x%llx: range wraps", (unsigned long long)off);
+	return add_fde(b, lo, lo + len, debug);
+}
+
+static int walk(struct build *b, Elf_Data *data, uint64_t vaddr, int eh, int debug)
+{
+	Dwarf_Off off = 0, next;
+	size_t n = 0;
+	int rc;
+
+	while (off < data->d_size) {
+		rc = one_entry(b, data, vaddr, eh, off, &next, debug);
+		if (rc == 1)
+			break;
+		if (rc < 0)
+			return rc;
+		if (next <= off || ++n > 4 * MAX_FDES)
+			return fail(b, "CFI entries do not advance at offset 0x%llx",
+				    (unsigned long long)off);
+		off = next;
+	}
+	return 0;
+}
+
+static Elf_Scn *find_section(Elf *elf, const char *want, GElf_Shdr *sh)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+		if (gelf_getshdr(scn, sh) && (name = elf_strptr(elf, shstrndx, sh->sh_name)) &&
+		    !strcmp(name, want))
+			return scn;
+	}
+	return NULL;
+}
+
+/* .eh_frame through PT_GNU_EH_FRAME: the binary-search table names every
+ * FDE, so no section header is needed. */
+static int eh_frame_by_hdr(struct build *b)
+{
+	const struct vs_elf *e = &b->d->elf;
+	uint64_t hdr = e->eh_frame_hdr, hdr_addr = b->d->link_base + hdr;
+	const uint8_t *p = e->data + hdr, *end = p + e->eh_frame_hdr_size;
+	uint64_t eh_addr, eh_off, count, i;
+	uint8_t ptr_enc, cnt_enc, tab_enc;
+	Elf_Data data;
+
+	if (e->eh_frame_hdr_size < 4 || p[0] != 1)
+		return fail(b, ".eh_frame_hdr: version %u", e->eh_frame_hdr_size ? p[0] : 0);
+	ptr_enc = p[1];
+	cnt_enc = p[2];
+	tab_enc = p[3];
+	p += 4;
+	if (read_encoded(e, ptr_enc, &p, end, b->d->link_base + (uint64_t)(p - e->data), hdr_addr,
+			 &eh_addr))
+		return fail(b, ".eh_frame_hdr: eh_frame_ptr encoding 0x%x", ptr_enc);
+	if (eh_addr < b->d->link_base || eh_addr - b->d->link_base >= e->load_end)
+		return fail(b, ".eh_frame_hdr: .eh_frame at 0x%llx is outside the image",
+			    (unsigned long long)eh_addr);
+	eh_off = eh_addr - b->d->link_base;
+	memset(&data, 0, sizeof(data));
+	data.d_buf = (void *)(e->data + eh_off);
+	data.d_size = e->load_end - eh_off;
+	data.d_type = ELF_T_BYTE;
+	if (cnt_enc == DW_EH_PE_omit || tab_enc == DW_EH_PE_omit)
+		return walk(b, &data, eh_addr, 1, 0);
+	if (read_encoded(e, cnt_enc, &p, end, b->d->link_base + (uint64_t)(p - e->data), hdr_addr,
+			 &count))
+		return fail(b, ".eh_frame_hdr: fde_count encoding 0x%x", cnt_enc);
+	if (count > MAX_FDES)
+		return fail(b, ".eh_frame_hdr: %llu FDEs", (unsigned long long)count);
+	for (i = 0; i < count; i++) {
+		uint64_t loc, fde;
+		Dwarf_Off next;
+		int rc;
+
+		if (read_encoded(e, tab_enc, &p, end, b->d->link_base + (uint64_t)(p - e->data),
+				 hdr_addr, &loc) ||
+		    read_encoded(e, tab_enc, &p, end, b->d->link_base + (uint64_t)(p - e->data),
+				 hdr_addr, &fde))
+			return fail(b, ".eh_frame_hdr: table entry %llu is outside the segment",
+				    (unsigned long long)i);
+		if (fde < eh_addr || fde - eh_addr >= data.d_size)
+			return fail(b, ".eh_frame_hdr: FDE %llu at 0x%llx is outside .eh_frame",
+				    (unsigned long long)i, (unsigned long long)fde);
+		rc = one_entry(b, &data, eh_addr, 1, fde - eh_addr, &next, 0);
+		if (rc < 0)
+			return rc;
+		(void)loc;
+	}
+	return 0;
+}
+
+/* ---- rules ----------------------------------------------------------------- */
+
+static int add_ops(struct build *b, const Dwarf_Op *ops, size_t n, uint32_t *first)
+{
+	struct vs_data *d = b->d;
+	size_t i;
+
+	if (n > VS_MAX_EXPR_OPS)
+		return fail(b, "an expression of %zu operations", n);
+	if (d->nops + n > b->capops) {
+		size_t nc = b->capops ? 2 * b->capops : 64;
+		struct vs_op *v;
+		while (nc < d->nops + n)
+			nc *= 2;
+		v = realloc(d->ops, nc * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		d->ops = v;
+		b->capops = nc;
+	}
+	*first = (uint32_t)d->nops;
+	for (i = 0; i < n; i++) {
+		d->ops[d->nops].atom = ops[i].atom;
+		d->ops[d->nops].n1 = ops[i].number;
+		d->ops[d->nops].n2 = ops[i].number2;
+		d->nops++;
+	}
+	return 0;
+}
+
+static int is_breg(const Dwarf_Op *op, unsigned int *reg, int64_t *off)
+{
+	if (op->atom >= DW_OP_breg0 && op->atom <= DW_OP_breg31) {
+		*reg = op->atom - DW_OP_breg0;
+		*off = (int64_t)op->number;
+		return 1;
+	}
+	if (op->atom == DW_OP_bregx) {
+		*reg = (unsigned int)op->number;
+		*off = (int64_t)op->number2;
+		return op->number < 256;
+	}
+	return 0;
+}
+
+static int cfa_rule(struct build *b, Dwarf_Frame *f, struct vdsoscope_rule *r)
+{
+	Dwarf_Op *ops;
+	size_t n;
+	unsigned int reg;
+	int64_t off;
+
+	memset(r, 0, sizeof(*r));
+	if (dwarf_frame_cfa(f, &ops, &n) || n == 0) {
+		r->kind = VDSOSCOPE_RULE_UNDEFINED;
+		return 0;
+	}
+	if (n == 1 && is_breg(&ops[0], &reg, &off)) {
+		r->kind = VDSOSCOPE_RULE_CFA_REG_OFFSET;
+		r->reg = (uint8_t)reg;
+		r->off = off;
+		return 0;
+	}
+	r->kind = VDSOSCOPE_RULE_CFA_EXPRESSION;
+	r->expr_len = (uint16_t)n;
+	return add_ops(b, ops, n, &r->expr);
+}
+
+/* Whether R is what libdw reports for a register the CFI does not mention.
+ * libdw fills those from its own ABI tables (which for x86_64 in 0.188 call
+ * rax preserved and rbx clobbered), so "same value" and "undefined" are both
+ * taken as silence and the step applies this library's register table.  The
+ * cost: an explicit DW_CFA_same_value or DW_CFA_undefined reads as silence;
+ * no known vDSO uses either. */
+static int abi_default(const struct vdsoscope_arch *a, unsigned int reg,
+		       const struct vdsoscope_rule *r)
+{
+	if (!a)
+		return 0;
+	if (reg == a->sp_reg && r->kind == VDSOSCOPE_RULE_VAL_OFFSET && r->off == 0)
+		return 1;
+	return r->kind == VDSOSCOPE_RULE_SAME || r->kind == VDSOSCOPE_RULE_UNDEFINED;
+}
+
+static int reg_rule(struct build *b, Dwarf_Frame *f, unsigned int reg, struct vdsoscope_rule *r)
+{
+	Dwarf_Op mem[3], *ops;
+	size_t n;
+	unsigned int breg;
+	int64_t off;
+	int val;
+
+	memset(r, 0, sizeof(*r));
+	if (dwarf_frame_register(f, (int)reg, mem, &ops, &n))
+		return fail(b, "register %u: %s", reg, dwarf_errmsg(-1));
+	if (n == 0) {
+		r->kind = ops ? VDSOSCOPE_RULE_UNDEFINED : VDSOSCOPE_RULE_SAME;
+		goto out;
+	}
+	val = ops[n - 1].atom == DW_OP_stack_value;
+	if (val)
+		n--;
+	if (n >= 1 && ops[0].atom == DW_OP_call_frame_cfa) {
+		if (n == 1) {
+			r->kind = val ? VDSOSCOPE_RULE_VAL_OFFSET : VDSOSCOPE_RULE_OFFSET;
+			goto out;
+		}
+		if (n == 2 && ops[1].atom == DW_OP_plus_uconst) {
+			r->kind = val ? VDSOSCOPE_RULE_VAL_OFFSET : VDSOSCOPE_RULE_OFFSET;
+			r->off = (int64_t)ops[1].number;
+			goto out;
+		}
+		if (n == 3 && ops[1].atom == DW_OP_consts && ops[2].atom == DW_OP_plus) {
+			r->kind = val ? VDSOSCOPE_RULE_VAL_OFFSET : VDSOSCOPE_RULE_OFFSET;
+			r->off = (int64_t)ops[1].number;
+			goto out;
+		}
+	}
+	if (val && n == 1 && is_breg(&ops[0], &breg, &off) && off == 0) {
+		r->kind = VDSOSCOPE_RULE_REGISTER;
+		r->reg = (uint8_t)breg;
+		goto out;
+	}
+	/* libdw starts DW_CFA_expression bodies with DW_OP_call_frame_cfa, as
+	 * DWARF pushes the CFA before evaluating them */
+	r->kind = val ? VDSOSCOPE_RULE_VAL_EXPRESSION : VDSOSCOPE_RULE_EXPRESSION;
+	r->expr_len = (uint16_t)n;
+	return add_ops(b, ops, n, &r->expr);
+out:
+	if (abi_default(b->d->arch, reg, r))
+		r->kind = VDSOSCOPE_RULE_UNSPECIFIED;
+	return 0;
+}
+
+static int add_row(struct build *b, Dwarf_Frame *f, uint64_t lo, uint64_t hi,
+		   const struct fde *fde)
+{
+	struct vs_data *d = b->d;
+	struct vs_row *row;
+	Dwarf_Addr s, e;
+	bool sig;
+	int ra, rc;
+	unsigned int i;
+
+	ra = dwarf_frame_info(f, &s, &e, &sig);
+	if (ra < 0 || (unsigned int)ra >= d->nregs)
+		return fail(b, "row at 0x%llx: return address column %d", (unsigned long long)lo, ra);
+	if (d->nrows >= VS_MAX_ROWS)
+		return fail(b, "more than %u rows", VS_MAX_ROWS);
+	if (d->nrows == b->caprows) {
+		size_t nc = b->caprows ? 2 * b->caprows : 64;
+		struct vs_row *v = realloc(d->rows, nc * sizeof(*v));
+		struct vdsoscope_rule *rv;
+		if (!v)
+			return -ENOMEM;
+		d->rows = v;
+		rv = realloc(d->rules, nc * d->nregs * sizeof(*rv));
+		if (!rv)
+			return -ENOMEM;
+		d->rules = rv;
+		b->caprows = nc;
+	}
+	row = &d->rows[d->nrows];
+	memset(row, 0, sizeof(*row));
+	row->start = lo;
+	row->end = hi;
+	row->fde_start = fde->lo;
+	row->ra = (uint8_t)ra;
+	row->signal = sig;
+	row->from_debug = (uint8_t)fde->debug;
+	row->regs = (uint32_t)(d->nrows * d->nregs);
+	if ((rc = cfa_rule(b, f, &row->cfa)))
+		return rc;
+	for (i = 0; i < d->nregs; i++)
+		if ((rc = reg_rule(b, f, i, &d->rules[row->regs + i])))
+			return rc;
+	d->nrows++;
+	return 0;
+}
+
+static int compile_fde(struct build *b, Dwarf_CFI *cfi, const struct fde *fde)
+{
+	uint64_t addr = fde->lo;
+	int rc;
+
+	while (addr < fde->hi) {
+		Dwarf_Frame *f;
+		Dwarf_Addr s, e;
+		bool sig;
+
+		if (dwarf_cfi_addrframe(cfi, addr, &f))
+			return fail(b, "CFI at 0x%llx: %s", (unsigned long long)addr, dwarf_errmsg(-1));
+		if (dwarf_frame_info(f, &s, &e, &sig) < 0 || e <= addr || e > fde->hi)
+			e = fde->hi;
+		rc = add_row(b, f, addr, e, fde);
+		free(f);
+		if (rc)
+			return rc;
+		addr = e;
+	}
+	return 0;
+}
+
+static int fde_cmp(const void *a, const void *b)
+{
+	const struct fde *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->debug - y->debug;
+}
+
+/* Rows stay in FDE order, which is sorted; this keeps the rules in step. */
+static int compile(struct build *b, Elf *eh_elf, Elf *dbg_elf)
+{
+	Dwarf_CFI *eh_cfi = NULL, *dbg_cfi = NULL;
+	Dwarf *dbg_dw = NULL;
+	size_t i, keep = 0;
+	uint64_t covered_to = 0;
+	int rc = 0;
+
+	qsort(b->fdes, b->nfdes, sizeof(*b->fdes), fde_cmp);
+	/* .eh_frame wins where both describe code; overlapping FDEs keep the
+	 * first */
+	for (i = 0; i < b->nfdes; i++) {
+		if (keep && b->fdes[i].lo < covered_to)
+			continue;
+		b->fdes[keep++] = b->fdes[i];
+		covered_to = b->fdes[i].hi;
+	}
+	b->nfdes = keep;
+	for (i = 0; i < b->nfdes; i++) {
+		Dwarf_CFI *cfi;
+
+		if (!b->fdes[i].debug) {
+			if (!eh_cfi && !(eh_cfi = dwarf_getcfi_elf(eh_elf)))
+				return fail(b, ".eh_frame: %s", dwarf_errmsg(-1));
+			cfi = eh_cfi;
+		} else {
+			if (!dbg_cfi) {
+				dbg_dw = dwarf_begin_elf(dbg_elf, DWARF_C_READ, NULL);
+				if (!dbg_dw || !(dbg_cfi = dwarf_getcfi(dbg_dw))) {
+					rc = fail(b, ".debug_frame: %s", dwarf_errmsg(-1));
+					break;
+				}
+			}
+			cfi = dbg_cfi;
+		}
+		if ((rc = compile_fde(b, cfi, &b->fdes[i])))
+			break;
+	}
+	if (eh_cfi)
+		dwarf_cfi_end(eh_cfi);
+	if (dbg_dw)
+		dwarf_end(dbg_dw);
+	return rc;
+}
+
+static int sections_sane(Elf *elf, const struct vs_data *d)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) || !elf_nextscn(elf, NULL))
+		return 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			return 0;
+		if (sh.sh_type != SHT_NOBITS && (sh.sh_flags & SHF_ALLOC) &&
+		    (sh.sh_addr - d->link_base != sh.sh_offset || sh.sh_offset > d->size ||
+		     sh.sh_size > d->size - sh.sh_offset))
+			return 0;
+	}
+	return 1;
+}
+
+static int section_data(Elf *elf, const char *name, Elf_Data *out, uint64_t *addr)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = find_section(elf, name, &sh);
+	Elf_Data *data;
+
+	if (!scn || sh.sh_type == SHT_NOBITS || !(data = elf_rawdata(scn, NULL)) || !data->d_size)
+		return 0;
+	*out = *data;
+	*addr = sh.sh_addr;
+	return 1;
+}
+
+int vs__cfi_compile(struct vs_data *d)
+{
+	struct build b = { .d = d };
+	unsigned char *copy = NULL;
+	Elf *elf = NULL;
+	Elf_Data data;
+	uint64_t addr;
+	int sane, rc = 0;
+	size_t i;
+
+	d->nregs = d->arch ? d->arch->nregs : 33;
+	if (d->size < 64)
+		return 0;
+	elf = elf_memory((char *)d->bytes, d->size);
+	sane = elf && sections_sane(elf, d);
+	if (elf && !sane) {
+		/* headers that disagree with the program headers are ignored:
+		 * libdw then works from PT_GNU_EH_FRAME too */
+		elf_end(elf);
+		copy = malloc(d->size);
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, d->bytes, d->size);
+		if (d->elf.is64) {
+			memset(copy + 40, 0, 8);
+			memset(copy + 58, 0, 6);
+		} else {
+			memset(copy + 32, 0, 4);
+			memset(copy + 46, 0, 6);
+		}
+		elf = elf_memory((char *)copy, d->size);
+	}
+	if (!elf) {
+		rc = fail(&b, "libelf: %s", elf_errmsg(-1));
+		goto out;
+	}
+	if (sane) {
+		GElf_Shdr sh;
+		if (find_section(elf, ".text", &sh) && sh.sh_type == SHT_PROGBITS && sh.sh_size) {
+			d->text_lo = sh.sh_addr;
+			d->text_hi = sh.sh_addr + sh.sh_size;
+		}
+	}
+	if (sane && section_data(elf, ".eh_frame", &data, &addr))
+		rc = walk(&b, &data, addr, 1, 0);
+	else if (d->elf.eh_frame_hdr)
+		rc = eh_frame_by_hdr(&b);
+	if (!rc && sane && section_data(elf, ".debug_frame", &data, &addr))
+		rc = walk(&b, &data, addr, 0, 1);
+	else if (!rc && d->debug_elf && section_data(d->debug_elf, ".debug_frame", &data, &addr))
+		rc = walk(&b, &data, addr, 0, 2);
+	if (!rc)
+		rc = compile(&b, elf, sane && find_section(elf, ".debug_frame", &(GElf_Shdr){0})
+					      ? elf : d->debug_elf);
+	if (!rc) {
+		d->fdes = malloc((b.nfdes ? b.nfdes : 1) * sizeof(*d->fdes));
+		if (!d->fdes) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < b.nfdes; i++) {
+			uint64_t lo = b.fdes[i].lo, hi = b.fdes[i].hi;
+			d->fdes[i][0] = lo;
+			d->fdes[i][1] = hi;
+			if (lo < d->text_lo)
+				lo = d->text_lo;
+			if (hi > d->text_hi)
+				hi = d->text_hi;
+			if (hi > lo)
+				d->cfi_coverage += hi - lo;
+		}
+		d->nfdes = b.nfdes;
+	}
+out:
+	for (i = 0; i < d->nrows; i++)
+		if (d->rows[i].from_debug == 2)
+			d->rows[i].from_debug = 1;
+	if (rc) {
+		/* no half tables: a step either has every row or none */
+		if (!b.err)
+			snprintf(d->cfi_errmsg, sizeof(d->cfi_errmsg), "%s", vdsoscope_strerror(rc));
+		d->cfi_error = rc;
+		d->nrows = 0;
+		d->nops = 0;
+	}
+	free(b.fdes);
+	if (elf)
+		elf_end(elf);
+	free(copy);
+	return rc;
+}
+
+/* ---- queries ----------------------------------------------------------------- */
+
+static void row_out(const struct vdsoscope_image *img, const struct vs_row *r,
+		    struct vdsoscope_row *out)
+{
+	out->start = r->start + img->bias;
+	out->end = r->end + img->bias;
+	out->fde_start = r->fde_start + img->bias;
+	out->cfa = r->cfa;
+	out->ra_reg = r->ra;
+	out->nregs = img->d->nregs;
+	out->signal_frame = r->signal;
+	out->from_debug_frame = r->from_debug != 0;
+	out->regs = img->d->rules + r->regs;
+}
+
+size_t vdsoscope_cfi_count(const struct vdsoscope_image *img)
+{
+	return img->d->nrows;
+}
+
+int vdsoscope_cfi_get(const struct vdsoscope_image *img, size_t idx, struct vdsoscope_row *out)
+{
+	if (idx >= img->d->nrows)
+		return -VDSOSCOPE_E_NOT_FOUND;
+	row_out(img, &img->d->rows[idx], out);
+	return 0;
+}
+
+int vdsoscope_cfi_find(const struct vdsoscope_image *img, uint64_t addr, struct vdsoscope_row *out)
+{
+	const struct vs_data *d = img->d;
+	uint64_t a = addr - img->bias;
+	size_t lo = 0, hi = d->nrows;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (d->rows[mid].start <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || a >= d->rows[lo - 1].end)
+		return -VDSOSCOPE_E_NO_CFI;
+	row_out(img, &d->rows[lo - 1], out);
+	return 0;
+}
+
+uint64_t vdsoscope_cfi_coverage(const struct vdsoscope_image *img)
+{
+	return img->d->cfi_coverage;
+}
+
+int vdsoscope_cfi_error(const struct vdsoscope_image *img, const char **msg)
+{
+	if (msg)
+		*msg = img->d->cfi_error ? img->d->cfi_errmsg : "";
+	return img->d->cfi_error;
+}
+
+static const char *reg_name(const struct vs_data *d, unsigned int reg, char *tmp, size_t len)
+{
+	if (d->arch && reg < d->arch->nregs)
+		return d->arch->reg_names[reg];
+	snprintf(tmp, len, "r%u", reg);
+	return tmp;
+}
+
+int vdsoscope_rule_format(const struct vdsoscope_image *img, const struct vdsoscope_rule *r,
+			  char *buf, size_t len)
+{
+	const struct vs_data *d = img->d;
+	char tmp[16], ex[256];
+
+	switch (r->kind) {
+	case VDSOSCOPE_RULE_UNSPECIFIED: return snprintf(buf, len, "u");
+	case VDSOSCOPE_RULE_UNDEFINED: return snprintf(buf, len, "undef");
+	case VDSOSCOPE_RULE_SAME: return snprintf(buf, len, "s");
+	case VDSOSCOPE_RULE_OFFSET: return snprintf(buf, len, "c%+lld", (long long)r->off);
+	case VDSOSCOPE_RULE_VAL_OFFSET: return snprintf(buf, len, "v%+lld", (long long)r->off);
+	case VDSOSCOPE_RULE_REGISTER:
+		return snprintf(buf, len, "%s", reg_name(d, r->reg, tmp, sizeof(tmp)));
+	case VDSOSCOPE_RULE_CFA_REG_OFFSET:
+		return snprintf(buf, len, "%s%+lld", reg_name(d, r->reg, tmp, sizeof(tmp)),
+				(long long)r->off);
+	case VDSOSCOPE_RULE_EXPRESSION:
+	case VDSOSCOPE_RULE_VAL_EXPRESSION:
+	case VDSOSCOPE_RULE_CFA_EXPRESSION:
+		if (r->expr + (size_t)r->expr_len > d->nops)
+			return snprintf(buf, len, "?");
+		vs__expr_format(d, d->ops + r->expr, r->expr_len, ex, sizeof(ex));
+		return snprintf(buf, len, "%s(%s)",
+				r->kind == VDSOSCOPE_RULE_VAL_EXPRESSION ? "vexp" : "exp", ex);
+	}
+	return snprintf(buf, len, "?");
+}

@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Debug files: found by build-id; local symbols from .symtab and source lines
+ * from DWARF (libelf, libdw).  Also the image itself when it is unstripped. */
+#include "config.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <elfutils/libdw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include "internal.h"
+
+#define DEBUG_FILE_MAX (512u << 20)
+
+static pthread_once_t elf_once = PTHREAD_ONCE_INIT;
+
+static void elf_init(void)
+{
+	elf_version(EV_CURRENT);
+}
+
+/* Build-id from the notes of ELF (sections first, then program headers). */
+static int elf_build_id(Elf *elf, uint8_t *id, size_t *len)
+{
+	Elf_Scn *scn = NULL;
+	size_t phnum, i;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		GElf_Nhdr nh;
+		size_t off = 0, noff, doff;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		data = elf_getdata(scn, NULL);
+		while (data && (off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0) {
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+			    !memcmp((char *)data->d_buf + noff, "GNU", 4) && nh.n_descsz <= 64 &&
+			    nh.n_descsz > 0) {
+				memcpy(id, (char *)data->d_buf + doff, nh.n_descsz);
+				*len = nh.n_descsz;
+				return 0;
+			}
+		}
+	}
+	if (elf_getphdrnum(elf, &phnum))
+		return -1;
+	for (i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+		Elf_Data *data;
+		GElf_Nhdr nh;
+		size_t off = 0, noff, doff;
+
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE)
+			continue;
+		data = elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR);
+		while (data && (off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0) {
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+			    !memcmp((char *)data->d_buf + noff, "GNU", 4) && nh.n_descsz <= 64 &&
+			    nh.n_descsz > 0) {
+				memcpy(id, (char *)data->d_buf + doff, nh.n_descsz);
+				*len = nh.n_descsz;
+				return 0;
+			}
+		}
+	}
+	return -1;
+}
+
+static int read_file(const char *path, unsigned char **bytes, size_t *size)
+{
+	struct stat st;
+	unsigned char *b;
+	size_t have = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > DEBUG_FILE_MAX ||
+	    st.st_size < 64) {
+		close(fd);
+		return -EINVAL;
+	}
+	b = malloc((size_t)st.st_size);
+	if (!b) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (have < (size_t)st.st_size) {
+		ssize_t n = pread(fd, b + have, (size_t)st.st_size - have, (off_t)have);
+		if (n <= 0) {
+			free(b);
+			close(fd);
+			return -EIO;
+		}
+		have += (size_t)n;
+	}
+	close(fd);
+	*bytes = b;
+	*size = have;
+	return 0;
+}
+
+int vs__build_id_of_file(const char *path, uint8_t *id, size_t *len)
+{
+	unsigned char *b;
+	size_t n;
+	Elf *elf;
+	int rc;
+
+	pthread_once(&elf_once, elf_init);
+	if ((rc = read_file(path, &b, &n)))
+		return rc;
+	elf = elf_memory((char *)b, n);
+	rc = elf && elf_kind(elf) == ELF_K_ELF && !elf_build_id(elf, id, len) ? 0 : -ENOENT;
+	elf_end(elf);
+	free(b);
+	return rc;
+}
+
+/* Section headers are used only when they agree with the program headers. */
+static int sections_sane(Elf *elf, const struct vs_data *d)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) || !elf_nextscn(elf, NULL))
+		return 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			return 0;
+		if (sh.sh_type == SHT_NOBITS || !(sh.sh_flags & SHF_ALLOC))
+			continue;
+		if (sh.sh_addr - d->link_base != sh.sh_offset)
+			return 0;
+	}
+	return 1;
+}
+
+static int load_symtab(struct vs_data *d, Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		size_t i, n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data)
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		if (n > 1u << 20)
+			n = 1u << 20;
+		d->dbgsyms = calloc(n ? n : 1, sizeof(*d->dbgsyms));
+		if (!d->dbgsyms)
+			return -ENOMEM;
+		for (i = 0; i < n; i++) {
+			GElf_Sym s;
+			const char *name;
+
+			if (!gelf_getsym(data, (int)i, &s))
+				break;
+			name = elf_strptr(elf, sh.sh_link, s.st_name);
+			if (!name || s.st_shndx == SHN_UNDEF || s.st_shndx == SHN_ABS)
+				continue;
+			d->dbgsyms[d->ndbgsyms].name = name;
+			d->dbgsyms[d->ndbgsyms].value = s.st_value;
+			d->dbgsyms[d->ndbgsyms].size = s.st_size;
+			d->dbgsyms[d->ndbgsyms].type = GELF_ST_TYPE(s.st_info);
+			d->dbgsyms[d->ndbgsyms].bind = GELF_ST_BIND(s.st_info);
+			d->ndbgsyms++;
+		}
+		break;
+	}
+	return 0;
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+	const struct vs_line *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	/* an end of sequence sorts before a row starting at the same place */
+	return (x->file != UINT32_MAX) - (y->file != UINT32_MAX);
+}
+
+static int file_index(struct vs_data *d, const char *name, const char ***seen, uint32_t *idx)
+{
+	size_t i;
+
+	for (i = d->nfiles; i-- > 0;)
+		if ((*seen)[i] == name || !strcmp(d->files[i], name)) {
+			*idx = (uint32_t)i;
+			return 0;
+		}
+	{
+		char **f = realloc(d->files, (d->nfiles + 1) * sizeof(*f));
+		const char **s;
+		if (!f)
+			return -ENOMEM;
+		d->files = f;
+		s = realloc(*seen, (d->nfiles + 1) * sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		*seen = s;
+		f[d->nfiles] = strdup(name);
+		if (!f[d->nfiles])
+			return -ENOMEM;
+		s[d->nfiles] = name;
+		*idx = (uint32_t)d->nfiles++;
+	}
+	return 0;
+}
+
+static int load_lines(struct vs_data *d, Elf *elf)
+{
+	Dwarf *dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+	Dwarf_Off off = 0, next;
+	size_t hsize, cap = 0;
+	const char **seen = NULL;
+	int rc = 0;
+
+	if (!dw)
+		return 0;
+	while (dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		Dwarf_Die cu;
+		Dwarf_Lines *lines;
+		size_t n, i;
+
+		if (dwarf_offdie(dw, off + hsize, &cu) && dwarf_getsrclines(&cu, &lines, &n) == 0) {
+			for (i = 0; i < n; i++) {
+				Dwarf_Line *l = dwarf_onesrcline(lines, i);
+				Dwarf_Addr a;
+				int ln;
+				bool end = false;
+				const char *src;
+				uint32_t fi;
+
+				if (!l || dwarf_lineaddr(l, &a) || dwarf_lineno(l, &ln) ||
+				    dwarf_lineendsequence(l, &end))
+					continue;
+				src = dwarf_linesrc(l, NULL, NULL);
+				if (!src)
+					continue;
+				if (end)
+					fi = UINT32_MAX;
+				else if ((rc = file_index(d, src, &seen, &fi)))
+					goto out;
+				if (d->nlines == cap) {
+					size_t nc = cap ? 2 * cap : 256;
+					struct vs_line *v = realloc(d->lines, nc * sizeof(*v));
+					if (!v) {
+						rc = -ENOMEM;
+						goto out;
+					}
+					d->lines = v;
+					cap = nc;
+				}
+				d->lines[d->nlines].addr = a;
+				d->lines[d->nlines].file = fi;
+				d->lines[d->nlines].line = ln;
+				d->nlines++;
+			}
+		}
+		off = next;
+	}
+	qsort(d->lines, d->nlines, sizeof(*d->lines), line_cmp);
+out:
+	free(seen);
+	dwarf_end(dw);
+	return rc;
+}
+
+static int has_section(Elf *elf, const char *want)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (gelf_getshdr(scn, &sh) && (name = elf_strptr(elf, shstrndx, sh.sh_name)) &&
+		    !strcmp(name, want))
+			return 1;
+	}
+	return 0;
+}
+
+/* Uses BYTES (ownership taken) as the debug file of D. */
+static int use_debug(struct vs_data *d, unsigned char *bytes, size_t size, const char *path)
+{
+	Elf *elf = elf_memory((char *)bytes, size);
+	int rc;
+
+	if (!elf) {
+		free(bytes);
+		return 0;
+	}
+	d->debug_elf = elf;
+	d->debug_bytes = bytes;
+	d->debug_size = size;
+	if (path && !(d->debug_path = strdup(path)))
+		return -ENOMEM;
+	if ((rc = load_symtab(d, elf)) || (rc = load_lines(d, elf)))
+		return rc;
+	return 0;
+}
+
+/* 1 when the file at PATH is an ELF file with D's build-id. */
+static int matches(const struct vs_data *d, const char *path, unsigned char **bytes,
+		   size_t *size)
+{
+	uint8_t id[64];
+	size_t len = 0;
+	Elf *elf;
+	int ok;
+
+	if (read_file(path, bytes, size))
+		return 0;
+	elf = elf_memory((char *)*bytes, *size);
+	ok = elf && elf_kind(elf) == ELF_K_ELF && !elf_build_id(elf, id, &len) &&
+	     len == d->build_id_len && !memcmp(id, d->build_id, len);
+	elf_end(elf);
+	if (!ok) {
+		free(*bytes);
+		*bytes = NULL;
+	}
+	return ok;
+}
+
+static int search_dir(struct vs_data *d, const char *dir, char **found, unsigned char **bytes,
+		      size_t *size)
+{
+	char path[4096];
+	DIR *dp;
+	struct dirent *de;
+	size_t i;
+	int n;
+
+	if (!d->build_id_len)
+		return 0;
+	n = snprintf(path, sizeof(path), "%s/%02x/", dir, d->build_id[0]);
+	for (i = 1; i < d->build_id_len && n > 0 && (size_t)n < sizeof(path) - 8; i++)
+		n += snprintf(path + n, sizeof(path) - n, "%02x", d->build_id[i]);
+	if (n > 0 && (size_t)n < sizeof(path) - 8) {
+		strcat(path, ".debug");
+		if (matches(d, path, bytes, size)) {
+			*found = strdup(path);
+			return *found ? 1 : -ENOMEM;
+		}
+	}
+	dp = opendir(dir);
+	if (!dp)
+		return 0;
+	while ((de = readdir(dp))) {
+		size_t l = strlen(de->d_name);
+		if (!((l > 3 && !strcmp(de->d_name + l - 3, ".so")) ||
+		      (l > 6 && !strcmp(de->d_name + l - 6, ".debug"))))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+			continue;
+		if (matches(d, path, bytes, size)) {
+			closedir(dp);
+			*found = strdup(path);
+			return *found ? 1 : -ENOMEM;
+		}
+	}
+	closedir(dp);
+	return 0;
+}
+
+int vs__debug_find(struct vs_data *d, const struct vdsoscope_open_opts *opts)
+{
+	unsigned char *bytes = NULL;
+	size_t size = 0;
+	char *found = NULL;
+	int rc;
+
+	pthread_once(&elf_once, elf_init);
+
+	/* an unstripped image is its own debug file */
+	{
+		Elf *self = elf_memory((char *)d->bytes, d->size);
+		int own = self && elf_kind(self) == ELF_K_ELF && sections_sane(self, d) &&
+			  (has_section(self, ".symtab") || has_section(self, ".debug_line") ||
+			   has_section(self, ".debug_frame"));
+		elf_end(self);
+		if (own) {
+			unsigned char *copy = malloc(d->size);
+			if (!copy)
+				return -ENOMEM;
+			memcpy(copy, d->bytes, d->size);
+			return use_debug(d, copy, d->size, NULL);
+		}
+	}
+	if (opts && opts->debug_file) {
+		if (!matches(d, opts->debug_file, &bytes, &size)) {
+			if (access(opts->debug_file, R_OK))
+				return vs__err(errno, "debug file %s", opts->debug_file);
+			return vs__err(VDSOSCOPE_E_BUILD_ID, "debug file %s (image has %s)",
+				       opts->debug_file,
+				       d->build_id_len ? d->build_id_hex : "no build-id");
+		}
+		return use_debug(d, bytes, size, opts->debug_file);
+	}
+	if (opts && opts->debug_dirs) {
+		const char *const *dir;
+		for (dir = opts->debug_dirs; *dir; dir++) {
+			rc = search_dir(d, *dir, &found, &bytes, &size);
+			if (rc < 0)
+				return rc;
+			if (rc)
+				break;
+		}
+	} else {
+		struct utsname u;
+		char mod[512], dbgmod[600];
+		const char *dirs[4];
+		size_t i;
+
+		dirs[0] = "/usr/lib/debug/.build-id";
+		dirs[1] = dirs[2] = NULL;
+		if (!uname(&u)) {
+			snprintf(mod, sizeof(mod), "/lib/modules/%s/vdso", u.release);
+			snprintf(dbgmod, sizeof(dbgmod), "/usr/lib/debug/lib/modules/%s/vdso", u.release);
+			dirs[1] = mod;
+			dirs[2] = dbgmod;
+		}
+		dirs[3] = NULL;
+		for (i = 0; dirs[i]; i++) {
+			rc = search_dir(d, dirs[i], &found, &bytes, &size);
+			if (rc < 0)
+				return rc;
+			if (rc)
+				break;
+		}
+	}
+	if (!found)
+		return 0;
+	rc = use_debug(d, bytes, size, found);
+	free(found);
+	return rc;
+}
+
+void vs__debug_free(struct vs_data *d)
+{
+	size_t i;
+
+	if (d->debug_elf)
+		elf_end(d->debug_elf);
+	free(d->debug_bytes);
+	free(d->debug_path);
+	free(d->dbgsyms);
+	free(d->lines);
+	for (i = 0; i < d->nfiles; i++)
+		free(d->files[i]);
+	free(d->files);
+}
+
+int vdsoscope_addr_line(const struct vdsoscope_image *img, uint64_t addr, const char **file,
+			int *line)
+{
+	const struct vs_data *d = img->d;
+	uint64_t a = addr - img->bias;
+	size_t lo = 0, hi = d->nlines;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (d->lines[mid].addr <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || d->lines[lo - 1].file == UINT32_MAX)
+		return -VDSOSCOPE_E_NOT_FOUND;
+	*file = d->files[d->lines[lo - 1].file];
+	*line = d->lines[lo - 1].line;
+	return 0;
+}

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* DWARF expressions of CFI rules, with a bounded stack and bounded steps.
+ * Control flow (DW_OP_skip, DW_OP_bra) is refused: no vDSO uses it, and
+ * without it every expression ends. */
+#include "config.h"
+#include <dwarf.h>
+#include <stdio.h>
+#include <string.h>
+#include "internal.h"
+
+static uint64_t load(const struct vs_data *d, const unsigned char *b, unsigned int n)
+{
+	struct vs_elf r = d->elf;
+
+	r.data = b;
+	r.size = n;
+	switch (n) {
+	case 1: return b[0];
+	case 2: return vs_elf_u16(&r, 0);
+	case 4: return vs_elf_u32(&r, 0);
+	default: return vs_elf_u64(&r, 0);
+	}
+}
+
+int vs__expr_eval(const struct vs_data *d, const struct vs_op *ops, size_t n,
+		  const struct vdsoscope_regs *regs, uint64_t bias,
+		  vdsoscope_read_fn read, void *arg,
+		  int have_initial, uint64_t initial, uint64_t *result)
+{
+	uint64_t st[VS_EXPR_STACK];
+	unsigned int sp = 0, asz = d->arch ? d->arch->addr_size : (d->elf.is64 ? 8 : 4);
+	uint64_t mask = asz == 8 ? ~0ull : 0xffffffffull;
+	size_t i;
+
+	(void)bias;
+	if (n > VS_EXPR_STEPS)
+		return -VDSOSCOPE_E_BAD_EXPR;
+#define NEED(k) do { if (sp < (k)) return -VDSOSCOPE_E_BAD_EXPR; } while (0)
+#define PUSH(v) do { uint64_t v_ = (v); if (sp >= VS_EXPR_STACK) return -VDSOSCOPE_E_BAD_EXPR; st[sp++] = v_ & mask; } while (0)
+	if (have_initial)
+		PUSH(initial);
+	for (i = 0; i < n; i++) {
+		const struct vs_op *op = &ops[i];
+		uint8_t a = op->atom;
+		uint64_t x, y;
+
+		if (a >= DW_OP_lit0 && a <= DW_OP_lit31) {
+			PUSH((uint64_t)(a - DW_OP_lit0));
+			continue;
+		}
+		if ((a >= DW_OP_breg0 && a <= DW_OP_breg31) || a == DW_OP_bregx) {
+			unsigned int r = a == DW_OP_bregx ? (unsigned int)op->n1 : (unsigned int)(a - DW_OP_breg0);
+			uint64_t off = a == DW_OP_bregx ? op->n2 : op->n1;
+			if (r >= VDSOSCOPE_MAX_REGS || !(regs->valid >> r & 1))
+				return -VDSOSCOPE_E_REG_UNDEFINED;
+			PUSH(regs->r[r] + off);
+			continue;
+		}
+		switch (a) {
+		case DW_OP_addr:
+		case DW_OP_const1u: case DW_OP_const1s: case DW_OP_const2u: case DW_OP_const2s:
+		case DW_OP_const4u: case DW_OP_const4s: case DW_OP_const8u: case DW_OP_const8s:
+		case DW_OP_constu: case DW_OP_consts:
+			PUSH(op->n1);
+			break;
+		case DW_OP_call_frame_cfa:
+			if (!have_initial)
+				return -VDSOSCOPE_E_BAD_EXPR;
+			PUSH(initial);
+			break;
+		case DW_OP_dup: NEED(1); PUSH(st[sp - 1]); break;
+		case DW_OP_drop: NEED(1); sp--; break;
+		case DW_OP_over: NEED(2); PUSH(st[sp - 2]); break;
+		case DW_OP_pick:
+			if (op->n1 >= sp)
+				return -VDSOSCOPE_E_BAD_EXPR;
+			PUSH(st[sp - 1 - op->n1]);
+			break;
+		case DW_OP_swap: NEED(2); x = st[sp - 1]; st[sp - 1] = st[sp - 2]; st[sp - 2] = x; break;
+		case DW_OP_rot:
+			NEED(3);
+			x = st[sp - 1];
+			st[sp - 1] = st[sp - 2];
+			st[sp - 2] = st[sp - 3];
+			st[sp - 3] = x;
+			break;
+		case DW_OP_deref:
+		case DW_OP_deref_size: {
+			unsigned char b[8];
+			unsigned int sz = a == DW_OP_deref ? asz : (unsigned int)op->n1;
+			NEED(1);
+			if (sz == 0 || sz > 8 || (sz & (sz - 1)))
+				return -VDSOSCOPE_E_BAD_EXPR;
+			if (read(arg, st[sp - 1], b, sz))
+				return -VDSOSCOPE_E_MEMORY;
+			st[sp - 1] = load(d, b, sz) & mask;
+			break;
+		}
+		case DW_OP_plus_uconst: NEED(1); st[sp - 1] = (st[sp - 1] + op->n1) & mask; break;
+		case DW_OP_abs: NEED(1); if ((int64_t)st[sp - 1] < 0) st[sp - 1] = -st[sp - 1] & mask; break;
+		case DW_OP_neg: NEED(1); st[sp - 1] = -st[sp - 1] & mask; break;
+		case DW_OP_not: NEED(1); st[sp - 1] = ~st[sp - 1] & mask; break;
+		case DW_OP_nop: break;
+		default:
+			NEED(2);
+			y = st[--sp];
+			x = st[sp - 1];
+			switch (a) {
+			case DW_OP_plus: x += y; break;
+			case DW_OP_minus: x -= y; break;
+			case DW_OP_mul: x *= y; break;
+			case DW_OP_div:
+				if (y == 0 || ((int64_t)x == INT64_MIN && (int64_t)y == -1))
+					return -VDSOSCOPE_E_BAD_EXPR;
+				x = (uint64_t)((int64_t)x / (int64_t)y);
+				break;
+			case DW_OP_mod:
+				if (y == 0)
+					return -VDSOSCOPE_E_BAD_EXPR;
+				x %= y;
+				break;
+			case DW_OP_and: x &= y; break;
+			case DW_OP_or: x |= y; break;
+			case DW_OP_xor: x ^= y; break;
+			case DW_OP_shl: x = y >= 64 ? 0 : x << y; break;
+			case DW_OP_shr: x = y >= 64 ? 0 : x >> y; break;
+			case DW_OP_shra: x = (uint64_t)((int64_t)x >> (y >= 63 ? 63 : y)); break;
+			case DW_OP_eq: x = x == y; break;
+			case DW_OP_ne: x = x != y; break;
+			case DW_OP_lt: x = (int64_t)x < (int64_t)y; break;
+			case DW_OP_le: x = (int64_t)x <= (int64_t)y; break;
+			case DW_OP_gt: x = (int64_t)x > (int64_t)y; break;
+			case DW_OP_ge: x = (int64_t)x >= (int64_t)y; break;
+			default:
+				return -VDSOSCOPE_E_BAD_EXPR;
+			}
+			st[sp - 1] = x & mask;
+		}
+	}
+#undef NEED
+#undef PUSH
+	if (sp == 0)
+		return -VDSOSCOPE_E_BAD_EXPR;
+	*result = st[sp - 1];
+	return 0;
+}
+
+int vs__expr_format(const struct vs_data *d, const struct vs_op *ops, size_t n, char *buf,
+		    size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = 0;
+	for (i = 0; i < n; i++) {
+		const struct vs_op *op = &ops[i];
+		char one[64];
+		uint8_t a = op->atom;
+
+		if ((a >= DW_OP_breg0 && a <= DW_OP_breg31) || a == DW_OP_bregx) {
+			unsigned int r = a == DW_OP_bregx ? (unsigned int)op->n1 : (unsigned int)(a - DW_OP_breg0);
+			int64_t off = (int64_t)(a == DW_OP_bregx ? op->n2 : op->n1);
+			if (d->arch && r < d->arch->nregs)
+				snprintf(one, sizeof(one), "%s%+lld", d->arch->reg_names[r], (long long)off);
+			else
+				snprintf(one, sizeof(one), "r%u%+lld", r, (long long)off);
+		} else if (a >= DW_OP_lit0 && a <= DW_OP_lit31) {
+			snprintf(one, sizeof(one), "%d", a - DW_OP_lit0);
+		} else {
+			switch (a) {
+			case DW_OP_deref: snprintf(one, sizeof(one), "deref"); break;
+			case DW_OP_deref_size: snprintf(one, sizeof(one), "deref%llu", (unsigned long long)op->n1); break;
+			case DW_OP_call_frame_cfa: snprintf(one, sizeof(one), "cfa"); break;
+			case DW_OP_plus_uconst: snprintf(one, sizeof(one), "+%llu", (unsigned long long)op->n1); break;
+			case DW_OP_plus: snprintf(one, sizeof(one), "plus"); break;
+			case DW_OP_minus: snprintf(one, sizeof(one), "minus"); break;
+			case DW_OP_consts: snprintf(one, sizeof(one), "%lld", (long long)op->n1); break;
+			case DW_OP_constu: case DW_OP_const1u: case DW_OP_const2u:
+			case DW_OP_const4u: case DW_OP_const8u:
+				snprintf(one, sizeof(one), "%llu", (unsigned long long)op->n1); break;
+			default: snprintf(one, sizeof(one), "op0x%02x", a); break;
+			}
+		}
+		used += (size_t)snprintf(buf + (used < len ? used : len - 1),
+					 used < len ? len - used : 1, "%s%s", i ? "; " : "", one);
+	}
+	return (int)used;
+}

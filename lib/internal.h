@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VDSOSCOPE_INTERNAL_H
+#define VDSOSCOPE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include "vdsoscope.h"
+#include "vdso-elf.h"
+
+#define VS_HIDDEN __attribute__((visibility("hidden")))
+
+/* No vDSO is anywhere near this; anything larger is refused. */
+#define VS_MAX_IMAGE (64u << 20)
+/* Bounds for CFI work on untrusted input. */
+#define VS_MAX_ROWS (1u << 20)
+#define VS_MAX_EXPR_OPS 256
+#define VS_EXPR_STACK 64
+#define VS_EXPR_STEPS 1024
+
+/* Sets this thread's message and returns -CODE. */
+VS_HIDDEN int vs__err(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+VS_HIDDEN void vs__clear_err(void);
+
+struct vs_op {
+	uint8_t atom;
+	uint64_t n1, n2;
+};
+
+struct vs_func {
+	uint64_t start, end;  /* link-time */
+	unsigned int flags;
+	unsigned int nnames;
+	uint32_t first;       /* index into names[] */
+};
+
+struct vs_row {
+	uint64_t start, end, fde_start; /* link-time */
+	struct vdsoscope_rule cfa;
+	uint32_t regs;        /* index of nregs rules in rules[] */
+	uint8_t ra;
+	uint8_t signal, from_debug;
+};
+
+struct vs_rawsym {
+	const char *name;
+	uint64_t value, size; /* link-time */
+	unsigned char type, bind;
+};
+
+struct vs_line {
+	uint64_t addr;        /* link-time */
+	uint32_t file;        /* index into files[]; UINT32_MAX = end of sequence */
+	int32_t line;
+};
+
+/* Parsed, immutable data of one image; shared by every handle with the same
+ * bytes and debug settings. */
+struct vs_data {
+	struct vs_data *next; /* cache list */
+	unsigned int refs;
+	unsigned int cached;
+	char *cache_key;      /* debug settings it was built with */
+
+	unsigned char *bytes;
+	size_t size;
+	struct vs_elf elf;
+	const struct vdsoscope_arch *arch;
+	uint64_t link_base;
+	uint64_t text_lo, text_hi; /* link-time */
+
+	uint8_t build_id[64];
+	size_t build_id_len;
+	char build_id_hex[129];
+	const char *soname;
+	uint32_t linux_version;
+
+	const char **versions;
+	size_t nversions;
+
+	struct vs_func *funcs;
+	size_t nfuncs;
+	struct vdsoscope_sym *names;
+	size_t nnames;
+	char **strs;          /* strings owned by this data */
+	size_t nstrs;
+
+	char *debug_path;
+	struct vs_line *lines;
+	size_t nlines;
+	char **files;
+	size_t nfiles;
+
+	struct vs_row *rows;
+	size_t nrows;
+	struct vdsoscope_rule *rules;
+	unsigned int nregs;
+	struct vs_op *ops;
+	size_t nops;
+	uint64_t cfi_coverage;
+	int cfi_error;        /* 0 or negative code from compiling CFI */
+	char cfi_errmsg[256];
+	/* FDE ranges (link-time), sorted */
+	uint64_t (*fdes)[2];
+	size_t nfdes;
+
+	/* symbols of a debug file's .symtab (or the image's own) */
+	struct vs_rawsym *dbgsyms;
+	size_t ndbgsyms;
+	/* the debug file, kept open for its .debug_frame, or NULL */
+	void *debug_elf;      /* Elf * */
+	unsigned char *debug_bytes;
+	size_t debug_size;
+	int debug_fd;
+};
+
+struct vdsoscope_image {
+	struct vs_data *d;
+	uint64_t load;
+	uint64_t bias;        /* load - link_base (mod 2^64) */
+	char source[4096 + 16];
+};
+
+/* image.c: build or share parsed data for BYTES (ownership is taken). */
+VS_HIDDEN int vs__image_create(struct vdsoscope_image **out, unsigned char *bytes,
+			       size_t size, uint64_t load, int have_load,
+			       const char *source,
+			       const struct vdsoscope_open_opts *opts);
+VS_HIDDEN int vs__check_opts(const struct vdsoscope_open_opts *opts);
+/* Maps a vs_elf error number to a message about WHAT. */
+VS_HIDDEN int vs__elf_err(int elf_rc, const char *what);
+
+/* symbols.c */
+VS_HIDDEN int vs__symbols_build(struct vs_data *d);
+VS_HIDDEN char *vs__strdup(struct vs_data *d, const char *s);
+
+/* debug.c */
+VS_HIDDEN int vs__debug_find(struct vs_data *d, const struct vdsoscope_open_opts *opts);
+VS_HIDDEN int vs__build_id_of_file(const char *path, uint8_t *id, size_t *len);
+VS_HIDDEN void vs__debug_free(struct vs_data *d);
+
+/* cfi.c */
+VS_HIDDEN int vs__cfi_compile(struct vs_data *d);
+
+/* expr.c: evaluates OPS; INITIAL is pushed first when HAVE_INITIAL. */
+VS_HIDDEN int vs__expr_eval(const struct vs_data *d, const struct vs_op *ops, size_t n,
+			    const struct vdsoscope_regs *regs, uint64_t bias,
+			    vdsoscope_read_fn read, void *arg,
+			    int have_initial, uint64_t initial, uint64_t *result);
+VS_HIDDEN int vs__expr_format(const struct vs_data *d, const struct vs_op *ops, size_t n,
+			      char *buf, size_t len);
+
+/* acquire.c */
+VS_HIDDEN int vs__read_pid_mem(pid_t pid, uint64_t addr, void *buf, size_t len);
+/* Image size as mapped: loadable bytes and section headers, rounded to
+ * PAGE.  0 when the header is unusable. */
+VS_HIDDEN size_t vs__mapped_size(const void *hdr, size_t avail, size_t page);
+
+#endif

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vdsoscope: symbols and unwind data of the Linux vDSO of any process.
+ *
+ * Contract, in short:
+ *  - An image is opened from the running process, another process, a core
+ *    file, an ELF file or a memory buffer.  Opening parses everything once
+ *    (identity, symbols, debug file, CFI rows); afterwards the image is
+ *    read-only and every query and vdsoscope_step() may be called from any
+ *    number of threads at once.
+ *  - Addresses given to and returned by the library are runtime addresses
+ *    (where the image is or was mapped) unless a name says "link".
+ *  - Functions returning int return 0 (or a count) on success and a negative
+ *    error code on failure: -errno for system errors, -VDSOSCOPE_E_* for the
+ *    project's own.  vdsoscope_strerror() names any of them and
+ *    vdsoscope_errmsg() gives this thread's message for the last failure,
+ *    naming the file, pid or address involved.
+ *  - Pointer-returning functions return NULL on failure.
+ *  - Strings returned point into the image and live as long as it does.
+ */
+#ifndef VDSOSCOPE_H
+#define VDSOSCOPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef VDSOSCOPE_API
+#define VDSOSCOPE_API __attribute__((visibility("default")))
+#endif
+
+#define VDSOSCOPE_VERSION_MAJOR 0
+#define VDSOSCOPE_VERSION_MINOR 1
+
+/* ---- errors ---------------------------------------------------------- */
+
+/* Project error codes; returned negated.  Values below 4000 are errno. */
+#define VDSOSCOPE_ERRORS(X)                                                   \
+	X(NOT_ELF,        4000, "not an ELF image")                          \
+	X(BAD_CLASS,      4001, "unsupported ELF class or byte order")       \
+	X(BAD_MACHINE,    4002, "unsupported machine")                       \
+	X(TRUNCATED,      4003, "image or file is truncated")                \
+	X(BAD_PHDR,       4004, "program headers are invalid")               \
+	X(BAD_DYNAMIC,    4005, "dynamic segment is invalid")                \
+	X(BAD_HASH,       4006, "symbol hash table is invalid")              \
+	X(BAD_SYMBOL,     4007, "symbol table is invalid")                   \
+	X(BAD_VERSION,    4008, "symbol version tables are invalid")         \
+	X(NO_VDSO,        4009, "process or core has no vDSO")               \
+	X(NO_VDSO_SEGMENT,4010, "core file does not contain the vDSO")      \
+	X(BAD_CORE,       4011, "core file is invalid")                      \
+	X(NOT_IN_IMAGE,   4012, "address is not in the vDSO")                \
+	X(NO_CFI,         4013, "no CFI covers the address")                 \
+	X(BAD_CFI,        4014, "CFI is invalid")                            \
+	X(MEMORY,         4015, "memory needed for the step is unreadable")  \
+	X(BAD_EXPR,       4016, "DWARF expression cannot be evaluated")      \
+	X(REG_UNDEFINED,  4017, "a register the step needs is not known")    \
+	X(NOT_FOUND,      4018, "not found")                                 \
+	X(BUILD_ID,       4019, "build-id does not match")                   \
+	X(NO_PROCESS,     4020, "no such process")                           \
+	X(INVALID,        4021, "invalid argument")                          \
+	X(TOO_LARGE,      4022, "size is larger than any vDSO")
+
+enum vdsoscope_error {
+#define VDSOSCOPE__ERRENUM(name, value, text) VDSOSCOPE_E_##name = value,
+	VDSOSCOPE_ERRORS(VDSOSCOPE__ERRENUM)
+#undef VDSOSCOPE__ERRENUM
+};
+
+/* Text for ERR (negative or positive; errno values included).  Never NULL. */
+VDSOSCOPE_API const char *vdsoscope_strerror(int err);
+/* Symbolic name ("VDSOSCOPE_E_NOT_ELF", "ENOENT") for ERR.  Never NULL. */
+VDSOSCOPE_API const char *vdsoscope_err_name(int err);
+/* This thread's message for the last failed call; "" when none. */
+VDSOSCOPE_API const char *vdsoscope_errmsg(void);
+
+/* ---- opening ----------------------------------------------------------- */
+
+struct vdsoscope_image;
+
+/* Options for all vdsoscope_open_*() calls.  Declare with
+ * VDSOSCOPE_OPTS(name, .field = value) so that sz is set and the rest is
+ * zero; the library rejects non-zero bytes past the fields it knows. */
+struct vdsoscope_open_opts {
+	size_t sz;
+	/* NULL-terminated list of directories searched for a debug file that
+	 * matches the image's build-id: DIR/xx/rest.debug (.build-id layout)
+	 * and any *.so or *.debug file directly in DIR.  NULL means the
+	 * default: /usr/lib/debug/.build-id and /lib/modules/$(uname -r)/vdso.
+	 * An empty list (first element NULL) searches nothing. */
+	const char *const *debug_dirs;
+	/* A debug file to use; must match the build-id.  May be NULL. */
+	const char *debug_file;
+	/* For vdsoscope_open_file() and _buffer(): where the image is mapped.
+	 * Ignored unless flags has VDSOSCOPE_OPEN_LOAD_ADDR; otherwise the
+	 * image's link-time address is used. */
+	uint64_t load_addr;
+	unsigned int flags;
+};
+#define VDSOSCOPE_OPEN_LOAD_ADDR 0x1u  /* load_addr is valid */
+#define VDSOSCOPE_OPEN_NO_DEBUG  0x2u  /* do not look for a debug file */
+#define VDSOSCOPE_OPEN_NO_CACHE  0x4u  /* do not share parsed data */
+
+#define VDSOSCOPE_OPTS(NAME, ...)                                              \
+	struct vdsoscope_open_opts NAME = {                                    \
+		.sz = sizeof(struct vdsoscope_open_opts), __VA_ARGS__ }
+
+/* The running process's own vDSO (AT_SYSINFO_EHDR). */
+VDSOSCOPE_API int vdsoscope_open_self(struct vdsoscope_image **out,
+				      const struct vdsoscope_open_opts *opts);
+/* The vDSO of process PID: /proc/PID/auxv, then process_vm_readv(2), falling
+ * back to /proc/PID/mem.  Needs ptrace-read access to PID.  The process need
+ * not be stopped. */
+VDSOSCOPE_API int vdsoscope_open_pid(struct vdsoscope_image **out, pid_t pid,
+				     const struct vdsoscope_open_opts *opts);
+/* The vDSO recorded in core file PATH (NT_AUXV's AT_SYSINFO_EHDR and the
+ * PT_LOAD holding it); 32- and 64-bit cores. */
+VDSOSCOPE_API int vdsoscope_open_core(struct vdsoscope_image **out,
+				      const char *path,
+				      const struct vdsoscope_open_opts *opts);
+/* An ELF file: an extracted image or an unstripped debug image. */
+VDSOSCOPE_API int vdsoscope_open_file(struct vdsoscope_image **out,
+				      const char *path,
+				      const struct vdsoscope_open_opts *opts);
+/* LEN bytes at BUF, copied; the caller keeps BUF. */
+VDSOSCOPE_API int vdsoscope_open_buffer(struct vdsoscope_image **out,
+					const void *buf, size_t len,
+					const struct vdsoscope_open_opts *opts);
+/* Accepts NULL. */
+VDSOSCOPE_API void vdsoscope_image_close(struct vdsoscope_image *img);
+
+/* ---- identity ------------------------------------------------------------ */
+
+/* Build-id bytes, or NULL (and *len = 0) when the image has no build-id. */
+VDSOSCOPE_API const uint8_t *vdsoscope_build_id(const struct vdsoscope_image *img,
+						size_t *len);
+/* Lower-case hex build-id, "" when none. */
+VDSOSCOPE_API const char *vdsoscope_build_id_hex(const struct vdsoscope_image *img);
+/* DT_SONAME, "" when none. */
+VDSOSCOPE_API const char *vdsoscope_soname(const struct vdsoscope_image *img);
+VDSOSCOPE_API int vdsoscope_machine(const struct vdsoscope_image *img);  /* EM_* */
+VDSOSCOPE_API int vdsoscope_elf_class(const struct vdsoscope_image *img);/* 32 or 64 */
+VDSOSCOPE_API bool vdsoscope_big_endian(const struct vdsoscope_image *img);
+/* The "Linux" note's LINUX_VERSION_CODE, 0 when absent. */
+VDSOSCOPE_API uint32_t vdsoscope_linux_version(const struct vdsoscope_image *img);
+/* Where the image is mapped, and its link-time base address. */
+VDSOSCOPE_API uint64_t vdsoscope_load_address(const struct vdsoscope_image *img);
+VDSOSCOPE_API uint64_t vdsoscope_link_address(const struct vdsoscope_image *img);
+/* The image's bytes as mapped, and their number. */
+VDSOSCOPE_API const void *vdsoscope_image_data(const struct vdsoscope_image *img,
+					       size_t *size);
+/* Where the image came from: "self", "pid 123", "core FILE", "file FILE",
+ * "buffer". */
+VDSOSCOPE_API const char *vdsoscope_image_source(const struct vdsoscope_image *img);
+/* Path of the debug file in use, or NULL. */
+VDSOSCOPE_API const char *vdsoscope_debug_file(const struct vdsoscope_image *img);
+/* Runtime range [*lo, *hi) of executable code. */
+VDSOSCOPE_API void vdsoscope_text_range(const struct vdsoscope_image *img,
+					uint64_t *lo, uint64_t *hi);
+
+/* ---- symbols ----------------------------------------------------------- */
+
+#define VDSOSCOPE_SYM_GLOBAL    0x01u  /* STB_GLOBAL (else WEAK or LOCAL)   */
+#define VDSOSCOPE_SYM_WEAK      0x02u
+#define VDSOSCOPE_SYM_NOTYPE    0x04u  /* STT_NOTYPE code symbol             */
+#define VDSOSCOPE_SYM_LOCAL     0x08u  /* from a debug file's .symtab        */
+#define VDSOSCOPE_SYM_HIDDEN_VERSION 0x10u /* version is not the default    */
+#define VDSOSCOPE_SYM_THUMB     0x20u  /* ARM Thumb code (bit 0 was set)     */
+
+struct vdsoscope_sym {
+	const char *name;
+	const char *version;   /* "" when unversioned */
+	unsigned int flags;    /* VDSOSCOPE_SYM_* */
+};
+
+/* A function: one code range with all the names that start it.  names[0]
+ * is canonical: GLOBAL before WEAK before LOCAL, FUNC before NOTYPE, then
+ * the longer name ("__vdso_clock_gettime" over "clock_gettime").  Code that
+ * CFI covers but no symbol names is a function of its own named
+ * "fde@0xLINK" (LINK: the FDE's link-time start in hex) with flag
+ * VDSOSCOPE_FUNC_FROM_CFI, so an address in it is never given to the symbol
+ * before it. */
+#define VDSOSCOPE_FUNC_FROM_CFI 0x1u
+#define VDSOSCOPE_FUNC_SIZED    0x2u   /* end comes from st_size */
+
+struct vdsoscope_func {
+	uint64_t start;                    /* runtime */
+	uint64_t end;                      /* runtime, exclusive */
+	unsigned int flags;                /* VDSOSCOPE_FUNC_* */
+	unsigned int nnames;
+	const struct vdsoscope_sym *names; /* nnames entries */
+};
+
+/* Number of functions; they are sorted by start address. */
+VDSOSCOPE_API size_t vdsoscope_func_count(const struct vdsoscope_image *img);
+/* Function number IDX (0-based) into *OUT. */
+VDSOSCOPE_API int vdsoscope_func_get(const struct vdsoscope_image *img, size_t idx,
+				     struct vdsoscope_func *out);
+/* The function containing runtime ADDR into *OUT, and its index (IDX may be
+ * NULL).  -VDSOSCOPE_E_NOT_IN_IMAGE outside the image, -VDSOSCOPE_E_NOT_FOUND
+ * inside it where no function is. */
+VDSOSCOPE_API int vdsoscope_func_at(const struct vdsoscope_image *img, uint64_t addr,
+				    struct vdsoscope_func *out, size_t *idx);
+/* Dynamic symbol NAME with VERSION (NULL: any version, preferring the
+ * default one) through DT_GNU_HASH or DT_HASH.  *ADDR gets its runtime
+ * (callable) address; for Thumb code bit 0 stays set. */
+VDSOSCOPE_API int vdsoscope_lookup(const struct vdsoscope_image *img, const char *name,
+				   const char *version, uint64_t *addr);
+/* Source position of runtime ADDR from the debug file's line table. */
+VDSOSCOPE_API int vdsoscope_addr_line(const struct vdsoscope_image *img, uint64_t addr,
+				      const char **file, int *line);
+
+/* Every symbol version the image defines (verdef), base name excluded. */
+VDSOSCOPE_API size_t vdsoscope_version_count(const struct vdsoscope_image *img);
+VDSOSCOPE_API const char *vdsoscope_version_name(const struct vdsoscope_image *img,
+						 size_t idx);
+
+/* ---- CFI ----------------------------------------------------------------- */
+
+enum vdsoscope_rule_kind {
+	VDSOSCOPE_RULE_UNSPECIFIED = 0, /* CFI says nothing: ABI default      */
+	VDSOSCOPE_RULE_UNDEFINED,       /* DW_CFA_undefined                   */
+	VDSOSCOPE_RULE_SAME,            /* DW_CFA_same_value                  */
+	VDSOSCOPE_RULE_OFFSET,          /* saved at CFA + off                 */
+	VDSOSCOPE_RULE_VAL_OFFSET,      /* value is CFA + off                 */
+	VDSOSCOPE_RULE_REGISTER,        /* in register reg                    */
+	VDSOSCOPE_RULE_EXPRESSION,      /* saved at address given by expr     */
+	VDSOSCOPE_RULE_VAL_EXPRESSION,  /* value given by expr                */
+	VDSOSCOPE_RULE_CFA_REG_OFFSET,  /* (CFA only) reg + off               */
+	VDSOSCOPE_RULE_CFA_EXPRESSION,  /* (CFA only) value of expr           */
+};
+
+struct vdsoscope_rule {
+	uint8_t kind;      /* enum vdsoscope_rule_kind */
+	uint8_t reg;       /* REGISTER, CFA_REG_OFFSET */
+	uint16_t expr_len; /* number of operations of an expression */
+	uint32_t expr;     /* first operation (index, internal) */
+	int64_t off;       /* OFFSET, VAL_OFFSET, CFA_REG_OFFSET */
+};
+
+struct vdsoscope_row {
+	uint64_t start, end;      /* runtime, [start, end) */
+	uint64_t fde_start;       /* runtime start of the FDE holding the row */
+	struct vdsoscope_rule cfa;
+	unsigned int ra_reg;      /* return address column */
+	unsigned int nregs;       /* entries in regs[] */
+	bool signal_frame;        /* 'S' augmentation */
+	bool from_debug_frame;
+	const struct vdsoscope_rule *regs; /* by DWARF register number */
+};
+
+/* Number of compiled rows, sorted by start. */
+VDSOSCOPE_API size_t vdsoscope_cfi_count(const struct vdsoscope_image *img);
+VDSOSCOPE_API int vdsoscope_cfi_get(const struct vdsoscope_image *img, size_t idx,
+				    struct vdsoscope_row *out);
+/* The row covering runtime ADDR. */
+VDSOSCOPE_API int vdsoscope_cfi_find(const struct vdsoscope_image *img, uint64_t addr,
+				     struct vdsoscope_row *out);
+/* 0 when the image's CFI compiled, else the negative code of what was wrong
+ * (then no rows exist; symbols still work) and in *MSG (may be NULL) a text
+ * naming the entry or address. */
+VDSOSCOPE_API int vdsoscope_cfi_error(const struct vdsoscope_image *img, const char **msg);
+/* Bytes of executable code covered by FDEs. */
+VDSOSCOPE_API uint64_t vdsoscope_cfi_coverage(const struct vdsoscope_image *img);
+/* Writes RULE as text ("cfa-16", "rbp+16", "[rsp+32]; deref", "u") into BUF
+ * (LEN bytes, always terminated); returns the length it needed. */
+VDSOSCOPE_API int vdsoscope_rule_format(const struct vdsoscope_image *img,
+					const struct vdsoscope_rule *rule,
+					char *buf, size_t len);
+
+/* ---- architecture ------------------------------------------------------ */
+
+struct vdsoscope_arch {
+	const char *name;          /* "x86_64", "i386" */
+	int machine;               /* EM_* */
+	int elf_class;             /* 32 or 64 */
+	unsigned int nregs;        /* DWARF registers 0..nregs-1 are known */
+	unsigned int sp_reg;       /* stack pointer */
+	unsigned int ip_reg;       /* program counter (= return address column) */
+	uint64_t callee_saved;     /* bit N: register N survives a call */
+	unsigned int addr_size;    /* bytes of an address (DW_OP_deref) */
+	const char *const *reg_names; /* nregs entries */
+	unsigned int reg_size;     /* bytes of a register saved on the stack */
+};
+
+/* The architecture of IMG, or NULL when the image's machine has no register
+ * table (symbols then still work; vdsoscope_step() does not). */
+VDSOSCOPE_API const struct vdsoscope_arch *vdsoscope_arch(const struct vdsoscope_image *img);
+/* By name or EM_* value; NULL when unknown. */
+VDSOSCOPE_API const struct vdsoscope_arch *vdsoscope_arch_by_name(const char *name);
+VDSOSCOPE_API const struct vdsoscope_arch *vdsoscope_arch_by_machine(int machine, int elf_class);
+
+/* ---- stepping ---------------------------------------------------------- */
+
+#define VDSOSCOPE_MAX_REGS 64
+
+/* A register set in DWARF numbering.  Bit N of valid says r[N] is known. */
+struct vdsoscope_regs {
+	uint64_t valid;
+	uint64_t r[VDSOSCOPE_MAX_REGS];
+};
+
+/* Reads LEN bytes at target address ADDR into BUF.  Returns 0, or a negative
+ * code when any byte is unreadable.  Must be safe to call from the thread
+ * that called vdsoscope_step(). */
+typedef int (*vdsoscope_read_fn)(void *arg, uint64_t addr, void *buf, size_t len);
+
+/* Flags for vdsoscope_step() */
+#define VDSOSCOPE_STEP_CALLER 0x1u /* IP is a return address: look up IP-1 */
+/* Flags it reports */
+#define VDSOSCOPE_FRAME_SIGNAL 0x1u /* the frame was a signal trampoline */
+
+/* One frame: from the registers IN of a frame whose IP is in IMG, compute
+ * the caller's registers into OUT (which may equal IN).  Memory comes
+ * through READ(ARG, ...).  Registers the CFI does not describe: callee-saved
+ * ones pass through unchanged, others become invalid.  OUT's IP is the
+ * return address, its SP the CFA.  *FRAME_FLAGS (may be NULL) gets
+ * VDSOSCOPE_FRAME_SIGNAL for a signal frame, after which the caller's IP is
+ * exact (do not pass VDSOSCOPE_STEP_CALLER for it).
+ * Errors: -VDSOSCOPE_E_NOT_IN_IMAGE, -VDSOSCOPE_E_NO_CFI,
+ * -VDSOSCOPE_E_MEMORY, -VDSOSCOPE_E_BAD_EXPR, -VDSOSCOPE_E_REG_UNDEFINED. */
+VDSOSCOPE_API int vdsoscope_step(const struct vdsoscope_image *img,
+				 const struct vdsoscope_regs *in, unsigned int flags,
+				 vdsoscope_read_fn read, void *arg,
+				 struct vdsoscope_regs *out, unsigned int *frame_flags);
+
+/* Ready readers.  vdsoscope_read_self: ARG unused, this process's memory
+ * (through process_vm_readv on itself, so bad addresses fail cleanly).
+ * vdsoscope_read_pid: ARG is a pid_t * ; process_vm_readv, then
+ * /proc/PID/mem. */
+VDSOSCOPE_API int vdsoscope_read_self(void *arg, uint64_t addr, void *buf, size_t len);
+VDSOSCOPE_API int vdsoscope_read_pid(void *arg, uint64_t addr, void *buf, size_t len);
+
+/* Library version as "MAJOR.MINOR". */
+VDSOSCOPE_API const char *vdsoscope_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VDSOSCOPE_H */

@@ -1,0 +1,600 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vdsoscope: describe, list, symbolize and extract a vDSO image. */
+#include "config.h"
+#include <elf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "vdsoscope.h"
+#include "json.h"
+
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+	"Usage: vdsoscope [COMMAND] [SOURCE] [OPTIONS]\n"
+	"\n"
+	"Reads the Linux vDSO of this process, another process, a core file or an\n"
+	"image file, and prints its identity, symbols and unwind data.\n"
+	"\n"
+	"Commands:\n"
+	"  info                 identity, addresses, symbol and CFI counts (default)\n"
+	"  symbols              every function with its version and aliases\n"
+	"  cfi                  the compiled CFI rows: CFA rule and register rules\n"
+	"  symbolize ADDR...    function+offset, version and file:line of addresses;\n"
+	"                       ADDR is absolute (0x7ffd...) or +OFFSET from the load\n"
+	"                       address\n"
+	"  extract -o FILE      write the image's bytes, as mapped, to FILE\n"
+	"\n"
+	"Source (one; default --self):\n"
+	"  --self               this process\n"
+	"  --pid PID            process PID (needs ptrace access to it)\n"
+	"  --core FILE          a core file\n"
+	"  --file FILE          an ELF image file (extracted or a debug image)\n"
+	"  --load-addr ADDR     with --file: where the image was mapped\n"
+	"\n"
+	"Options:\n"
+	"  --debug-dir DIR      look for the debug file in DIR (repeatable; replaces\n"
+	"                       the defaults /usr/lib/debug/.build-id and\n"
+	"                       /lib/modules/$(uname -r)/vdso)\n"
+	"  --debug-file FILE    use FILE as the debug file (must match the build-id)\n"
+	"  --no-debug           do not look for a debug file\n"
+	"  -o, --output FILE    output file of extract\n"
+	"  --json               machine-readable output\n"
+	"  -h, --help           this text\n"
+	"  -V, --version        the version\n"
+	"\n"
+	"Exit status: 0 success; 1 the image could not be read or an address not\n"
+	"resolved; 2 usage error.\n";
+
+struct args {
+	const char *cmd;
+	const char *pid, *core, *file, *out;
+	const char *load_addr;
+	const char *debug_file;
+	const char **debug_dirs;
+	size_t ndebug_dirs;
+	int no_debug, json, nsources;
+	char **addrs;
+	int naddrs;
+};
+
+static int fail_open(const char *what)
+{
+	fprintf(stderr, "vdsoscope: %s\n", *vdsoscope_errmsg() ? vdsoscope_errmsg() : what);
+	return EXIT_FAILED;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || end == s || *end ? -1 : 0;
+}
+
+static const char *machine_name(const struct vdsoscope_image *img)
+{
+	const struct vdsoscope_arch *a = vdsoscope_arch(img);
+
+	if (a)
+		return a->name;
+	switch (vdsoscope_machine(img)) {
+	case EM_AARCH64: return "aarch64";
+	case EM_ARM: return "arm";
+	case EM_RISCV: return "riscv";
+	case EM_S390: return "s390";
+	case EM_PPC: return "ppc";
+	case EM_PPC64: return "ppc64";
+	case EM_MIPS: return "mips";
+	case 258: return "loongarch";
+	}
+	return "unknown";
+}
+
+/* ---- info ------------------------------------------------------------------ */
+
+static void count_fdes(const struct vdsoscope_image *img, size_t *nfdes)
+{
+	size_t i, n = vdsoscope_cfi_count(img);
+	uint64_t last = 0;
+	struct vdsoscope_row r;
+
+	*nfdes = 0;
+	for (i = 0; i < n; i++)
+		if (!vdsoscope_cfi_get(img, i, &r) && (i == 0 || r.fde_start != last)) {
+			(*nfdes)++;
+			last = r.fde_start;
+		}
+}
+
+static int cmd_info(const struct vdsoscope_image *img, int json)
+{
+	size_t size, i, nfuncs = vdsoscope_func_count(img), nnames = 0, nfdes;
+	uint64_t lo, hi, cov = vdsoscope_cfi_coverage(img);
+	uint32_t lv = vdsoscope_linux_version(img);
+	const char *cfimsg, *dbg = vdsoscope_debug_file(img);
+	int cfierr = vdsoscope_cfi_error(img, &cfimsg);
+	char ver[32] = "";
+
+	vdsoscope_image_data(img, &size);
+	vdsoscope_text_range(img, &lo, &hi);
+	for (i = 0; i < nfuncs; i++) {
+		struct vdsoscope_func f;
+		if (!vdsoscope_func_get(img, i, &f) && !(f.flags & VDSOSCOPE_FUNC_FROM_CFI))
+			nnames += f.nnames;
+	}
+	count_fdes(img, &nfdes);
+	if (lv)
+		snprintf(ver, sizeof(ver), "%u.%u.%u", lv >> 16, (lv >> 8) & 0xff, lv & 0xff);
+	if (json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_obj(&j);
+		json_kstr(&j, "source", vdsoscope_image_source(img));
+		json_kstr(&j, "soname", vdsoscope_soname(img));
+		json_kstr(&j, "build_id", vdsoscope_build_id_hex(img));
+		json_kstr(&j, "machine", machine_name(img));
+		json_kint(&j, "e_machine", vdsoscope_machine(img));
+		json_kint(&j, "class", vdsoscope_elf_class(img));
+		json_kstr(&j, "byte_order", vdsoscope_big_endian(img) ? "big" : "little");
+		json_kstr(&j, "linux_version", ver);
+		json_khex(&j, "load_address", vdsoscope_load_address(img));
+		json_khex(&j, "link_address", vdsoscope_link_address(img));
+		json_kuint(&j, "size", size);
+		json_khex(&j, "text_start", lo);
+		json_khex(&j, "text_end", hi);
+		json_kuint(&j, "functions", nfuncs);
+		json_kuint(&j, "symbols", nnames);
+		json_key(&j, "versions");
+		json_arr(&j);
+		for (i = 0; i < vdsoscope_version_count(img); i++)
+			json_str(&j, vdsoscope_version_name(img, i));
+		json_arr_end(&j);
+		json_kuint(&j, "fdes", nfdes);
+		json_kuint(&j, "cfi_rows", vdsoscope_cfi_count(img));
+		json_kuint(&j, "cfi_coverage", cov);
+		json_kstr(&j, "cfi_error", cfierr ? cfimsg : "");
+		json_key(&j, "debug_file");
+		if (dbg)
+			json_str(&j, dbg);
+		else
+			json_null(&j);
+		json_obj_end(&j);
+		return 0;
+	}
+	printf("source:        %s\n", vdsoscope_image_source(img));
+	printf("soname:        %s\n", *vdsoscope_soname(img) ? vdsoscope_soname(img) : "(none)");
+	printf("build-id:      %s\n",
+	       *vdsoscope_build_id_hex(img) ? vdsoscope_build_id_hex(img) : "(none)");
+	printf("machine:       %s, ELF%d, %s-endian\n", machine_name(img), vdsoscope_elf_class(img),
+	       vdsoscope_big_endian(img) ? "big" : "little");
+	if (lv)
+		printf("linux version: %s\n", ver);
+	printf("load address:  0x%llx\n", (unsigned long long)vdsoscope_load_address(img));
+	printf("link address:  0x%llx\n", (unsigned long long)vdsoscope_link_address(img));
+	printf("size:          %zu bytes\n", size);
+	printf("text:          0x%llx-0x%llx (%llu bytes)\n", (unsigned long long)lo,
+	       (unsigned long long)hi, (unsigned long long)(hi - lo));
+	printf("symbols:       %zu names, %zu functions; versions:", nnames, nfuncs);
+	for (i = 0; i < vdsoscope_version_count(img); i++)
+		printf(" %s", vdsoscope_version_name(img, i));
+	printf("%s\n", vdsoscope_version_count(img) ? "" : " (none)");
+	if (cfierr)
+		printf("CFI:           unusable: %s\n", cfimsg);
+	else
+		printf("CFI:           %zu FDEs, %zu rows, covering %llu of %llu text bytes (%.1f%%)\n",
+		       nfdes, vdsoscope_cfi_count(img), (unsigned long long)cov,
+		       (unsigned long long)(hi - lo), hi > lo ? 100.0 * (double)cov / (double)(hi - lo) : 0.0);
+	printf("debug file:    %s\n", dbg ? dbg : "(none)");
+	return 0;
+}
+
+/* ---- symbols --------------------------------------------------------------- */
+
+static void json_names(struct json *j, const struct vdsoscope_func *f)
+{
+	unsigned int k;
+
+	json_key(j, "names");
+	json_arr(j);
+	for (k = 0; k < f->nnames; k++) {
+		const struct vdsoscope_sym *s = &f->names[k];
+		json_obj(j);
+		json_kstr(j, "name", s->name);
+		json_kstr(j, "version", s->version);
+		json_kstr(j, "bind", s->flags & VDSOSCOPE_SYM_GLOBAL ? "GLOBAL"
+				     : s->flags & VDSOSCOPE_SYM_WEAK ? "WEAK" : "LOCAL");
+		json_kstr(j, "type", s->flags & VDSOSCOPE_SYM_NOTYPE ? "NOTYPE" : "FUNC");
+		json_kbool(j, "default_version", !(s->flags & VDSOSCOPE_SYM_HIDDEN_VERSION));
+		json_kbool(j, "thumb", s->flags & VDSOSCOPE_SYM_THUMB);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static int cmd_symbols(const struct vdsoscope_image *img, int json)
+{
+	size_t i, n = vdsoscope_func_count(img);
+	struct json j;
+
+	if (json) {
+		json_init(&j, stdout);
+		json_arr(&j);
+	} else {
+		printf("%-18s %6s  %-28s %-12s %s\n", "ADDRESS", "SIZE", "FUNCTION", "VERSION",
+		       "ALIASES");
+	}
+	for (i = 0; i < n; i++) {
+		struct vdsoscope_func f;
+		unsigned int k;
+
+		if (vdsoscope_func_get(img, i, &f))
+			continue;
+		if (json) {
+			json_obj(&j);
+			json_khex(&j, "start", f.start);
+			json_khex(&j, "end", f.end);
+			json_kuint(&j, "size", f.end - f.start);
+			json_kbool(&j, "from_cfi", f.flags & VDSOSCOPE_FUNC_FROM_CFI);
+			json_kbool(&j, "sized", f.flags & VDSOSCOPE_FUNC_SIZED);
+			json_kstr(&j, "name", f.names[0].name);
+			json_names(&j, &f);
+			json_obj_end(&j);
+			continue;
+		}
+		printf("0x%016llx %6llu  %-28s %-12s", (unsigned long long)f.start,
+		       (unsigned long long)(f.end - f.start), f.names[0].name,
+		       *f.names[0].version ? f.names[0].version : "-");
+		for (k = 1; k < f.nnames; k++)
+			printf("%s%s%s%s", k > 1 ? ", " : " ", f.names[k].name,
+			       *f.names[k].version ? "@" : "", f.names[k].version);
+		printf("\n");
+	}
+	if (json)
+		json_arr_end(&j);
+	return 0;
+}
+
+/* ---- cfi ----------------------------------------------------------------- */
+
+static const char *kind_name(unsigned int k)
+{
+	static const char *const names[] = {
+		"unspecified", "undefined", "same_value", "offset", "val_offset", "register",
+		"expression", "val_expression", "reg_offset", "expression",
+	};
+	return k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
+}
+
+static void json_rule(struct json *j, const struct vdsoscope_image *img,
+		      const struct vdsoscope_rule *r)
+{
+	const struct vdsoscope_arch *a = vdsoscope_arch(img);
+	char text[256];
+
+	vdsoscope_rule_format(img, r, text, sizeof(text));
+	json_obj(j);
+	json_kstr(j, "kind", kind_name(r->kind));
+	if (r->kind == VDSOSCOPE_RULE_OFFSET || r->kind == VDSOSCOPE_RULE_VAL_OFFSET ||
+	    r->kind == VDSOSCOPE_RULE_CFA_REG_OFFSET)
+		json_kint(j, "offset", r->off);
+	if (r->kind == VDSOSCOPE_RULE_REGISTER || r->kind == VDSOSCOPE_RULE_CFA_REG_OFFSET) {
+		json_kint(j, "reg", r->reg);
+		if (a && r->reg < a->nregs)
+			json_kstr(j, "reg_name", a->reg_names[r->reg]);
+	}
+	json_kstr(j, "text", text);
+	json_obj_end(j);
+}
+
+static int cmd_cfi(const struct vdsoscope_image *img, int json)
+{
+	const struct vdsoscope_arch *a = vdsoscope_arch(img);
+	size_t i, n = vdsoscope_cfi_count(img);
+	const char *msg;
+	uint64_t fde = ~0ull;
+	struct json j;
+	char text[256];
+
+	if (vdsoscope_cfi_error(img, &msg)) {
+		fprintf(stderr, "vdsoscope: %s: CFI unusable: %s\n", vdsoscope_image_source(img), msg);
+		return EXIT_FAILED;
+	}
+	if (json) {
+		json_init(&j, stdout);
+		json_arr(&j);
+	}
+	for (i = 0; i < n; i++) {
+		struct vdsoscope_row r;
+		unsigned int k;
+
+		if (vdsoscope_cfi_get(img, i, &r))
+			continue;
+		if (json) {
+			json_obj(&j);
+			json_khex(&j, "start", r.start);
+			json_khex(&j, "end", r.end);
+			json_khex(&j, "fde", r.fde_start);
+			json_kbool(&j, "signal_frame", r.signal_frame);
+			json_kstr(&j, "section", r.from_debug_frame ? ".debug_frame" : ".eh_frame");
+			json_kint(&j, "ra", r.ra_reg);
+			json_key(&j, "cfa");
+			json_rule(&j, img, &r.cfa);
+			json_key(&j, "regs");
+			json_obj(&j);
+			for (k = 0; k < r.nregs; k++) {
+				char name[16];
+				if (r.regs[k].kind == VDSOSCOPE_RULE_UNSPECIFIED)
+					continue;
+				if (a && k < a->nregs)
+					snprintf(name, sizeof(name), "%s", a->reg_names[k]);
+				else
+					snprintf(name, sizeof(name), "r%u", k);
+				json_key(&j, name);
+				json_rule(&j, img, &r.regs[k]);
+			}
+			json_obj_end(&j);
+			json_obj_end(&j);
+			continue;
+		}
+		if (r.fde_start != fde) {
+			struct vdsoscope_func f;
+			fde = r.fde_start;
+			printf("%sFDE 0x%llx%s%s%s\n", i ? "\n" : "", (unsigned long long)fde,
+			       vdsoscope_func_at(img, fde, &f, NULL) ? "" : " ",
+			       vdsoscope_func_at(img, fde, &f, NULL) ? "" : f.names[0].name,
+			       r.signal_frame ? " (signal frame)" : "");
+		}
+		vdsoscope_rule_format(img, &r.cfa, text, sizeof(text));
+		printf("  0x%llx-0x%llx  cfa=%s", (unsigned long long)r.start,
+		       (unsigned long long)r.end, text);
+		for (k = 0; k < r.nregs; k++) {
+			if (r.regs[k].kind == VDSOSCOPE_RULE_UNSPECIFIED)
+				continue;
+			vdsoscope_rule_format(img, &r.regs[k], text, sizeof(text));
+			if (a && k < a->nregs)
+				printf(" %s=%s", a->reg_names[k], text);
+			else
+				printf(" r%u=%s", k, text);
+		}
+		printf("\n");
+	}
+	if (json)
+		json_arr_end(&j);
+	return 0;
+}
+
+/* ---- symbolize --------------------------------------------------------------- */
+
+static int cmd_symbolize(const struct vdsoscope_image *img, char **addrs, int n, int json)
+{
+	struct json j;
+	int i, bad = 0;
+
+	if (n == 0) {
+		fprintf(stderr, "vdsoscope: symbolize needs at least one address\n");
+		return EXIT_USAGE;
+	}
+	if (json) {
+		json_init(&j, stdout);
+		json_arr(&j);
+	}
+	for (i = 0; i < n; i++) {
+		struct vdsoscope_func f;
+		uint64_t addr;
+		const char *file = NULL, *err = NULL;
+		int line = 0, rc;
+
+		if (addrs[i][0] == '+' ? parse_u64(addrs[i] + 1, &addr) : parse_u64(addrs[i], &addr)) {
+			fprintf(stderr, "vdsoscope: %s is not an address\n", addrs[i]);
+			return EXIT_USAGE;
+		}
+		if (addrs[i][0] == '+')
+			addr += vdsoscope_load_address(img);
+		rc = vdsoscope_func_at(img, addr, &f, NULL);
+		if (rc)
+			err = rc == -VDSOSCOPE_E_NOT_IN_IMAGE ? "not in the vDSO" : "no function here";
+		if (vdsoscope_addr_line(img, addr, &file, &line))
+			file = NULL;
+		bad |= rc != 0;
+		if (json) {
+			json_obj(&j);
+			json_khex(&j, "address", addr);
+			if (rc) {
+				json_key(&j, "function");
+				json_null(&j);
+				json_kstr(&j, "error", err);
+			} else {
+				json_kstr(&j, "function", f.names[0].name);
+				json_kstr(&j, "version", f.names[0].version);
+				json_khex(&j, "start", f.start);
+				json_kuint(&j, "offset", addr - f.start);
+				json_kbool(&j, "from_cfi", f.flags & VDSOSCOPE_FUNC_FROM_CFI);
+			}
+			if (file) {
+				json_kstr(&j, "file", file);
+				json_kint(&j, "line", line);
+			}
+			json_obj_end(&j);
+			continue;
+		}
+		if (rc)
+			printf("0x%llx ?? (%s)", (unsigned long long)addr, err);
+		else
+			printf("0x%llx %s+0x%llx%s%s", (unsigned long long)addr, f.names[0].name,
+			       (unsigned long long)(addr - f.start), *f.names[0].version ? "@" : "",
+			       f.names[0].version);
+		if (file)
+			printf(" %s:%d", file, line);
+		printf("\n");
+	}
+	if (json)
+		json_arr_end(&j);
+	return bad ? EXIT_FAILED : 0;
+}
+
+/* ---- extract ------------------------------------------------------------------ */
+
+static int cmd_extract(const struct vdsoscope_image *img, const char *out)
+{
+	size_t size;
+	const void *data = vdsoscope_image_data(img, &size);
+	FILE *f;
+
+	if (!out) {
+		fprintf(stderr, "vdsoscope: extract needs -o FILE\n");
+		return EXIT_USAGE;
+	}
+	f = strcmp(out, "-") ? fopen(out, "wb") : stdout;
+	if (!f) {
+		fprintf(stderr, "vdsoscope: %s: %s\n", out, strerror(errno));
+		return EXIT_FAILED;
+	}
+	if (fwrite(data, 1, size, f) != size || (f != stdout ? fclose(f) : fflush(f))) {
+		fprintf(stderr, "vdsoscope: writing %s: %s\n", out, strerror(errno));
+		return EXIT_FAILED;
+	}
+	return 0;
+}
+
+/* ---- main ------------------------------------------------------------------- */
+
+enum { OPT_SELF = 256, OPT_PID, OPT_CORE, OPT_FILE, OPT_LOAD, OPT_DDIR, OPT_DFILE,
+       OPT_NODEBUG, OPT_JSON };
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option opts[] = {
+		{ "self", no_argument, NULL, OPT_SELF },
+		{ "pid", required_argument, NULL, OPT_PID },
+		{ "core", required_argument, NULL, OPT_CORE },
+		{ "file", required_argument, NULL, OPT_FILE },
+		{ "load-addr", required_argument, NULL, OPT_LOAD },
+		{ "debug-dir", required_argument, NULL, OPT_DDIR },
+		{ "debug-file", required_argument, NULL, OPT_DFILE },
+		{ "no-debug", no_argument, NULL, OPT_NODEBUG },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	/* "+OFFSET" addresses are arguments, not options */
+	while ((c = getopt_long(argc, argv, "-o:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 1:
+			if (!a->cmd)
+				a->cmd = optarg;
+			else
+				a->addrs[a->naddrs++] = optarg;
+			break;
+		case OPT_SELF: a->nsources++; break;
+		case OPT_PID: a->pid = optarg; a->nsources++; break;
+		case OPT_CORE: a->core = optarg; a->nsources++; break;
+		case OPT_FILE: a->file = optarg; a->nsources++; break;
+		case OPT_LOAD: a->load_addr = optarg; break;
+		case OPT_DDIR: a->debug_dirs[a->ndebug_dirs++] = optarg; break;
+		case OPT_DFILE: a->debug_file = optarg; break;
+		case OPT_NODEBUG: a->no_debug = 1; break;
+		case OPT_JSON: a->json = 1; break;
+		case 'o': a->out = optarg; break;
+		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'V': printf("vdsoscope %s\n", vdsoscope_version()); exit(0);
+		default: return -1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct vdsoscope_image *img = NULL;
+	struct args a = { 0 };
+	VDSOSCOPE_OPTS(opts);
+	uint64_t load;
+	int rc;
+
+	a.addrs = calloc((size_t)argc + 1, sizeof(*a.addrs));
+	a.debug_dirs = calloc((size_t)argc + 1, sizeof(*a.debug_dirs));
+	if (!a.addrs || !a.debug_dirs)
+		return EXIT_FAILED;
+	if (parse_args(argc, argv, &a)) {
+		fputs("Try 'vdsoscope --help'.\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (!a.cmd)
+		a.cmd = "info";
+	if (strcmp(a.cmd, "info") && strcmp(a.cmd, "symbols") && strcmp(a.cmd, "cfi") &&
+	    strcmp(a.cmd, "symbolize") && strcmp(a.cmd, "extract")) {
+		fprintf(stderr, "vdsoscope: unknown command '%s'\nTry 'vdsoscope --help'.\n", a.cmd);
+		return EXIT_USAGE;
+	}
+	if (a.naddrs && strcmp(a.cmd, "symbolize")) {
+		fprintf(stderr, "vdsoscope: unexpected argument '%s'\n", a.addrs[0]);
+		return EXIT_USAGE;
+	}
+	if (a.nsources > 1) {
+		fprintf(stderr, "vdsoscope: give one of --self, --pid, --core, --file\n");
+		return EXIT_USAGE;
+	}
+	if (a.load_addr && !a.file) {
+		fprintf(stderr, "vdsoscope: --load-addr goes with --file\n");
+		return EXIT_USAGE;
+	}
+	if (a.load_addr) {
+		if (parse_u64(a.load_addr, &load)) {
+			fprintf(stderr, "vdsoscope: --load-addr %s is not an address\n", a.load_addr);
+			return EXIT_USAGE;
+		}
+		opts.load_addr = load;
+		opts.flags |= VDSOSCOPE_OPEN_LOAD_ADDR;
+	}
+	if (a.ndebug_dirs)
+		opts.debug_dirs = a.debug_dirs;
+	opts.debug_file = a.debug_file;
+	if (a.no_debug)
+		opts.flags |= VDSOSCOPE_OPEN_NO_DEBUG;
+
+	if (a.pid) {
+		uint64_t pid;
+		if (parse_u64(a.pid, &pid) || pid == 0 || pid > 0x7fffffff) {
+			fprintf(stderr, "vdsoscope: --pid %s is not a process id\n", a.pid);
+			return EXIT_USAGE;
+		}
+		rc = vdsoscope_open_pid(&img, (pid_t)pid, &opts);
+	} else if (a.core) {
+		rc = vdsoscope_open_core(&img, a.core, &opts);
+	} else if (a.file) {
+		rc = vdsoscope_open_file(&img, a.file, &opts);
+	} else {
+		rc = vdsoscope_open_self(&img, &opts);
+	}
+	if (rc)
+		return fail_open(vdsoscope_strerror(rc));
+
+	if (!strcmp(a.cmd, "info"))
+		rc = cmd_info(img, a.json);
+	else if (!strcmp(a.cmd, "symbols"))
+		rc = cmd_symbols(img, a.json);
+	else if (!strcmp(a.cmd, "cfi"))
+		rc = cmd_cfi(img, a.json);
+	else if (!strcmp(a.cmd, "symbolize"))
+		rc = cmd_symbolize(img, a.addrs, a.naddrs, a.json);
+	else
+		rc = cmd_extract(img, a.out);
+	vdsoscope_image_close(img);
+	free(a.addrs);
+	free(a.debug_dirs);
+	if (fflush(stdout)) {
+		fprintf(stderr, "vdsoscope: writing output: %s\n", strerror(errno));
+		return EXIT_FAILED;
+	}
+	return rc;
+}
