@@ -598,26 +598,6 @@ static int compile(struct build *b, Elf *eh_elf, Elf *dbg_elf)
 	return rc;
 }
 
-static int sections_sane(Elf *elf, const struct vs_data *d)
-{
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-
-	if (elf_getshdrstrndx(elf, &shstrndx) || !elf_nextscn(elf, NULL))
-		return 0;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-
-		if (!gelf_getshdr(scn, &sh))
-			return 0;
-		if (sh.sh_type != SHT_NOBITS && (sh.sh_flags & SHF_ALLOC) &&
-		    (sh.sh_addr - d->link_base != sh.sh_offset || sh.sh_offset > d->size ||
-		     sh.sh_size > d->size - sh.sh_offset))
-			return 0;
-	}
-	return 1;
-}
-
 static int section_data(Elf *elf, const char *name, Elf_Data *out, uint64_t *addr)
 {
 	GElf_Shdr sh;
@@ -629,6 +609,55 @@ static int section_data(Elf *elf, const char *name, Elf_Data *out, uint64_t *add
 	*out = *data;
 	*addr = sh.sh_addr;
 	return 1;
+}
+
+/* The step's form of the rows: per row, the registers that pass through and
+ * the few rules to evaluate. */
+static int condense(struct vs_data *d)
+{
+	const struct vdsoscope_arch *a = d->arch;
+	size_t i, n = 0;
+	unsigned int r;
+
+	if (!a || !d->nrows)
+		return 0;
+	d->crules = malloc(d->nrows * d->nregs * sizeof(*d->crules));
+	if (!d->crules)
+		return -ENOMEM;
+	for (i = 0; i < d->nrows; i++) {
+		struct vs_row *row = &d->rows[i];
+		const struct vdsoscope_rule *rules = d->rules + row->regs;
+
+		row->first_crule = (uint32_t)n;
+		row->pass = 0;
+		row->sp_bit = 0;
+		for (r = 0; r < d->nregs; r++) {
+			const struct vdsoscope_rule *x = &rules[r];
+			uint64_t bit = 1ull << r;
+
+			switch (x->kind) {
+			case VDSOSCOPE_RULE_UNSPECIFIED:
+				if (r == a->sp_reg)
+					row->sp_bit = bit;
+				else if (a->callee_saved & bit)
+					row->pass |= bit;
+				continue;
+			case VDSOSCOPE_RULE_UNDEFINED:
+				continue;
+			case VDSOSCOPE_RULE_SAME:
+				row->pass |= bit;
+				continue;
+			}
+			d->crules[n].reg = (uint8_t)r;
+			d->crules[n].kind = x->kind;
+			d->crules[n].expr_len = x->expr_len;
+			d->crules[n].expr = x->expr;
+			d->crules[n].off = x->off;
+			n++;
+		}
+		row->ncrules = (uint8_t)(n - row->first_crule);
+	}
+	return 0;
 }
 
 int vs__cfi_compile(struct vs_data *d)
@@ -645,7 +674,7 @@ int vs__cfi_compile(struct vs_data *d)
 	if (d->size < 64)
 		return 0;
 	elf = elf_memory((char *)d->bytes, d->size);
-	sane = elf && sections_sane(elf, d);
+	sane = elf && vs__sections_sane(elf, d);
 	if (elf && !sane) {
 		/* headers that disagree with the program headers are ignored:
 		 * libdw then works from PT_GNU_EH_FRAME too */
@@ -685,6 +714,8 @@ int vs__cfi_compile(struct vs_data *d)
 	if (!rc)
 		rc = compile(&b, elf, sane && find_section(elf, ".debug_frame", &(GElf_Shdr){0})
 					      ? elf : d->debug_elf);
+	if (!rc)
+		rc = condense(d);
 	if (!rc) {
 		d->fdes = malloc((b.nfdes ? b.nfdes : 1) * sizeof(*d->fdes));
 		if (!d->fdes) {

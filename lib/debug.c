@@ -124,9 +124,11 @@ int vs__build_id_of_file(const char *path, uint8_t *id, size_t *len)
 	return rc;
 }
 
-/* Section headers are used only when they agree with the program headers. */
-static int sections_sane(Elf *elf, const struct vs_data *d)
+/* Section headers are used only when every allocated section lies where the
+ * program headers put it. */
+int vs__sections_sane(void *elfp, const struct vs_data *d)
 {
+	Elf *elf = elfp;
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
 
@@ -134,12 +136,13 @@ static int sections_sane(Elf *elf, const struct vs_data *d)
 		return 0;
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
+		uint64_t off;
 
 		if (!gelf_getshdr(scn, &sh))
 			return 0;
 		if (sh.sh_type == SHT_NOBITS || !(sh.sh_flags & SHF_ALLOC))
 			continue;
-		if (sh.sh_addr - d->link_base != sh.sh_offset)
+		if (vs_elf_addr_to_off(&d->elf, sh.sh_addr, sh.sh_size, &off) || off != sh.sh_offset)
 			return 0;
 	}
 	return 1;
@@ -396,7 +399,7 @@ int vs__debug_find(struct vs_data *d, const struct vdsoscope_open_opts *opts)
 	/* an unstripped image is its own debug file */
 	{
 		Elf *self = elf_memory((char *)d->bytes, d->size);
-		int own = self && elf_kind(self) == ELF_K_ELF && sections_sane(self, d) &&
+		int own = self && elf_kind(self) == ELF_K_ELF && vs__sections_sane(self, d) &&
 			  (has_section(self, ".symtab") || has_section(self, ".debug_line") ||
 			   has_section(self, ".debug_frame"));
 		elf_end(self);

@@ -65,6 +65,7 @@ static void data_free(struct vs_data *d)
 	free(d->names);
 	free(d->rows);
 	free(d->rules);
+	free(d->crules);
 	free(d->ops);
 	free(d->fdes);
 	free(d->bytes);
@@ -169,8 +170,8 @@ static int data_build(struct vs_data **out, unsigned char *bytes, size_t size,
 	}
 	d->arch = vdsoscope_arch_by_machine(d->elf.machine, d->elf.is64 ? 64 : 32);
 	d->link_base = d->elf.link_base;
-	d->text_lo = d->link_base + d->elf.text_lo;
-	d->text_hi = d->link_base + d->elf.text_hi;
+	d->text_lo = d->elf.text_lo;
+	d->text_hi = d->elf.text_hi;
 	d->soname = d->elf.soname != ~(uint64_t)0 ? vs_elf_str(&d->elf, d->elf.soname) : NULL;
 	if (!d->soname)
 		d->soname = "";

@@ -34,12 +34,25 @@ struct vs_func {
 	uint32_t first;       /* index into names[] */
 };
 
+/* A rule the step must evaluate: one not met by passing a callee-saved
+ * register through or setting SP to the CFA. */
+struct vs_crule {
+	uint8_t reg, kind;
+	uint16_t expr_len;
+	uint32_t expr;
+	int64_t off;
+};
+
 struct vs_row {
 	uint64_t start, end, fde_start; /* link-time */
 	struct vdsoscope_rule cfa;
 	uint32_t regs;        /* index of nregs rules in rules[] */
 	uint8_t ra;
 	uint8_t signal, from_debug;
+	uint8_t ncrules;      /* entries at crules[first_crule] */
+	uint32_t first_crule;
+	uint64_t pass;        /* registers that keep the callee's value */
+	uint64_t sp_bit;      /* SP's bit when SP becomes the CFA, else 0 */
 };
 
 struct vs_rawsym {
@@ -94,6 +107,7 @@ struct vs_data {
 	struct vs_row *rows;
 	size_t nrows;
 	struct vdsoscope_rule *rules;
+	struct vs_crule *crules;
 	unsigned int nregs;
 	struct vs_op *ops;
 	size_t nops;
@@ -138,6 +152,8 @@ VS_HIDDEN char *vs__strdup(struct vs_data *d, const char *s);
 VS_HIDDEN int vs__debug_find(struct vs_data *d, const struct vdsoscope_open_opts *opts);
 VS_HIDDEN int vs__build_id_of_file(const char *path, uint8_t *id, size_t *len);
 VS_HIDDEN void vs__debug_free(struct vs_data *d);
+/* 1 when ELF's (an Elf *) section headers agree with D's program headers */
+VS_HIDDEN int vs__sections_sane(void *elf, const struct vs_data *d);
 
 /* cfi.c */
 VS_HIDDEN int vs__cfi_compile(struct vs_data *d);

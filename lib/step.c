@@ -36,8 +36,6 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 	const struct vs_data *d = img->d;
 	const struct vdsoscope_arch *a = d->arch;
 	const struct vs_row *row;
-	const struct vdsoscope_rule *rules;
-	struct vdsoscope_regs res;
 	uint64_t pc, link, cfa, mask, v;
 	size_t lo, hi;
 	unsigned int i, rsz;
@@ -67,7 +65,6 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 		return vs__err(VDSOSCOPE_E_NO_CFI, "0x%llx in %s", (unsigned long long)pc,
 			       img->source);
 	row = &d->rows[lo - 1];
-	rules = d->rules + row->regs;
 
 	switch (row->cfa.kind) {
 	case VDSOSCOPE_RULE_CFA_REG_OFFSET:
@@ -86,79 +83,80 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 		return vs__err(VDSOSCOPE_E_NO_CFI, "CFA undefined at 0x%llx", (unsigned long long)pc);
 	}
 
-	rsz = a->reg_size;
-	res.valid = 0;
-	memset(res.r, 0, d->nregs * sizeof(res.r[0]));
-	for (i = 0; i < d->nregs; i++) {
-		const struct vdsoscope_rule *r = &rules[i];
-		uint64_t bit = 1ull << i;
+	/* evaluate first, write after: OUT may be IN */
+	{
+		const struct vs_crule *cr = d->crules + row->first_crule;
+		uint64_t vals[VDSOSCOPE_MAX_REGS], set = 0, pass;
+		unsigned int n = row->ncrules;
 
-		switch (r->kind) {
-		case VDSOSCOPE_RULE_UNSPECIFIED:
-			if (i == a->sp_reg) {
-				res.r[i] = cfa;
-				res.valid |= bit;
-			} else if ((a->callee_saved & bit) && (in->valid & bit)) {
-				res.r[i] = in->r[i];
-				res.valid |= bit;
+		rsz = a->reg_size;
+		for (i = 0; i < n; i++) {
+			const struct vs_crule *r = &cr[i];
+
+			switch (r->kind) {
+			case VDSOSCOPE_RULE_OFFSET:
+				v = (cfa + (uint64_t)r->off) & mask;
+				if (fetch(d, read, arg, v, rsz, &vals[i]))
+					return vs__err(VDSOSCOPE_E_MEMORY, "%s saved at 0x%llx (pc 0x%llx)",
+						       a->reg_names[r->reg], (unsigned long long)v,
+						       (unsigned long long)pc);
+				break;
+			case VDSOSCOPE_RULE_VAL_OFFSET:
+				vals[i] = (cfa + (uint64_t)r->off) & mask;
+				break;
+			case VDSOSCOPE_RULE_REGISTER:
+				if (r->reg >= VDSOSCOPE_MAX_REGS || !(in->valid >> r->reg & 1))
+					continue;
+				vals[i] = in->r[r->reg];
+				break;
+			case VDSOSCOPE_RULE_EXPRESSION:
+			case VDSOSCOPE_RULE_VAL_EXPRESSION:
+				rc = vs__expr_eval(d, d->ops + r->expr, r->expr_len, in, img->bias, read,
+						   arg, 1, cfa, &v);
+				if (rc)
+					return vs__err(-rc, "rule of %s at 0x%llx", a->reg_names[r->reg],
+						       (unsigned long long)pc);
+				if (r->kind == VDSOSCOPE_RULE_EXPRESSION &&
+				    fetch(d, read, arg, v & mask, rsz, &v))
+					return vs__err(VDSOSCOPE_E_MEMORY, "%s saved at 0x%llx (pc 0x%llx)",
+						       a->reg_names[r->reg], (unsigned long long)(v & mask),
+						       (unsigned long long)pc);
+				vals[i] = v;
+				break;
+			default:
+				continue;
 			}
-			break;
-		case VDSOSCOPE_RULE_UNDEFINED:
-			break;
-		case VDSOSCOPE_RULE_SAME:
-			if (in->valid & bit) {
-				res.r[i] = in->r[i];
-				res.valid |= bit;
-			}
-			break;
-		case VDSOSCOPE_RULE_OFFSET:
-			if (fetch(d, read, arg, (cfa + (uint64_t)r->off) & mask, rsz, &res.r[i]))
-				return vs__err(VDSOSCOPE_E_MEMORY, "%s saved at 0x%llx (pc 0x%llx)",
-					       a->reg_names[i],
-					       (unsigned long long)((cfa + (uint64_t)r->off) & mask),
-					       (unsigned long long)pc);
-			res.valid |= bit;
-			break;
-		case VDSOSCOPE_RULE_VAL_OFFSET:
-			res.r[i] = (cfa + (uint64_t)r->off) & mask;
-			res.valid |= bit;
-			break;
-		case VDSOSCOPE_RULE_REGISTER:
-			if (r->reg < VDSOSCOPE_MAX_REGS && (in->valid >> r->reg & 1)) {
-				res.r[i] = in->r[r->reg];
-				res.valid |= bit;
-			}
-			break;
-		case VDSOSCOPE_RULE_EXPRESSION:
-		case VDSOSCOPE_RULE_VAL_EXPRESSION:
-			rc = vs__expr_eval(d, d->ops + r->expr, r->expr_len, in, img->bias, read, arg,
-					   1, cfa, &v);
-			if (rc)
-				return vs__err(-rc, "rule of %s at 0x%llx", a->reg_names[i],
-					       (unsigned long long)pc);
-			if (r->kind == VDSOSCOPE_RULE_EXPRESSION &&
-			    fetch(d, read, arg, v & mask, rsz, &v))
-				return vs__err(VDSOSCOPE_E_MEMORY, "%s saved at 0x%llx (pc 0x%llx)",
-					       a->reg_names[i], (unsigned long long)(v & mask),
-					       (unsigned long long)pc);
-			res.r[i] = v;
-			res.valid |= bit;
-			break;
+			set |= 1ull << i;
 		}
+		pass = row->pass & in->valid;
+		if (out != in) {
+			uint64_t m = pass;
+			while (m) {
+				unsigned int r = (unsigned int)__builtin_ctzll(m);
+				out->r[r] = in->r[r];
+				m &= m - 1;
+			}
+		}
+		out->valid = pass | row->sp_bit;
+		if (row->sp_bit)
+			out->r[a->sp_reg] = cfa;
+		for (i = 0; i < n; i++)
+			if (set >> i & 1) {
+				out->r[cr[i].reg] = vals[i];
+				out->valid |= 1ull << cr[i].reg;
+			}
 	}
 	if (row->ra != a->ip_reg) {
-		if (!(res.valid >> row->ra & 1))
+		if (!(out->valid >> row->ra & 1))
 			return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "return address at 0x%llx",
 				       (unsigned long long)pc);
-		res.r[a->ip_reg] = res.r[row->ra];
-		res.valid |= 1ull << a->ip_reg;
-	} else if (!(res.valid >> a->ip_reg & 1)) {
+		out->r[a->ip_reg] = out->r[row->ra];
+		out->valid |= 1ull << a->ip_reg;
+	} else if (!(out->valid >> a->ip_reg & 1)) {
 		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "return address at 0x%llx",
 			       (unsigned long long)pc);
 	}
 	if (frame_flags)
 		*frame_flags = row->signal ? VDSOSCOPE_FRAME_SIGNAL : 0;
-	out->valid = res.valid;
-	memcpy(out->r, res.r, d->nregs * sizeof(res.r[0]));
 	return 0;
 }

@@ -87,7 +87,7 @@ static int code_symbol(const struct vs_data *d, const char *name, uint64_t value
 		value &= ~1ull;
 		c->sym.flags |= VDSOSCOPE_SYM_THUMB;
 	}
-	if (value < d->text_lo || value >= d->text_hi)
+	if (value < d->elf.text_lo || value >= d->elf.text_hi)
 		return 0;
 	c->start = value;
 	c->size = size;
@@ -170,7 +170,7 @@ int vs__symbols_build(struct vs_data *d)
 		for (j = 0; j < n && !covered; j++)
 			covered = (c[j].start >= lo && c[j].start < d->fdes[i][1]) ||
 				  (c[j].size && c[j].start < lo && lo - c[j].start < c[j].size);
-		if (covered || lo < d->text_lo || lo >= d->text_hi)
+		if (covered || lo < d->elf.text_lo || lo >= d->elf.text_hi)
 			continue;
 		snprintf(name, sizeof(name), "fde@0x%llx", (unsigned long long)lo);
 		memset(&one, 0, sizeof(one));
@@ -213,7 +213,7 @@ int vs__symbols_build(struct vs_data *d)
 	d->nnames = n;
 	d->nfuncs = k;
 	for (i = 0; i < k; i++) {
-		uint64_t next = i + 1 < k ? d->funcs[i + 1].start : d->text_hi;
+		uint64_t next = i + 1 < k ? d->funcs[i + 1].start : d->elf.text_hi;
 		if (!d->funcs[i].end)
 			d->funcs[i].end = next;
 	}

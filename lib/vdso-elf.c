@@ -179,17 +179,14 @@ static int parse_phdrs(struct vs_elf *e)
 				if (v < o)
 					return VS_ELF_E_BAD_PHDR;
 				e->link_base = v - o;
-			} else if (v - o != e->link_base) {
-				/* a vDSO is one contiguous image */
-				return VS_ELF_E_BAD_PHDR;
 			}
 			if (o + fs > e->load_end)
 				e->load_end = o + fs;
 			if (flags & PF_X_) {
-				if (o < e->text_lo)
-					e->text_lo = o;
-				if (o + fs > e->text_hi)
-					e->text_hi = o + fs;
+				if (v < e->text_lo)
+					e->text_lo = v;
+				if (v + fs > e->text_hi)
+					e->text_hi = v + fs;
 			}
 		} else if (type == PT_DYNAMIC_ || type == PT_NOTE_ ||
 			   type == PT_GNU_EH_FRAME_) {

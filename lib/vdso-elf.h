@@ -42,7 +42,7 @@ struct vs_elf {
 	 * p_offset), and the extent of loadable bytes. */
 	uint64_t link_base;
 	uint64_t load_end;       /* max p_offset + p_filesz of PT_LOAD */
-	uint64_t text_lo, text_hi; /* file offsets of executable PT_LOADs */
+	uint64_t text_lo, text_hi; /* link-time range of executable PT_LOADs */
 
 	/* File offsets, 0 when absent. */
 	uint64_t dynamic, dynamic_size;

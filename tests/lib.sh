@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Shared by the run-*.sh tests: target processes, temporary files, verdicts.
+# Exit status follows automake: 0 pass, 1 fail, 77 skip.
+set -u
+: "${top_builddir:=.}"
+: "${top_srcdir:=.}"
+: "${VDSOSCOPE:=$top_builddir/tools/vdsoscope}"
+CHECK="python3 $top_srcdir/tests/vdso-check.py"
+T64=$top_builddir/tests/vdso-target
+T32=$top_builddir/tests/vdso-target32
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vdsoscope-test.XXXXXX")
+failures=0
+checks=0
+target_pids=""
+
+cleanup() {
+	for p in $target_pids; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+skip() { echo "SKIP: $*"; exit 77; }
+pass() { checks=$((checks + 1)); echo "ok: $*"; }
+fail() { checks=$((checks + 1)); failures=$((failures + 1)); echo "FAIL: $*"; }
+
+# expect_ok DESCRIPTION COMMAND...: the command must succeed
+expect_ok() {
+	local what=$1; shift
+	if "$@" > "$tmp/out" 2>&1; then pass "$what"; else fail "$what"; sed 's/^/  | /' "$tmp/out"; fi
+}
+
+# expect_error DESCRIPTION STATUS PATTERN COMMAND...: the command must exit
+# with STATUS and say PATTERN (grep -E) on stderr
+expect_error() {
+	local what=$1 status=$2 pattern=$3 rc=0; shift 3
+	"$@" > "$tmp/out" 2> "$tmp/err" || rc=$?
+	if [ "$rc" = "$status" ] && grep -Eq -- "$pattern" "$tmp/err"; then
+		pass "$what: $(head -n1 "$tmp/err")"
+	else
+		fail "$what: exit $rc (want $status), stderr:"
+		sed 's/^/  | /' "$tmp/err"
+	fi
+}
+
+# start_target NAME BINARY [MODE]: runs BINARY MODE with its stdin held
+# open by this shell; sets NAME_pid and NAME_base once it printed "ready".
+# With TARGET_DIR set it runs there, with core dumps enabled.
+start_target() {
+	local name=$1 bin=$2 mode=${3:-wait} fd line pid
+	case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
+	rm -f "$tmp/$name.in" "$tmp/$name.out"
+	mkfifo "$tmp/$name.in" "$tmp/$name.out"
+	( [ -n "${TARGET_DIR:-}" ] && cd "$TARGET_DIR" && ulimit -c unlimited
+	  exec "$bin" "$mode" ) < "$tmp/$name.in" > "$tmp/$name.out" &
+	pid=$!
+	target_pids="$target_pids $pid"
+	exec {fd}> "$tmp/$name.in"
+	if ! read -r line < "$tmp/$name.out"; then
+		fail "$bin $mode did not start"
+		finish
+		exit 1
+	fi
+	eval "${name}_pid=$pid ${name}_fd=$fd ${name}_base=${line#ready }"
+}
+
+# stop_target NAME: closes its stdin and waits for it
+stop_target() {
+	local name=$1 fd pid
+	eval "fd=\$${name}_fd pid=\$${name}_pid"
+	exec {fd}>&-
+	wait "$pid" 2>/dev/null || true
+}
+
+finish() {
+	echo "$checks checks, $failures failed"
+	[ "$checks" -gt 0 ] || { echo "nothing was checked"; exit 1; }
+	[ "$failures" -eq 0 ]
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A target process for the tests, built for x86_64 and (with -m32) i386.
+ *
+ *   vdso-target wait      print "ready <vdso address>" and block until stdin
+ *                         closes (a process whose vDSO the tests read)
+ *   vdso-target calls     call every vDSO function through the vDSO itself,
+ *                         each call preceded by an int3 so that a tracer can
+ *                         single-step it
+ *   vdso-target loop      call clock_gettime through the vDSO until killed
+ *   vdso-target block     block in a vDSO system call (i386: in
+ *                         __kernel_vsyscall) after printing "ready"
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "vdso-elf.h"
+
+static struct vs_elf vdso;
+static unsigned long base;
+
+static void *sym(const char *name)
+{
+	struct vs_elf_sym s;
+
+	if (vs_elf_lookup(&vdso, name, NULL, &s))
+		return NULL;
+	return (void *)(base + (unsigned long)(s.value - vdso.link_base));
+}
+
+#define TRAP() __asm__ volatile("int3" ::: "memory")
+
+typedef long (*clock_fn)(long, void *);
+typedef long (*tod_fn)(void *, void *);
+typedef long (*time_fn)(void *);
+typedef long (*cpu_fn)(unsigned *, unsigned *, void *);
+typedef long (*rnd_fn)(void *, unsigned long, unsigned int, void *, unsigned long);
+
+static void calls(void)
+{
+	static const long clocks[] = {
+		CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID,
+		CLOCK_MONOTONIC_RAW, CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE,
+		CLOCK_BOOTTIME, 11 /* CLOCK_TAI */, 1000 /* invalid: syscall fallback */,
+	};
+	const char *cg[] = { "__vdso_clock_gettime", "__vdso_clock_gettime64", NULL };
+	struct { long long a, b; } ts;
+	struct { long a, b; } tv, tz;
+	unsigned cpu, node;
+	long t;
+	size_t i, k;
+	clock_fn f;
+	tod_fn g;
+	time_fn tm;
+	cpu_fn c;
+	rnd_fn r;
+
+	for (k = 0; cg[k]; k++) {
+		if (!(f = (clock_fn)sym(cg[k])))
+			continue;
+		for (i = 0; i < sizeof(clocks) / sizeof(clocks[0]); i++) {
+			TRAP();
+			f(clocks[i], &ts);
+		}
+	}
+	if ((f = (clock_fn)sym("__vdso_clock_getres"))) {
+		TRAP();
+		f(CLOCK_MONOTONIC, &ts);
+		TRAP();
+		f(CLOCK_REALTIME_COARSE, &ts);
+	}
+	if ((g = (tod_fn)sym("__vdso_gettimeofday"))) {
+		TRAP();
+		g(&tv, &tz);
+		TRAP();
+		g(&tv, NULL);
+	}
+	if ((tm = (time_fn)sym("__vdso_time"))) {
+		TRAP();
+		tm(NULL);
+		TRAP();
+		tm(&t);
+	}
+	if ((c = (cpu_fn)sym("__vdso_getcpu"))) {
+		TRAP();
+		c(&cpu, &node, NULL);
+	}
+	if ((r = (rnd_fn)sym("__vdso_getrandom"))) {
+		struct { unsigned int size_of_opaque_state, mmap_prot, mmap_flags, reserved[13]; } params;
+		TRAP();
+		r(NULL, 0, 0, &params, ~0UL);
+	}
+#if defined(__i386__)
+	{
+		void *vs = sym("__kernel_vsyscall");
+		long ret;
+		if (vs) {
+			TRAP();
+			__asm__ volatile("call *%[fn]"
+					 : "=a"(ret)
+					 : [fn] "D"(vs), "a"((long)SYS_getpid)
+					 : "memory");
+		}
+	}
+#endif
+	(void)t;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t end;
+	char buf[16];
+
+	base = getauxval(AT_SYSINFO_EHDR);
+	if (!base || vs_elf_extent((void *)base, 4096, &end) ||
+	    vs_elf_parse(&vdso, (void *)base, (size_t)end)) {
+		fprintf(stderr, "vdso-target: no usable vDSO\n");
+		return 2;
+	}
+	if (argc > 1 && !strcmp(argv[1], "calls")) {
+		calls();
+		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "loop")) {
+		clock_fn f = (clock_fn)sym("__vdso_clock_gettime");
+		struct { long long a, b; } ts;
+		printf("ready 0x%lx\n", base);
+		fflush(stdout);
+		for (;;)
+			f(CLOCK_MONOTONIC, &ts);
+	}
+	if (argc > 1 && !strcmp(argv[1], "block")) {
+		printf("ready 0x%lx\n", base);
+		fflush(stdout);
+#if defined(__i386__)
+		{
+			void *vs = sym("__kernel_vsyscall");
+			long ret;
+			/* read(0, buf, 1) through __kernel_vsyscall */
+			__asm__ volatile("push %%ebx\n\tmov %[fd], %%ebx\n\tcall *%[fn]\n\tpop %%ebx"
+					 : "=a"(ret)
+					 : [fn] "D"(vs), "a"((long)SYS_read), [fd] "i"(0),
+					   "c"(buf), "d"(1)
+					 : "memory");
+		}
+#else
+		if (read(0, buf, 1) < 0)
+			return 1;
+#endif
+		return 0;
+	}
+	printf("ready 0x%lx\n", base);
+	fflush(stdout);
+	while (read(0, buf, sizeof(buf)) > 0)
+		;
+	return 0;
+}
