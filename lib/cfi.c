@@ -24,6 +24,7 @@ struct build {
 	struct fde *fdes;
 	size_t nfdes, capfdes;
 	size_t caprows, caprules, capops;
+	size_t max_rows; /* bounds memory by the input's size */
 	int err;
 };
 
@@ -417,9 +418,7 @@ static int cfa_rule(struct build *b, Dwarf_Frame *f, struct vdsoscope_rule *r)
 static int abi_default(const struct vdsoscope_arch *a, unsigned int reg,
 		       const struct vdsoscope_rule *r)
 {
-	if (!a)
-		return 0;
-	if (reg == a->sp_reg && r->kind == VDSOSCOPE_RULE_VAL_OFFSET && r->off == 0)
+	if (a && reg == a->sp_reg && r->kind == VDSOSCOPE_RULE_VAL_OFFSET && r->off == 0)
 		return 1;
 	return r->kind == VDSOSCOPE_RULE_SAME || r->kind == VDSOSCOPE_RULE_UNDEFINED;
 }
@@ -487,8 +486,8 @@ static int add_row(struct build *b, Dwarf_Frame *f, uint64_t lo, uint64_t hi,
 	ra = dwarf_frame_info(f, &s, &e, &sig);
 	if (ra < 0 || (unsigned int)ra >= d->nregs)
 		return fail(b, "row at 0x%llx: return address column %d", (unsigned long long)lo, ra);
-	if (d->nrows >= VS_MAX_ROWS)
-		return fail(b, "more than %u rows", VS_MAX_ROWS);
+	if (d->nrows >= b->max_rows)
+		return fail(b, "more than %zu rows for %zu bytes of image", b->max_rows, d->size);
 	if (d->nrows == b->caprows) {
 		size_t nc = b->caprows ? 2 * b->caprows : 64;
 		struct vs_row *v = realloc(d->rows, nc * sizeof(*v));
@@ -670,9 +669,16 @@ int vs__cfi_compile(struct vs_data *d)
 	int sane, rc = 0;
 	size_t i;
 
-	d->nregs = d->arch ? d->arch->nregs : 33;
+	/* without a register table, every column up to PowerPC's 65 and more */
+	d->nregs = d->arch ? d->arch->nregs : 128;
 	if (d->size < 64)
 		return 0;
+	/* every row costs CFI at least a byte; real vDSOs have tens */
+	b.max_rows = 4096 + d->size / 8;
+	if (b.max_rows > VS_MAX_ROWS)
+		b.max_rows = VS_MAX_ROWS;
+	if (b.max_rows > (4u << 20) / d->nregs)
+		b.max_rows = (4u << 20) / d->nregs;
 	elf = elf_memory((char *)d->bytes, d->size);
 	sane = elf && vs__sections_sane(elf, d);
 	if (elf && !sane) {

@@ -396,8 +396,8 @@ int vs__debug_find(struct vs_data *d, const struct vdsoscope_open_opts *opts)
 
 	pthread_once(&elf_once, elf_init);
 
-	/* an unstripped image is its own debug file */
-	{
+	/* an unstripped image is its own debug file, unless one is named */
+	if (!(opts && opts->debug_file)) {
 		Elf *self = elf_memory((char *)d->bytes, d->size);
 		int own = self && elf_kind(self) == ELF_K_ELF && vs__sections_sane(self, d) &&
 			  (has_section(self, ".symtab") || has_section(self, ".debug_line") ||

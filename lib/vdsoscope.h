@@ -75,7 +75,9 @@ enum vdsoscope_error {
 VDSOSCOPE_API const char *vdsoscope_strerror(int err);
 /* Symbolic name ("VDSOSCOPE_E_NOT_ELF", "ENOENT") for ERR.  Never NULL. */
 VDSOSCOPE_API const char *vdsoscope_err_name(int err);
-/* This thread's message for the last failed call; "" when none. */
+/* This thread's message for the last failed call; "" when none.  The fast
+ * queries (vdsoscope_func_at, vdsoscope_func_get, vdsoscope_cfi_find,
+ * vdsoscope_cfi_get, vdsoscope_addr_line) return codes without a message. */
 VDSOSCOPE_API const char *vdsoscope_errmsg(void);
 
 /* ---- opening ----------------------------------------------------------- */
@@ -90,10 +92,12 @@ struct vdsoscope_open_opts {
 	/* NULL-terminated list of directories searched for a debug file that
 	 * matches the image's build-id: DIR/xx/rest.debug (.build-id layout)
 	 * and any *.so or *.debug file directly in DIR.  NULL means the
-	 * default: /usr/lib/debug/.build-id and /lib/modules/$(uname -r)/vdso.
+	 * default: /usr/lib/debug/.build-id, /lib/modules/$(uname -r)/vdso and
+	 * /usr/lib/debug/lib/modules/$(uname -r)/vdso.
 	 * An empty list (first element NULL) searches nothing. */
 	const char *const *debug_dirs;
-	/* A debug file to use; must match the build-id.  May be NULL. */
+	/* A debug file to use; must match the build-id.  May be NULL.  It is
+	 * used even when the image carries symbols of its own. */
 	const char *debug_file;
 	/* For vdsoscope_open_file() and _buffer(): where the image is mapped.
 	 * Ignored unless flags has VDSOSCOPE_OPEN_LOAD_ADDR; otherwise the
@@ -266,7 +270,9 @@ VDSOSCOPE_API int vdsoscope_cfi_find(const struct vdsoscope_image *img, uint64_t
 VDSOSCOPE_API int vdsoscope_cfi_error(const struct vdsoscope_image *img, const char **msg);
 /* Bytes of executable code covered by FDEs. */
 VDSOSCOPE_API uint64_t vdsoscope_cfi_coverage(const struct vdsoscope_image *img);
-/* Writes RULE as text ("cfa-16", "rbp+16", "[rsp+32]; deref", "u") into BUF
+/* Writes RULE as text into BUF: "c-16" (saved at CFA-16), "v+8" (value
+ * CFA+8), "rbp+16" (a CFA rule), "rbx" (in a register), "exp(esp+32; deref)"
+ * and "vexp(...)" (DWARF expressions), "s", "undef", "u" (unspecified) into BUF
  * (LEN bytes, always terminated); returns the length it needed. */
 VDSOSCOPE_API int vdsoscope_rule_format(const struct vdsoscope_image *img,
 					const struct vdsoscope_rule *rule,
@@ -335,7 +341,7 @@ VDSOSCOPE_API int vdsoscope_step(const struct vdsoscope_image *img,
 VDSOSCOPE_API int vdsoscope_read_self(void *arg, uint64_t addr, void *buf, size_t len);
 VDSOSCOPE_API int vdsoscope_read_pid(void *arg, uint64_t addr, void *buf, size_t len);
 
-/* Library version as "MAJOR.MINOR". */
+/* Library version as "MAJOR.MINOR.PATCH". */
 VDSOSCOPE_API const char *vdsoscope_version(void);
 
 #ifdef __cplusplus

@@ -38,8 +38,9 @@ static const char usage_text[] =
 	"\n"
 	"Options:\n"
 	"  --debug-dir DIR      look for the debug file in DIR (repeatable; replaces\n"
-	"                       the defaults /usr/lib/debug/.build-id and\n"
-	"                       /lib/modules/$(uname -r)/vdso)\n"
+	"                       the defaults /usr/lib/debug/.build-id,\n"
+	"                       /lib/modules/$(uname -r)/vdso and\n"
+	"                       /usr/lib/debug/lib/modules/$(uname -r)/vdso)\n"
 	"  --debug-file FILE    use FILE as the debug file (must match the build-id)\n"
 	"  --no-debug           do not look for a debug file\n"
 	"  -o, --output FILE    output file of extract\n"
@@ -57,7 +58,8 @@ struct args {
 	const char *debug_file;
 	const char **debug_dirs;
 	size_t ndebug_dirs;
-	int no_debug, json, nsources;
+	int no_debug, json;
+	unsigned int sources; /* bit per kind of source given */
 	char **addrs;
 	int naddrs;
 };
@@ -68,13 +70,21 @@ static int fail_open(const char *what)
 	return EXIT_FAILED;
 }
 
+/* Decimal, or hexadecimal with 0x; nothing else (no sign, space or octal). */
 static int parse_u64(const char *s, uint64_t *v)
 {
+	int base = 10;
 	char *end;
 
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!*s || !((*s >= '0' && *s <= '9') || (base == 16 && strchr("abcdefABCDEF", *s))))
+		return -1;
 	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return errno || end == s || *end ? -1 : 0;
+	*v = strtoull(s, &end, base);
+	return errno || *end ? -1 : 0;
 }
 
 static const char *machine_name(const struct vdsoscope_image *img)
@@ -226,8 +236,8 @@ static int cmd_symbols(const struct vdsoscope_image *img, int json)
 		json_init(&j, stdout);
 		json_arr(&j);
 	} else {
-		printf("%-18s %6s  %-28s %-12s %s\n", "ADDRESS", "SIZE", "FUNCTION", "VERSION",
-		       "ALIASES");
+		printf("%-*s %6s  %-28s %-12s %s\n", vdsoscope_elf_class(img) == 32 ? 10 : 18,
+		       "ADDRESS", "SIZE", "FUNCTION", "VERSION", "ALIASES");
 	}
 	for (i = 0; i < n; i++) {
 		struct vdsoscope_func f;
@@ -247,11 +257,14 @@ static int cmd_symbols(const struct vdsoscope_image *img, int json)
 			json_obj_end(&j);
 			continue;
 		}
-		printf("0x%016llx %6llu  %-28s %-12s", (unsigned long long)f.start,
-		       (unsigned long long)(f.end - f.start), f.names[0].name,
-		       *f.names[0].version ? f.names[0].version : "-");
+		printf("0x%0*llx %6llu  %-28s %s", vdsoscope_elf_class(img) == 32 ? 8 : 16,
+		       (unsigned long long)f.start, (unsigned long long)(f.end - f.start),
+		       f.names[0].name, *f.names[0].version ? f.names[0].version : "-");
+		if (f.nnames > 1)
+			printf("%*s", (int)(12 - strlen(*f.names[0].version ? f.names[0].version : "-")) > 0
+				      ? (int)(12 - strlen(*f.names[0].version ? f.names[0].version : "-")) : 1, "");
 		for (k = 1; k < f.nnames; k++)
-			printf("%s%s%s%s", k > 1 ? ", " : " ", f.names[k].name,
+			printf("%s%s%s%s", k > 1 ? ", " : "", f.names[k].name,
 			       *f.names[k].version ? "@" : "", f.names[k].version);
 		printf("\n");
 	}
@@ -266,7 +279,7 @@ static const char *kind_name(unsigned int k)
 {
 	static const char *const names[] = {
 		"unspecified", "undefined", "same_value", "offset", "val_offset", "register",
-		"expression", "val_expression", "reg_offset", "expression",
+		"expression", "val_expression", "reg_offset", "cfa_expression",
 	};
 	return k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
@@ -376,10 +389,6 @@ static int cmd_symbolize(const struct vdsoscope_image *img, char **addrs, int n,
 	struct json j;
 	int i, bad = 0;
 
-	if (n == 0) {
-		fprintf(stderr, "vdsoscope: symbolize needs at least one address\n");
-		return EXIT_USAGE;
-	}
 	if (json) {
 		json_init(&j, stdout);
 		json_arr(&j);
@@ -390,10 +399,7 @@ static int cmd_symbolize(const struct vdsoscope_image *img, char **addrs, int n,
 		const char *file = NULL, *err = NULL;
 		int line = 0, rc;
 
-		if (addrs[i][0] == '+' ? parse_u64(addrs[i] + 1, &addr) : parse_u64(addrs[i], &addr)) {
-			fprintf(stderr, "vdsoscope: %s is not an address\n", addrs[i]);
-			return EXIT_USAGE;
-		}
+		parse_u64(addrs[i] + (addrs[i][0] == '+'), &addr); /* checked in main */
 		if (addrs[i][0] == '+')
 			addr += vdsoscope_load_address(img);
 		rc = vdsoscope_func_at(img, addr, &f, NULL);
@@ -426,9 +432,9 @@ static int cmd_symbolize(const struct vdsoscope_image *img, char **addrs, int n,
 		if (rc)
 			printf("0x%llx ?? (%s)", (unsigned long long)addr, err);
 		else
-			printf("0x%llx %s+0x%llx%s%s", (unsigned long long)addr, f.names[0].name,
-			       (unsigned long long)(addr - f.start), *f.names[0].version ? "@" : "",
-			       f.names[0].version);
+			printf("0x%llx %s%s%s+0x%llx", (unsigned long long)addr, f.names[0].name,
+			       *f.names[0].version ? "@" : "", f.names[0].version,
+			       (unsigned long long)(addr - f.start));
 		if (file)
 			printf(" %s:%d", file, line);
 		printf("\n");
@@ -446,10 +452,6 @@ static int cmd_extract(const struct vdsoscope_image *img, const char *out)
 	const void *data = vdsoscope_image_data(img, &size);
 	FILE *f;
 
-	if (!out) {
-		fprintf(stderr, "vdsoscope: extract needs -o FILE\n");
-		return EXIT_USAGE;
-	}
 	f = strcmp(out, "-") ? fopen(out, "wb") : stdout;
 	if (!f) {
 		fprintf(stderr, "vdsoscope: %s: %s\n", out, strerror(errno));
@@ -495,10 +497,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 			else
 				a->addrs[a->naddrs++] = optarg;
 			break;
-		case OPT_SELF: a->nsources++; break;
-		case OPT_PID: a->pid = optarg; a->nsources++; break;
-		case OPT_CORE: a->core = optarg; a->nsources++; break;
-		case OPT_FILE: a->file = optarg; a->nsources++; break;
+		case OPT_SELF: a->sources |= 1; break;
+		case OPT_PID: a->pid = optarg; a->sources |= 2; break;
+		case OPT_CORE: a->core = optarg; a->sources |= 4; break;
+		case OPT_FILE: a->file = optarg; a->sources |= 8; break;
 		case OPT_LOAD: a->load_addr = optarg; break;
 		case OPT_DDIR: a->debug_dirs[a->ndebug_dirs++] = optarg; break;
 		case OPT_DFILE: a->debug_file = optarg; break;
@@ -509,6 +511,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'V': printf("vdsoscope %s\n", vdsoscope_version()); exit(0);
 		default: return -1;
 		}
+	}
+	/* what follows "--" is arguments too */
+	for (; optind < argc; optind++) {
+		if (!a->cmd)
+			a->cmd = argv[optind];
+		else
+			a->addrs[a->naddrs++] = argv[optind];
 	}
 	return 0;
 }
@@ -540,8 +549,25 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vdsoscope: unexpected argument '%s'\n", a.addrs[0]);
 		return EXIT_USAGE;
 	}
-	if (a.nsources > 1) {
+	if (a.sources & (a.sources - 1)) {
 		fprintf(stderr, "vdsoscope: give one of --self, --pid, --core, --file\n");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(a.cmd, "symbolize")) {
+		int i;
+		uint64_t v;
+		if (a.naddrs == 0) {
+			fprintf(stderr, "vdsoscope: symbolize needs at least one address\n");
+			return EXIT_USAGE;
+		}
+		for (i = 0; i < a.naddrs; i++)
+			if (parse_u64(a.addrs[i] + (a.addrs[i][0] == '+'), &v)) {
+				fprintf(stderr, "vdsoscope: %s is not an address\n", a.addrs[i]);
+				return EXIT_USAGE;
+			}
+	}
+	if (!strcmp(a.cmd, "extract") && !a.out) {
+		fprintf(stderr, "vdsoscope: extract needs -o FILE\n");
 		return EXIT_USAGE;
 	}
 	if (a.load_addr && !a.file) {
