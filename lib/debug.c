@@ -3,6 +3,7 @@
  * from DWARF (libelf, libdw).  Also the image itself when it is unstripped. */
 #include "config.h"
 #include <dirent.h>
+#include <dwarf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -148,6 +149,45 @@ int vs__sections_sane(void *elfp, const struct vs_data *d)
 	return 1;
 }
 
+static int collect_exec(struct vs_data *d, Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		uint64_t (*v)[2];
+
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_EXECINSTR) ||
+		    !(sh.sh_flags & SHF_ALLOC) || !sh.sh_size || sh.sh_addr + sh.sh_size < sh.sh_addr)
+			continue;
+		if (d->nexec >= 256)
+			break;
+		v = realloc(d->exec, (d->nexec + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		d->exec = v;
+		d->exec[d->nexec][0] = sh.sh_addr;
+		d->exec[d->nexec][1] = sh.sh_addr + sh.sh_size;
+		d->nexec++;
+	}
+	return 0;
+}
+
+int vs__exec_sections(struct vs_data *d)
+{
+	Elf *elf;
+	int rc = 0;
+
+	pthread_once(&elf_once, elf_init);
+	elf = elf_memory((char *)d->bytes, d->size);
+	if (elf && elf_kind(elf) == ELF_K_ELF && vs__sections_sane(elf, d))
+		rc = collect_exec(d, elf);
+	elf_end(elf);
+	if (!rc && !d->nexec && d->debug_elf && vs__sections_sane(d->debug_elf, d))
+		rc = collect_exec(d, d->debug_elf);
+	return rc;
+}
+
 static int load_symtab(struct vs_data *d, Elf *elf)
 {
 	Elf_Scn *scn = NULL;
@@ -199,31 +239,25 @@ static int line_cmp(const void *a, const void *b)
 	return (x->file != UINT32_MAX) - (y->file != UINT32_MAX);
 }
 
-static int file_index(struct vs_data *d, const char *name, const char ***seen, uint32_t *idx)
+static int file_index(struct vs_data *d, const char *name, uint32_t *idx)
 {
+	char **f;
 	size_t i;
 
+	/* lines come in runs of one file: look at the newest first */
 	for (i = d->nfiles; i-- > 0;)
-		if ((*seen)[i] == name || !strcmp(d->files[i], name)) {
+		if (!strcmp(d->files[i], name)) {
 			*idx = (uint32_t)i;
 			return 0;
 		}
-	{
-		char **f = realloc(d->files, (d->nfiles + 1) * sizeof(*f));
-		const char **s;
-		if (!f)
-			return -ENOMEM;
-		d->files = f;
-		s = realloc(*seen, (d->nfiles + 1) * sizeof(*s));
-		if (!s)
-			return -ENOMEM;
-		*seen = s;
-		f[d->nfiles] = strdup(name);
-		if (!f[d->nfiles])
-			return -ENOMEM;
-		s[d->nfiles] = name;
-		*idx = (uint32_t)d->nfiles++;
-	}
+	f = realloc(d->files, (d->nfiles + 1) * sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	d->files = f;
+	f[d->nfiles] = strdup(name);
+	if (!f[d->nfiles])
+		return -ENOMEM;
+	*idx = (uint32_t)d->nfiles++;
 	return 0;
 }
 
@@ -232,7 +266,6 @@ static int load_lines(struct vs_data *d, Elf *elf)
 	Dwarf *dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
 	Dwarf_Off off = 0, next;
 	size_t hsize, cap = 0;
-	const char **seen = NULL;
 	int rc = 0;
 
 	if (!dw)
@@ -243,6 +276,9 @@ static int load_lines(struct vs_data *d, Elf *elf)
 		size_t n, i;
 
 		if (dwarf_offdie(dw, off + hsize, &cu) && dwarf_getsrclines(&cu, &lines, &n) == 0) {
+			Dwarf_Attribute at;
+			const char *comp_dir = dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &at));
+
 			for (i = 0; i < n; i++) {
 				Dwarf_Line *l = dwarf_onesrcline(lines, i);
 				Dwarf_Addr a;
@@ -257,10 +293,21 @@ static int load_lines(struct vs_data *d, Elf *elf)
 				src = dwarf_linesrc(l, NULL, NULL);
 				if (!src)
 					continue;
-				if (end)
+				if (end) {
 					fi = UINT32_MAX;
-				else if ((rc = file_index(d, src, &seen, &fi)))
-					goto out;
+				} else {
+					char joined[4096];
+					/* relative names are relative to the unit's
+					 * directory, as addr2line prints them */
+					if (src[0] != '/' && comp_dir && *comp_dir &&
+					    snprintf(joined, sizeof(joined), "%s/%s", comp_dir, src) <
+						    (int)sizeof(joined))
+						rc = file_index(d, joined, &fi);
+					else
+						rc = file_index(d, src, &fi);
+					if (rc)
+						goto out;
+				}
 				if (d->nlines == cap) {
 					size_t nc = cap ? 2 * cap : 256;
 					struct vs_line *v = realloc(d->lines, nc * sizeof(*v));
@@ -281,7 +328,6 @@ static int load_lines(struct vs_data *d, Elf *elf)
 	}
 	qsort(d->lines, d->nlines, sizeof(*d->lines), line_cmp);
 out:
-	free(seen);
 	dwarf_end(dw);
 	return rc;
 }
@@ -473,6 +519,7 @@ void vs__debug_free(struct vs_data *d)
 	for (i = 0; i < d->nfiles; i++)
 		free(d->files[i]);
 	free(d->files);
+	free(d->exec);
 }
 
 int vdsoscope_addr_line(const struct vdsoscope_image *img, uint64_t addr, const char **file,

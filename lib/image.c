@@ -180,6 +180,8 @@ static int data_build(struct vs_data **out, unsigned char *bytes, size_t size,
 		goto fail;
 	if (!(opts && (opts->flags & VDSOSCOPE_OPEN_NO_DEBUG)) && (rc = vs__debug_find(d, opts)))
 		goto fail;
+	if ((rc = vs__exec_sections(d)))
+		goto fail;
 	vs__cfi_compile(d); /* a CFI error leaves symbols usable: kept in d */
 	if ((rc = vs__symbols_build(d)))
 		goto fail;

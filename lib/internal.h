@@ -114,6 +114,10 @@ struct vs_data {
 	uint64_t cfi_coverage;
 	int cfi_error;        /* 0 or negative code from compiling CFI */
 	char cfi_errmsg[256];
+	/* executable sections (link-time [lo, hi)), when section headers are
+	 * known: the image's, else its debug file's */
+	uint64_t (*exec)[2];
+	size_t nexec;
 	/* FDE ranges (link-time), sorted */
 	uint64_t (*fdes)[2];
 	size_t nfdes;
@@ -154,6 +158,8 @@ VS_HIDDEN int vs__build_id_of_file(const char *path, uint8_t *id, size_t *len);
 VS_HIDDEN void vs__debug_free(struct vs_data *d);
 /* 1 when ELF's (an Elf *) section headers agree with D's program headers */
 VS_HIDDEN int vs__sections_sane(void *elf, const struct vs_data *d);
+/* Records the executable sections of the image, or of its debug file. */
+VS_HIDDEN int vs__exec_sections(struct vs_data *d);
 
 /* cfi.c */
 VS_HIDDEN int vs__cfi_compile(struct vs_data *d);

@@ -71,6 +71,24 @@ static int cand_cmp(const void *a, const void *b)
 	return strcmp(x->sym.name, y->sym.name);
 }
 
+/* The executable range holding link-time ADDR: a section when section
+ * headers are known, else the executable PT_LOADs.  0 when none. */
+static int exec_range(const struct vs_data *d, uint64_t addr, uint64_t *hi)
+{
+	size_t i;
+
+	if (!d->nexec) {
+		*hi = d->elf.text_hi;
+		return addr >= d->elf.text_lo && addr < d->elf.text_hi;
+	}
+	for (i = 0; i < d->nexec; i++)
+		if (addr >= d->exec[i][0] && addr < d->exec[i][1]) {
+			*hi = d->exec[i][1];
+			return 1;
+		}
+	return 0;
+}
+
 /* Fills C from a symbol; returns 0 when it is not a code symbol. */
 static int code_symbol(const struct vs_data *d, const char *name, uint64_t value,
 		       uint64_t size, unsigned int type, unsigned int bind, unsigned int shndx,
@@ -87,8 +105,11 @@ static int code_symbol(const struct vs_data *d, const char *name, uint64_t value
 		value &= ~1ull;
 		c->sym.flags |= VDSOSCOPE_SYM_THUMB;
 	}
-	if (value < d->elf.text_lo || value >= d->elf.text_hi)
-		return 0;
+	{
+		uint64_t hi;
+		if (!exec_range(d, value, &hi))
+			return 0;
+	}
 	c->start = value;
 	c->size = size;
 	c->sym.name = name;
@@ -159,6 +180,19 @@ int vs__symbols_build(struct vs_data *d)
 	}
 	qsort(c, n, sizeof(*c), cand_cmp);
 
+	/* an unsized NOTYPE symbol inside a sized function is a label in it
+	 * (int80_landing_pad in __kernel_vsyscall), not a function */
+	for (i = 0, k = 0; i < n; i++) {
+		int label = 0;
+		if ((c[i].sym.flags & VDSOSCOPE_SYM_NOTYPE) && !c[i].size)
+			for (j = 0; j < n && !label; j++)
+				label = c[j].size && c[j].start < c[i].start &&
+					c[i].start - c[j].start < c[j].size;
+		if (!label)
+			c[k++] = c[i];
+	}
+	n = k;
+
 	/* code with CFI that no symbol starts and no sized symbol covers */
 	for (i = 0; i < d->nfdes; i++) {
 		uint64_t lo = d->fdes[i][0];
@@ -170,8 +204,11 @@ int vs__symbols_build(struct vs_data *d)
 		for (j = 0; j < n && !covered; j++)
 			covered = (c[j].start >= lo && c[j].start < d->fdes[i][1]) ||
 				  (c[j].size && c[j].start < lo && lo - c[j].start < c[j].size);
-		if (covered || lo < d->elf.text_lo || lo >= d->elf.text_hi)
-			continue;
+		{
+			uint64_t hi;
+			if (covered || !exec_range(d, lo, &hi))
+				continue;
+		}
 		snprintf(name, sizeof(name), "fde@0x%llx", (unsigned long long)lo);
 		memset(&one, 0, sizeof(one));
 		one.start = lo;
@@ -213,7 +250,9 @@ int vs__symbols_build(struct vs_data *d)
 	d->nnames = n;
 	d->nfuncs = k;
 	for (i = 0; i < k; i++) {
-		uint64_t next = i + 1 < k ? d->funcs[i + 1].start : d->elf.text_hi;
+		uint64_t next = i + 1 < k ? d->funcs[i + 1].start : d->elf.text_hi, hi;
+		if (exec_range(d, d->funcs[i].start, &hi) && hi < next)
+			next = hi;
 		if (!d->funcs[i].end)
 			d->funcs[i].end = next;
 	}

@@ -1,8 +1,8 @@
 #!/bin/bash
 # Debug files matched by build-id: local functions and file:line, compared
 # with eu-addr2line on the same debug file.  An image made here stands in
-# for a vDSO (a stripped shared object and its unstripped twin); a real
-# Debian vdso64.so is used too when one is installed.
+# for a vDSO (a stripped shared object and its unstripped twin); real
+# Debian images are run-debian-dbg.sh's.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 command -v eu-addr2line > /dev/null || skip "eu-addr2line (elfutils) is not installed"
@@ -52,20 +52,4 @@ cc -shared -fPIC -O1 -g -Wl,--build-id -Wl,-soname,other.so -DOTHER "$tmp/fake.c
 expect_error "debug file of another build" 1 "build-id does not match" \
 	"$VDSOSCOPE" --file "$tmp/stripped.so" --debug-file "$tmp/other.so"
 
-# a real unstripped vDSO from Debian's linux-image-*-dbg, when installed
-real=$(ls /usr/lib/debug/lib/modules/*/vdso/vdso64.so 2>/dev/null | head -n1)
-if [ -n "$real" ]; then
-	local_fn=$(readelf -Ws "$real" | awk '$4 == "FUNC" && $5 == "LOCAL" && $3 > 0 { print $2; exit }')
-	if [ -n "$local_fn" ]; then
-		addr=$(printf '0x%x' $((0x$local_fn + 1)))
-		want_fn=$(eu-addr2line -f -e "$real" "$addr" | sed -n 1p)
-		got=$("$VDSOSCOPE" symbolize --file "$real" "$addr")
-		case $got in
-		*" $want_fn+"*:[0-9]*) pass "Debian $real: $got" ;;
-		*) fail "Debian $real: vdsoscope '$got', eu-addr2line '$want_fn'" ;;
-		esac
-	fi
-else
-	echo "Debian vdso64.so part skipped: no linux-image-*-dbg installed (/usr/lib/debug/lib/modules/*/vdso/vdso64.so)"
-fi
 finish

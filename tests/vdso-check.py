@@ -4,6 +4,8 @@
 
   vdso-check.py symbols IMAGE SYMBOLS.json BIAS
   vdso-check.py cfi IMAGE CFI.json BIAS
+  vdso-check.py locals IMAGE VDSOSCOPE   every .symtab function, one byte in:
+                                name as readelf and file:line as eu-addr2line
   vdso-check.py mem PID OUT     write the [vdso] mapping of PID, read from
                                 /proc/PID/mem, to OUT
   vdso-check.py strip-shdrs IN OUT        drop the section headers
@@ -183,6 +185,39 @@ def check_cfi(image, js, bias):
     return 1 if bad else 0
 
 
+def check_locals(image, tool):
+    names = {}
+    for line in readelf("-s", image).splitlines():
+        f = line.split()
+        if len(f) >= 8 and f[0].endswith(":") and f[3] in ("FUNC", "NOTYPE") and f[6] not in ("UND", "ABS"):
+            names.setdefault(int(f[1], 16), set()).add(re.split("@", f[7])[0])
+    funcs = set()
+    for line in readelf("--syms", image).splitlines():
+        f = line.split()
+        if len(f) >= 8 and f[3] == "FUNC" and f[6] not in ("UND", "ABS") and int(f[2]) > 0:
+            funcs.add(int(f[1], 16))
+    addrs = [a + 1 for a in sorted(funcs)]
+    if not addrs:
+        print("no functions in", image)
+        return 1
+    hexes = ["0x%x" % a for a in addrs]
+    ours = subprocess.run([tool, "symbolize", "--file", image, *hexes], capture_output=True,
+                          text=True).stdout.splitlines()
+    lines = subprocess.run(["eu-addr2line", "-e", image, *hexes], check=True, capture_output=True,
+                           text=True).stdout.splitlines()
+    bad = 0
+    for a, o, want in zip(addrs, ours, lines):
+        f = o.split()
+        fn = re.sub(r"(@[^+]*)?\+0x1$", "", f[1])
+        want = re.sub(r":\d+$", "", want) if re.search(r":\d+:\d+$", want) else want
+        got = f[2] if len(f) > 2 else "??:0"
+        if fn not in names.get(a - 1, ()) or got != want:
+            print(f"0x{a:x}: vdsoscope {f[1:]}; readelf {sorted(names.get(a - 1, ()))}, eu-addr2line {want}")
+            bad += 1
+    print(f"locals: {len(addrs)} functions, {bad} differences")
+    return 1 if bad or len(ours) != len(addrs) else 0
+
+
 def vdso_range(pid):
     for line in open(f"/proc/{pid}/maps"):
         if line.rstrip().endswith("[vdso]"):
@@ -278,6 +313,8 @@ def main(argv):
         return check_symbols(argv[2], argv[3], int(argv[4], 0))
     if cmd == "cfi":
         return check_cfi(argv[2], argv[3], int(argv[4], 0))
+    if cmd == "locals":
+        return check_locals(argv[2], argv[3])
     if cmd == "mem":
         return cmd_mem(int(argv[2]), argv[3])
     if cmd in ("strip-shdrs", "garble-shdrs"):
