@@ -120,6 +120,15 @@ static int run_target(const char *path)
 		if (waitpid(pid, &status, 0) != pid || WIFEXITED(status) || WIFSIGNALED(status))
 			break;
 		sig = WSTOPSIG(status);
+		if (sig == SIGUSR1) {
+			/* deliver it and keep single-stepping: the handler
+			 * returns through the vDSO's sigreturn trampoline */
+			if (ptrace(PTRACE_SINGLESTEP, pid, NULL, (void *)(long)sig))
+				break;
+			if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
+				break;
+			sig = WSTOPSIG(status);
+		}
 		if (sig != SIGTRAP) {
 			fprintf(stderr, "%s: unexpected signal %d\n", path, sig);
 			kill(pid, SIGKILL);
@@ -136,7 +145,7 @@ static int run_target(const char *path)
 				if (!traps) {
 					/* the int3: single-step from here on */
 					traps = 1;
-				} else if (traps++ > 64) {
+				} else if (traps++ > 4096) {
 					/* stepped far without entering: back to CONT */
 					traps = 0;
 				}

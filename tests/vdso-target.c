@@ -41,6 +41,43 @@ typedef long (*time_fn)(void *);
 typedef long (*cpu_fn)(unsigned *, unsigned *, void *);
 typedef long (*rnd_fn)(void *, unsigned long, unsigned int, void *, unsigned long);
 
+#if defined(__i386__)
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+/* Handlers installed without SA_RESTORER return through the vDSO's
+ * __kernel_sigreturn (plain) and __kernel_rt_sigreturn (SA_SIGINFO).  The
+ * signal is sent with int $0x80 so that it interrupts this code, not the
+ * vDSO. */
+static void signals(void)
+{
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		unsigned long mask[2];
+	} ka;
+	static const unsigned long flags[] = { 0, 4 /* SA_SIGINFO */ };
+	long pid = getpid(), ret;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		memset(&ka, 0, sizeof(ka));
+		ka.handler = on_signal;
+		ka.flags = flags[i];
+		if (syscall(SYS_rt_sigaction, SIGUSR1, &ka, NULL, 8))
+			return;
+		TRAP();
+		__asm__ volatile("push %%ebx\n\tmov %[pid], %%ebx\n\tint $0x80\n\tpop %%ebx"
+				 : "=a"(ret)
+				 : "a"((long)SYS_kill), [pid] "g"(pid), "c"((long)SIGUSR1)
+				 : "memory");
+	}
+}
+#endif
+
 static void calls(void)
 {
 	static const long clocks[] = {
@@ -96,6 +133,7 @@ static void calls(void)
 		r(NULL, 0, 0, &params, ~0UL);
 	}
 #if defined(__i386__)
+	signals();
 	{
 		void *vs = sym("__kernel_vsyscall");
 		long ret;

@@ -357,10 +357,12 @@ static int cmd_cfi(const struct vdsoscope_image *img, int json)
 		}
 		if (r.fde_start != fde) {
 			struct vdsoscope_func f;
+			/* i386 sigreturn FDEs start one NOP before their symbol */
+			int named = !vdsoscope_func_at(img, r.fde_start, &f, NULL) ||
+				    !vdsoscope_func_at(img, r.fde_start + 1, &f, NULL);
 			fde = r.fde_start;
 			printf("%sFDE 0x%llx%s%s%s\n", i ? "\n" : "", (unsigned long long)fde,
-			       vdsoscope_func_at(img, fde, &f, NULL) ? "" : " ",
-			       vdsoscope_func_at(img, fde, &f, NULL) ? "" : f.names[0].name,
+			       named ? " " : "", named ? f.names[0].name : "",
 			       r.signal_frame ? " (signal frame)" : "");
 		}
 		vdsoscope_rule_format(img, &r.cfa, text, sizeof(text));
