@@ -139,6 +139,15 @@ struct vdsoscope_image {
 	char source[4096 + 16];
 };
 
+/* x86_64's legacy vsyscall page, mapped at a fixed address in every 64-bit
+ * process where the kernel allows it. */
+#define VS_VSYSCALL_START 0xffffffffff600000ull
+#define VS_VSYSCALL_END 0xffffffffff601000ull
+static inline int vs__in_vsyscall(uint64_t addr)
+{
+	return addr >= VS_VSYSCALL_START && addr < VS_VSYSCALL_END;
+}
+
 /* image.c: build or share parsed data for BYTES (ownership is taken). */
 VS_HIDDEN int vs__image_create(struct vdsoscope_image **out, unsigned char *bytes,
 			       size_t size, uint64_t load, int have_load,

@@ -3,6 +3,7 @@
 #include "config.h"
 #include <string.h>
 #include "internal.h"
+#include "arch.h"
 
 static inline int fetch(const struct vs_data *d, vdsoscope_read_fn read, void *arg,
 			uint64_t addr, unsigned int size, uint64_t *v)
@@ -29,6 +30,36 @@ static inline int fetch(const struct vs_data *d, vdsoscope_read_fn read, void *a
 	return 0;
 }
 
+/* x86_64's legacy vsyscall page has no ELF and no CFI: each entry is
+ * "mov $nr, %rax; syscall; ret", so at any of its instructions the return
+ * address is at the stack pointer and nothing else has moved. */
+static int vsyscall_step(const struct vdsoscope_regs *in, vdsoscope_read_fn read, void *arg,
+			 struct vdsoscope_regs *out, unsigned int *frame_flags)
+{
+	const struct vdsoscope_arch *a = &vs__arch_x86_64;
+	uint64_t sp, ra;
+	unsigned char b[8];
+
+	if (!(in->valid >> a->sp_reg & 1))
+		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "vsyscall page step without SP");
+	sp = in->r[a->sp_reg];
+	if (read(arg, sp, b, 8))
+		return vs__err(VDSOSCOPE_E_MEMORY, "return address at 0x%llx (vsyscall page)",
+			       (unsigned long long)sp);
+	memcpy(&ra, b, 8);
+	if (out != in)
+		for (unsigned int r = 0; r < a->nregs; r++)
+			if (a->callee_saved >> r & 1)
+				out->r[r] = in->r[r];
+	out->valid = in->valid & a->callee_saved;
+	out->r[a->sp_reg] = sp + 8;
+	out->r[a->ip_reg] = ra;
+	out->valid |= 1ull << a->sp_reg | 1ull << a->ip_reg;
+	if (frame_flags)
+		*frame_flags = 0;
+	return 0;
+}
+
 int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_regs *in,
 		   unsigned int flags, vdsoscope_read_fn read, void *arg,
 		   struct vdsoscope_regs *out, unsigned int *frame_flags)
@@ -49,9 +80,12 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 	mask = a->addr_size == 8 ? ~0ull : 0xffffffffull;
 	pc = in->r[a->ip_reg] & mask;
 	link = (((flags & VDSOSCOPE_STEP_CALLER) ? pc - 1 : pc) - img->bias) & mask;
-	if (link < d->link_base || link - d->link_base >= d->size)
+	if (link < d->link_base || link - d->link_base >= d->size) {
+		if (a == &vs__arch_x86_64 && vs__in_vsyscall(pc))
+			return vsyscall_step(in, read, arg, out, frame_flags);
 		return vs__err(VDSOSCOPE_E_NOT_IN_IMAGE, "0x%llx (%s at 0x%llx)",
 			       (unsigned long long)pc, img->source, (unsigned long long)img->load);
+	}
 	lo = 0;
 	hi = d->nrows;
 	while (lo < hi) {

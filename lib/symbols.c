@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "arch.h"
 
 struct cand {
 	uint64_t start, size;
@@ -285,6 +286,27 @@ int vdsoscope_func_get(const struct vdsoscope_image *img, size_t idx, struct vds
 	return 0;
 }
 
+/* The three entries of x86_64's vsyscall page, 1 KiB apart. */
+static const struct vdsoscope_sym vsyscall_names[3] = {
+	{ "vsyscall_gettimeofday", "", VDSOSCOPE_SYM_GLOBAL },
+	{ "vsyscall_time", "", VDSOSCOPE_SYM_GLOBAL },
+	{ "vsyscall_getcpu", "", VDSOSCOPE_SYM_GLOBAL },
+};
+
+static int vsyscall_func(uint64_t addr, struct vdsoscope_func *out)
+{
+	unsigned int n = (unsigned int)((addr - VS_VSYSCALL_START) >> 10);
+
+	if (n > 2)
+		return -VDSOSCOPE_E_NOT_FOUND;
+	out->start = VS_VSYSCALL_START + ((uint64_t)n << 10);
+	out->end = out->start + 1024;
+	out->flags = VDSOSCOPE_FUNC_VSYSCALL;
+	out->nnames = 1;
+	out->names = &vsyscall_names[n];
+	return 0;
+}
+
 int vdsoscope_func_at(const struct vdsoscope_image *img, uint64_t addr,
 		      struct vdsoscope_func *out, size_t *idx)
 {
@@ -292,8 +314,11 @@ int vdsoscope_func_at(const struct vdsoscope_image *img, uint64_t addr,
 	uint64_t a = addr - img->bias;
 	size_t lo = 0, hi = d->nfuncs;
 
-	if (a >= d->size + d->link_base || a < d->link_base)
+	if (a >= d->size + d->link_base || a < d->link_base) {
+		if (d->arch == &vs__arch_x86_64 && vs__in_vsyscall(addr))
+			return vsyscall_func(addr, out);
 		return -VDSOSCOPE_E_NOT_IN_IMAGE;
+	}
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		if (d->funcs[mid].start <= a)

@@ -26,6 +26,16 @@
 #define VER_FLG_BASE_ 1
 #define MAX_VERDEFS 4096
 
+/* No memset: a freestanding build has none.  P is a struct vs_elf, whose
+ * size is a multiple of 8. */
+static void zero(void *p, size_t n)
+{
+	volatile uint64_t *w = p;
+
+	for (n /= 8; n--;)
+		*w++ = 0;
+}
+
 static int streq(const char *a, const char *b)
 {
 	while (*a && *a == *b)
@@ -325,10 +335,9 @@ static int parse_dynamic(struct vs_elf *e)
 
 int vs_elf_parse(struct vs_elf *e, const void *data, size_t size)
 {
-	struct vs_elf z = {0};
 	int rc;
 
-	*e = z;
+	zero(e, sizeof(*e));
 	e->data = data;
 	e->size = size;
 	if ((rc = parse_header(e)) || (rc = parse_phdrs(e)) || (rc = parse_dynamic(e)))
@@ -555,11 +564,12 @@ int vs_elf_lookup(const struct vs_elf *e, const char *name, const char *version,
 
 int vs_elf_extent(const void *data, size_t avail, uint64_t *end)
 {
-	struct vs_elf e = {0};
+	struct vs_elf e;
 	uint64_t max = 0;
 	unsigned int i;
 	int rc;
 
+	zero(&e, sizeof(e));
 	e.data = data;
 	e.size = avail;
 	if ((rc = parse_header(&e)))
@@ -583,4 +593,41 @@ int vs_elf_extent(const void *data, size_t avail, uint64_t *end)
 	}
 	*end = max;
 	return 0;
+}
+
+/* ---- for runtimes: a symbol of this process's own vDSO ------------------- */
+
+uintptr_t vs_auxv_sysinfo_ehdr(const uintptr_t *auxv)
+{
+	unsigned int i;
+
+	/* AT_NULL ends the vector; a runaway one is cut off */
+	for (i = 0; auxv && i < 2 * 512 && auxv[i] != 0; i += 2)
+		if (auxv[i] == 33) /* AT_SYSINFO_EHDR */
+			return auxv[i + 1];
+	return 0;
+}
+
+int vs_vdso_open(struct vs_elf *e, uintptr_t ehdr)
+{
+	uint64_t end;
+	int rc;
+
+	if (!ehdr)
+		return VS_ELF_E_NOT_FOUND;
+	/* the vDSO is mapped in whole pages: its first page holds the
+	 * headers, and the headers give the rest */
+	rc = vs_elf_extent((const void *)ehdr, 4096, &end);
+	if (rc)
+		return rc;
+	return vs_elf_parse(e, (const void *)ehdr, (size_t)end);
+}
+
+uintptr_t vs_vdso_sym(const struct vs_elf *e, const char *name, const char *version)
+{
+	struct vs_elf_sym s;
+
+	if (!e->data || vs_elf_lookup(e, name, version, &s))
+		return 0;
+	return (uintptr_t)e->data + (uintptr_t)(s.value - e->link_base);
 }

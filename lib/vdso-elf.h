@@ -15,6 +15,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * For a runtime without libc (the whole lookup is this header and
+ * vdso-elf.c; no allocation, no system call):
+ *
+ *	struct vs_elf vdso;
+ *	int (*gettime)(long, struct timespec *) = 0;
+ *
+ *	if (!vs_vdso_open(&vdso, vs_auxv_sysinfo_ehdr(auxv)))
+ *		gettime = (void *)vs_vdso_sym(&vdso, "__vdso_clock_gettime", "LINUX_2.6");
+ *
+ * Look symbols up once and keep the addresses: a lookup walks hash chains.
+ * Versions: LINUX_2.6 (x86_64, i386 time functions), LINUX_2.5 (i386
+ * __kernel_vsyscall), LINUX_2.6.39 (arm64).  The compiler may expect memset
+ * and memcpy to exist, as for any freestanding C.
+ */
+
 /* Error numbers match VDSOSCOPE_E_* of <vdsoscope.h>. */
 #define VS_ELF_E_NOT_ELF 4000
 #define VS_ELF_E_BAD_CLASS 4001
@@ -119,6 +135,17 @@ static inline int vs_elf_in(const struct vs_elf *e, uint64_t off, uint64_t len)
 }
 
 
+
+/* AT_SYSINFO_EHDR from an auxiliary vector (type/value pairs ending with
+ * AT_NULL), or 0. */
+uintptr_t vs_auxv_sysinfo_ehdr(const uintptr_t *auxv);
+
+/* Parses this process's vDSO at EHDR (mapped memory).  Returns 0 or VS_ELF_E_*. */
+int vs_vdso_open(struct vs_elf *e, uintptr_t ehdr);
+
+/* Callable address of NAME (at VERSION unless NULL) in the vDSO E opened with
+ * vs_vdso_open(), or 0 when it has none.  Thumb addresses keep bit 0. */
+uintptr_t vs_vdso_sym(const struct vs_elf *e, const char *name, const char *version);
 
 /* Bytes an image occupies (loadable bytes and its section header table),
  * from the ELF and program headers alone, which must lie in the AVAIL bytes

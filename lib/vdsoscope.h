@@ -190,6 +190,11 @@ struct vdsoscope_sym {
  * before it. */
 #define VDSOSCOPE_FUNC_FROM_CFI 0x1u
 #define VDSOSCOPE_FUNC_SIZED    0x2u   /* end comes from st_size */
+/* x86_64's legacy vsyscall page at 0xffffffffff600000: not part of any image,
+ * but named by vdsoscope_func_at() of an x86_64 image ("vsyscall_gettimeofday"
+ * at +0x0, "vsyscall_time" at +0x400, "vsyscall_getcpu" at +0x800), and
+ * stepped through by vdsoscope_step() (the return address is at SP). */
+#define VDSOSCOPE_FUNC_VSYSCALL 0x4u
 
 struct vdsoscope_func {
 	uint64_t start;                    /* runtime */

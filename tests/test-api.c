@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "vdsoscope.h"
+#include "vdso-elf.h"
 #include "runner.h"
 
 static struct vdsoscope_image *img;
@@ -65,6 +66,39 @@ static void check_lookup_against_ld(void)
 		CHECK_EQ_INT(vdsoscope_lookup(img, "no_such_function", NULL, &a), -VDSOSCOPE_E_NOT_FOUND);
 	}
 	dlclose(h);
+}
+
+/* The freestanding lookup a runtime uses agrees with the library for every
+ * dynamic symbol, by name and version. */
+static void check_runtime_lookup(void)
+{
+	struct vs_elf e;
+	size_t i, compared = 0;
+
+	CHECK_EQ_INT(vs_vdso_open(&e, (uintptr_t)getauxval(AT_SYSINFO_EHDR)), 0);
+	for (i = 0; i < vdsoscope_func_count(img); i++) {
+		struct vdsoscope_func f;
+		unsigned k;
+
+		vdsoscope_func_get(img, i, &f);
+		for (k = 0; k < f.nnames; k++) {
+			const struct vdsoscope_sym *n = &f.names[k];
+			if (f.flags & VDSOSCOPE_FUNC_FROM_CFI)
+				continue;
+			CHECK_EQ_U64(vs_vdso_sym(&e, n->name, n->version), f.start);
+			CHECK_EQ_U64(vs_vdso_sym(&e, n->name, NULL), f.start);
+			compared++;
+		}
+	}
+	CHECK(compared > 0, "no symbol compared");
+	CHECK_EQ_U64(vs_vdso_sym(&e, "__vdso_time", "LINUX_1.0"), 0);
+	CHECK_EQ_U64(vs_vdso_sym(&e, "nonexistent", NULL), 0);
+	{
+		uintptr_t auxv[] = { 6, 4096, 33, 0x1234000, 0, 0 };
+		CHECK_EQ_U64(vs_auxv_sysinfo_ehdr(auxv), 0x1234000);
+		auxv[2] = 34;
+		CHECK_EQ_U64(vs_auxv_sysinfo_ehdr(auxv), 0);
+	}
 }
 
 static void check_call_through_lookup(void)
@@ -226,6 +260,7 @@ int main(void)
 	check_identity();
 	check_lookup_against_ld();
 	check_call_through_lookup();
+	check_runtime_lookup();
 	check_errors();
 	check_threads();
 	vdsoscope_image_close(img);

@@ -78,6 +78,33 @@ static void signals(void)
 }
 #endif
 
+#if defined(__x86_64__)
+/* The legacy vsyscall page's three entries, where the kernel maps the page
+ * (not with vsyscall=none). */
+static void vsyscalls(void)
+{
+	char line[256];
+	int mapped = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+	struct { long a, b; } tv;
+	unsigned cpu, node;
+	long t;
+
+	while (f && fgets(line, sizeof(line), f))
+		mapped |= strstr(line, "[vsyscall]") != NULL && strstr(line, "x") != NULL;
+	if (f)
+		fclose(f);
+	if (!mapped)
+		return;
+	TRAP();
+	((tod_fn)0xffffffffff600000UL)(&tv, NULL);
+	TRAP();
+	((time_fn)0xffffffffff600400UL)(&t);
+	TRAP();
+	((cpu_fn)0xffffffffff600800UL)(&cpu, &node, NULL);
+}
+#endif
+
 static void calls(void)
 {
 	static const long clocks[] = {
@@ -132,6 +159,9 @@ static void calls(void)
 		TRAP();
 		r(NULL, 0, 0, &params, ~0UL);
 	}
+#if defined(__x86_64__)
+	vsyscalls();
+#endif
 #if defined(__i386__)
 	signals();
 	{
