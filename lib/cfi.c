@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include <elf.h>
 
 #define MAX_FDES (1u << 16)
 
@@ -659,6 +660,91 @@ static int condense(struct vs_data *d)
 	return 0;
 }
 
+static int row_cmp(const void *a, const void *b)
+{
+	const struct vs_row *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Adds the analyzer's rows; each row's rules follow the arch's register
+ * numbering (i386: EBP 5, ESP 4, EIP 8). */
+static int add_synthesized(struct vs_data *d)
+{
+	const struct vdsoscope_arch *a = d->arch;
+	struct vs_synth *syn;
+	uint64_t *starts;
+	size_t nsyn, i, n, need;
+	int rc;
+
+	if (!d->nfuncs)
+		return 0;
+	starts = malloc(d->nfuncs * sizeof(*starts));
+	if (!starts)
+		return -ENOMEM;
+	for (i = 0; i < d->nfuncs; i++)
+		starts[i] = d->funcs[i].start;
+	rc = vs__analyze_i386(d, starts, d->nfuncs, &syn, &nsyn);
+	free(starts);
+	if (rc || !nsyn)
+		return rc;
+	need = d->nrows + nsyn;
+	{
+		struct vs_row *v = realloc(d->rows, need * sizeof(*v));
+		struct vdsoscope_rule *rv;
+		if (!v) {
+			free(syn);
+			return -ENOMEM;
+		}
+		d->rows = v;
+		rv = realloc(d->rules, need * d->nregs * sizeof(*rv));
+		if (!rv) {
+			free(syn);
+			return -ENOMEM;
+		}
+		d->rules = rv;
+	}
+	for (i = 0, n = d->nrows; i < nsyn; i++, n++) {
+		struct vs_row *row = &d->rows[n];
+		struct vdsoscope_rule *rules = d->rules + n * d->nregs;
+		unsigned int r;
+
+		memset(row, 0, sizeof(*row));
+		memset(rules, 0, d->nregs * sizeof(*rules));
+		row->start = syn[i].start;
+		row->end = syn[i].end;
+		row->fde_start = syn[i].func;
+		row->ra = (uint8_t)a->ip_reg;
+		row->synthesized = 1;
+		row->regs = (uint32_t)(n * d->nregs);
+		row->cfa.kind = VDSOSCOPE_RULE_CFA_REG_OFFSET;
+		row->cfa.reg = syn[i].cfa_reg;
+		row->cfa.off = syn[i].cfa_off;
+		rules[a->ip_reg].kind = VDSOSCOPE_RULE_OFFSET;
+		rules[a->ip_reg].off = -4;
+		for (r = 0; r < 8; r++)
+			if (syn[i].saved[r]) {
+				rules[r].kind = VDSOSCOPE_RULE_OFFSET;
+				rules[r].off = syn[i].saved[r];
+			}
+	}
+	d->nrows = n;
+	free(syn);
+	qsort(d->rows, d->nrows, sizeof(*d->rows), row_cmp);
+	return 0;
+}
+
+int vs__cfi_finish(struct vs_data *d)
+{
+	int rc = 0;
+
+	if (d->cfi_error)
+		return 0;
+	if (d->arch && d->arch->machine == EM_386 && d->arch->elf_class == 32)
+		rc = add_synthesized(d);
+	return rc ? rc : condense(d);
+}
+
 int vs__cfi_compile(struct vs_data *d)
 {
 	struct build b = { .d = d };
@@ -720,8 +806,6 @@ int vs__cfi_compile(struct vs_data *d)
 	if (!rc)
 		rc = compile(&b, elf, sane && find_section(elf, ".debug_frame", &(GElf_Shdr){0})
 					      ? elf : d->debug_elf);
-	if (!rc)
-		rc = condense(d);
 	if (!rc) {
 		d->fdes = malloc((b.nfdes ? b.nfdes : 1) * sizeof(*d->fdes));
 		if (!d->fdes) {
@@ -773,6 +857,7 @@ static void row_out(const struct vdsoscope_image *img, const struct vs_row *r,
 	out->nregs = img->d->nregs;
 	out->signal_frame = r->signal;
 	out->from_debug_frame = r->from_debug != 0;
+	out->synthesized = r->synthesized != 0;
 	out->regs = img->d->rules + r->regs;
 }
 

@@ -51,6 +51,7 @@ struct vs_row {
 	uint8_t signal, from_debug;
 	uint8_t ncrules;      /* entries at crules[first_crule] */
 	uint32_t first_crule;
+	uint8_t synthesized;  /* from the instructions, not from CFI */
 	uint64_t pass;        /* registers that keep the callee's value */
 	uint64_t sp_bit;      /* SP's bit when SP becomes the CFA, else 0 */
 };
@@ -170,8 +171,24 @@ VS_HIDDEN int vs__sections_sane(void *elf, const struct vs_data *d);
 /* Records the executable sections of the image, or of its debug file. */
 VS_HIDDEN int vs__exec_sections(struct vs_data *d);
 
-/* cfi.c */
+/* cfi.c: rows from the CFI; then, once functions are known, rows for code
+ * without CFI where an analyzer exists, and the step's form of all rows */
 VS_HIDDEN int vs__cfi_compile(struct vs_data *d);
+VS_HIDDEN int vs__cfi_finish(struct vs_data *d);
+
+/* A row computed from instructions: CFA = cfa_reg + cfa_off, the return
+ * address at CFA-4, saved[r] != 0: register r saved at CFA+saved[r]. */
+struct vs_synth {
+	uint64_t start, end, func; /* link-time */
+	uint8_t cfa_reg;
+	int32_t cfa_off;
+	int32_t saved[8];
+};
+
+/* analyze-i386.c: rows for the functions at STARTS (link-time) that no FDE
+ * covers, and for the callees they reach. */
+VS_HIDDEN int vs__analyze_i386(struct vs_data *d, const uint64_t *starts, size_t nstarts,
+			       struct vs_synth **out, size_t *nout);
 
 /* expr.c: evaluates OPS; INITIAL is pushed first when HAVE_INITIAL. */
 VS_HIDDEN int vs__expr_eval(const struct vs_data *d, const struct vs_op *ops, size_t n,

@@ -259,6 +259,9 @@ struct vdsoscope_row {
 	unsigned int nregs;       /* entries in regs[] */
 	bool signal_frame;        /* 'S' augmentation */
 	bool from_debug_frame;
+	/* no CFI covers this code: the row was computed from its instructions
+	 * (i386 frame-pointer code; fde_start is then the function's start) */
+	bool synthesized;
 	const struct vdsoscope_rule *regs; /* by DWARF register number */
 };
 

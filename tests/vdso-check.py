@@ -134,6 +134,14 @@ def check_cfi(image, js, bias):
     ip_name = "rip" if "rip" in json.dumps(rows) else "eip"
     by_addr = {}
     our_fdes = {}
+    synthesized = [r for r in rows if r.get("synthesized")]
+    rows = [r for r in rows if not r.get("synthesized")]
+    for r in synthesized:
+        lo, hi = int(r["start"], 16) - bias, int(r["end"], 16) - bias
+        for lo2, (end2, _) in fdes.items():
+            if lo < end2 and lo2 < hi:
+                print(f"row from instructions 0x{lo:x}-0x{hi:x} overlaps the FDE at 0x{lo2:x}")
+                return 1
     for r in rows:
         lo, hi = int(r["start"], 16) - bias, int(r["end"], 16) - bias
         f = int(r["fde"], 16) - bias

@@ -116,7 +116,7 @@ static void count_fdes(const struct vdsoscope_image *img, size_t *nfdes)
 
 	*nfdes = 0;
 	for (i = 0; i < n; i++)
-		if (!vdsoscope_cfi_get(img, i, &r) && (i == 0 || r.fde_start != last)) {
+		if (!vdsoscope_cfi_get(img, i, &r) && !r.synthesized && (i == 0 || r.fde_start != last)) {
 			(*nfdes)++;
 			last = r.fde_start;
 		}
@@ -334,7 +334,8 @@ static int cmd_cfi(const struct vdsoscope_image *img, int json)
 			json_khex(&j, "end", r.end);
 			json_khex(&j, "fde", r.fde_start);
 			json_kbool(&j, "signal_frame", r.signal_frame);
-			json_kstr(&j, "section", r.from_debug_frame ? ".debug_frame" : ".eh_frame");
+			json_kstr(&j, "section", r.synthesized ? "" : r.from_debug_frame ? ".debug_frame" : ".eh_frame");
+			json_kbool(&j, "synthesized", r.synthesized);
 			json_kint(&j, "ra", r.ra_reg);
 			json_key(&j, "cfa");
 			json_rule(&j, img, &r.cfa);
@@ -361,8 +362,9 @@ static int cmd_cfi(const struct vdsoscope_image *img, int json)
 			int named = !vdsoscope_func_at(img, r.fde_start, &f, NULL) ||
 				    !vdsoscope_func_at(img, r.fde_start + 1, &f, NULL);
 			fde = r.fde_start;
-			printf("%sFDE 0x%llx%s%s%s\n", i ? "\n" : "", (unsigned long long)fde,
-			       named ? " " : "", named ? f.names[0].name : "",
+			printf("%s%s 0x%llx%s%s%s\n", i ? "\n" : "",
+			       r.synthesized ? "NO CFI, FROM INSTRUCTIONS" : "FDE",
+			       (unsigned long long)fde, named ? " " : "", named ? f.names[0].name : "",
 			       r.signal_frame ? " (signal frame)" : "");
 		}
 		vdsoscope_rule_format(img, &r.cfa, text, sizeof(text));
