@@ -6,7 +6,9 @@
  *                         closes (a process whose vDSO the tests read)
  *   vdso-target calls     call every vDSO function through the vDSO itself,
  *                         each call preceded by an int3 so that a tracer can
- *                         single-step it
+ *                         single-step it; prints "call NAME ARG RESULT" after
+ *                         each call and "lacks NAME" for each function this
+ *                         vDSO does not have
  *   vdso-target loop      call clock_gettime through the vDSO until killed
  *   vdso-target block     block in a vDSO system call (i386: in
  *                         __kernel_vsyscall) after printing "ready"
@@ -34,6 +36,24 @@ static void *sym(const char *name)
 }
 
 #define TRAP() __asm__ volatile("int3" ::: "memory")
+
+static void report(const char *name, const char *arg, long ret)
+{
+	printf("call %s %s %ld\n", name, arg, ret);
+	fflush(stdout);
+}
+
+/* sym() that says what is missing */
+static void *need(const char *name)
+{
+	void *p = sym(name);
+
+	if (!p) {
+		printf("lacks %s\n", name);
+		fflush(stdout);
+	}
+	return p;
+}
 
 typedef long (*clock_fn)(long, void *);
 typedef long (*tod_fn)(void *, void *);
@@ -74,6 +94,7 @@ static void signals(void)
 				 : "=a"(ret)
 				 : "a"((long)SYS_kill), [pid] "g"(pid), "c"((long)SIGUSR1)
 				 : "memory");
+		report(i ? "__kernel_rt_sigreturn" : "__kernel_sigreturn", "SIGUSR1", ret);
 	}
 }
 #endif
@@ -94,14 +115,16 @@ static void vsyscalls(void)
 		mapped |= strstr(line, "[vsyscall]") != NULL && strstr(line, "x") != NULL;
 	if (f)
 		fclose(f);
-	if (!mapped)
+	if (!mapped) {
+		printf("lacks vsyscall page\n");
 		return;
+	}
 	TRAP();
-	((tod_fn)0xffffffffff600000UL)(&tv, NULL);
+	report("vsyscall_gettimeofday", "tv", ((tod_fn)0xffffffffff600000UL)(&tv, NULL));
 	TRAP();
-	((time_fn)0xffffffffff600400UL)(&t);
+	report("vsyscall_time", "&t", ((time_fn)0xffffffffff600400UL)(&t));
 	TRAP();
-	((cpu_fn)0xffffffffff600800UL)(&cpu, &node, NULL);
+	report("vsyscall_getcpu", "cpu,node", ((cpu_fn)0xffffffffff600800UL)(&cpu, &node, NULL));
 }
 #endif
 
@@ -124,40 +147,50 @@ static void calls(void)
 	cpu_fn c;
 	rnd_fn r;
 
+	static const char *const clock_names[] = {
+		"CLOCK_REALTIME", "CLOCK_MONOTONIC", "CLOCK_PROCESS_CPUTIME_ID",
+		"CLOCK_THREAD_CPUTIME_ID", "CLOCK_MONOTONIC_RAW", "CLOCK_REALTIME_COARSE",
+		"CLOCK_MONOTONIC_COARSE", "CLOCK_BOOTTIME", "CLOCK_TAI", "1000(invalid)",
+	};
+
 	for (k = 0; cg[k]; k++) {
-		if (!(f = (clock_fn)sym(cg[k])))
+#if defined(__x86_64__)
+		if (k == 1)
+			break; /* clock_gettime64 is i386's */
+#endif
+		if (!(f = (clock_fn)need(cg[k])))
 			continue;
 		for (i = 0; i < sizeof(clocks) / sizeof(clocks[0]); i++) {
 			TRAP();
-			f(clocks[i], &ts);
+			report(cg[k], clock_names[i], f(clocks[i], &ts));
 		}
 	}
-	if ((f = (clock_fn)sym("__vdso_clock_getres"))) {
+	if ((f = (clock_fn)need("__vdso_clock_getres"))) {
 		TRAP();
-		f(CLOCK_MONOTONIC, &ts);
+		report("__vdso_clock_getres", "CLOCK_MONOTONIC", f(CLOCK_MONOTONIC, &ts));
 		TRAP();
-		f(CLOCK_REALTIME_COARSE, &ts);
+		report("__vdso_clock_getres", "CLOCK_REALTIME_COARSE", f(CLOCK_REALTIME_COARSE, &ts));
 	}
-	if ((g = (tod_fn)sym("__vdso_gettimeofday"))) {
+	if ((g = (tod_fn)need("__vdso_gettimeofday"))) {
 		TRAP();
-		g(&tv, &tz);
+		report("__vdso_gettimeofday", "tv,tz", g(&tv, &tz));
 		TRAP();
-		g(&tv, NULL);
+		report("__vdso_gettimeofday", "tv,NULL", g(&tv, NULL));
 	}
-	if ((tm = (time_fn)sym("__vdso_time"))) {
+	if ((tm = (time_fn)need("__vdso_time"))) {
 		TRAP();
-		tm(NULL);
+		report("__vdso_time", "NULL", tm(NULL));
 		TRAP();
-		tm(&t);
+		report("__vdso_time", "&t", tm(&t));
 	}
-	if ((c = (cpu_fn)sym("__vdso_getcpu"))) {
+	if ((c = (cpu_fn)need("__vdso_getcpu"))) {
 		TRAP();
-		c(&cpu, &node, NULL);
+		report("__vdso_getcpu", "cpu,node", c(&cpu, &node, NULL));
 	}
-	if ((r = (rnd_fn)sym("__vdso_getrandom"))) {
+	if ((r = (rnd_fn)need("__vdso_getrandom"))) {
 		struct { unsigned int size_of_opaque_state, mmap_prot, mmap_flags, reserved[13]; } params;
 		TRAP();
-		r(NULL, 0, 0, &params, ~0UL);
+		report("__vdso_getrandom", "params", r(NULL, 0, 0, &params, ~0UL));
 	}
 #if defined(__x86_64__)
 	vsyscalls();
@@ -165,7 +198,7 @@ static void calls(void)
 #if defined(__i386__)
 	signals();
 	{
-		void *vs = sym("__kernel_vsyscall");
+		void *vs = need("__kernel_vsyscall");
 		long ret;
 		if (vs) {
 			TRAP();
@@ -173,6 +206,7 @@ static void calls(void)
 					 : "=a"(ret)
 					 : [fn] "D"(vs), "a"((long)SYS_getpid)
 					 : "memory");
+			report("__kernel_vsyscall", "SYS_getpid", ret);
 		}
 	}
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "vdsoscope.h"
 #include "json.h"
+#include "verify.h"
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
@@ -28,6 +29,9 @@ static const char usage_text[] =
 	"                       ADDR is absolute (0x7ffd...) or +OFFSET from the load\n"
 	"                       address\n"
 	"  extract -o FILE      write the image's bytes, as mapped, to FILE\n"
+	"  verify [--self-test [--bits 32|64] [--image FILE] | --pid PID [--calls N]]\n"
+	"                       single-step vDSO calls under ptrace and check every\n"
+	"                       unwind step against the state after the return\n"
 	"\n"
 	"Source (one; default --self):\n"
 	"  --self               this process\n"
@@ -534,6 +538,8 @@ int main(int argc, char **argv)
 	uint64_t load;
 	int rc;
 
+	if (argc > 1 && !strcmp(argv[1], "verify"))
+		return cmd_verify(argc - 1, argv + 1);
 	a.addrs = calloc((size_t)argc + 1, sizeof(*a.addrs));
 	a.debug_dirs = calloc((size_t)argc + 1, sizeof(*a.debug_dirs));
 	if (!a.addrs || !a.debug_dirs)

@@ -1,0 +1,139 @@
+#!/bin/bash
+# vdsoscope verify: every instruction boundary of every vDSO call the helpers
+# make (x86_64 and i386) unwinds exactly as ptrace shows after the return;
+# with one CFI rule corrupted, it names the function, address and register
+# that go wrong, where readelf shows the rule changed; --pid on a running
+# process.
+. "${top_srcdir:-.}/tests/lib.sh"
+
+export VDSOSCOPE_HELPER_DIR=$top_builddir/tools
+"$VDSOSCOPE" verify --json > "$tmp/v.json"
+rc=$?
+python3 - "$tmp/v.json" <<'PY'
+import json, sys
+v = json.load(open(sys.argv[1]))
+for r in v["runs"]:
+    print(f"  {r['arch']}: {r['calls']} calls, {r['points']} points, {r['exact']} exact, {r['wrong']} wrong;"
+          f" not visited: {r['not_visited']}")
+PY
+[ $rc = 0 ] && pass "verify: exit 0" || fail "verify: exit $rc"
+if python3 - "$tmp/v.json" "$T32" <<'PY'
+import json, os, sys
+v = json.load(open(sys.argv[1]))
+runs = {r["arch"]: r for r in v["runs"]}
+want = ["x86_64"] + (["i386"] if os.access(sys.argv[2], os.X_OK) else [])
+ok = True
+for arch in want:
+    r = runs.get(arch)
+    if not r or r["wrong"] or r["exact"] != r["points"] or r["points"] < 300:
+        print(f"  {arch}: {r}")
+        ok = False
+        continue
+    names = {f["name"] for f in r["functions"]}
+    need = {"__vdso_clock_gettime", "__vdso_gettimeofday", "__vdso_time", "__vdso_getcpu",
+            "__vdso_clock_getres"}
+    if arch == "i386":
+        need |= {"__kernel_vsyscall", "__kernel_sigreturn", "__kernel_rt_sigreturn"}
+    if need - names:
+        print(f"  {arch}: not visited {need - names}")
+        ok = False
+sys.exit(0 if ok else 1)
+PY
+then pass "100% exact over every function, x86_64$([ -x "$T32" ] && echo " and i386")"; else fail "verify results"; fi
+
+# corrupt_rule IMAGE FDE_START OPCODE OLD NEW OUT: in the FDE readelf shows at
+# FDE_START, replace the bytes OPCODE OLD of a DW_CFA_offset with OPCODE NEW
+corrupt_rule() {
+	python3 - "$@" <<'PY'
+import re, subprocess, sys
+image, fde_pc, op, old, new, out = sys.argv[1], int(sys.argv[2], 0), int(sys.argv[3], 0), \
+    int(sys.argv[4], 0), int(sys.argv[5], 0), sys.argv[6]
+secs = subprocess.run(["readelf", "-SW", image], capture_output=True, text=True).stdout
+m = re.search(r"\.eh_frame\s+PROGBITS\s+\S+\s+([0-9a-f]+)\s+([0-9a-f]+)", secs)
+eh_off, eh_size = int(m.group(1), 16), int(m.group(2), 16)
+frames = subprocess.run(["readelf", "-W", "--debug-dump=frames", image], capture_output=True, text=True).stdout
+for line in frames.splitlines():
+    m = re.match(r"([0-9a-f]+) ([0-9a-f]+) [0-9a-f]+ FDE cie=[0-9a-f]+ pc=([0-9a-f]+)\.\.", line)
+    if m and int(m.group(3), 16) == fde_pc:
+        start, length = eh_off + int(m.group(1), 16), int(m.group(2), 16) + 4
+        break
+else:
+    sys.exit(f"no FDE at 0x{fde_pc:x}")
+b = bytearray(open(image, "rb").read())
+i = b.find(bytes([op, old]), start, start + length)
+if i < 0:
+    sys.exit("rule not found in the FDE")
+b[i + 1] = new
+open(out, "wb").write(b)
+PY
+}
+
+# changed_range ORIG CORRUPT: the addresses whose rows readelf shows differently
+changed() {
+	diff <(readelf -W --debug-dump=frames-interp "$1") <(readelf -W --debug-dump=frames-interp "$2") |
+		awk '/^> [0-9a-f]+ / { print "0x" $2 }'
+}
+
+check_corrupt() {
+	local bits=$1 image=$2 fde=$3 op=$4 old=$5 new=$6 func=$7 reg=$8
+	corrupt_rule "$image" "$fde" "$op" "$old" "$new" "$image.bad" || { fail "$bits-bit: corrupting the CFI"; return; }
+	rows=$(changed "$image" "$image.bad" | tr '\n' ' ')
+	[ -n "$rows" ] || { fail "$bits-bit: readelf shows no changed row"; return; }
+	"$VDSOSCOPE" verify --bits $bits --image "$image.bad" --json > "$tmp/bad.json"
+	rc=$?
+	if [ $rc != 0 ] && python3 - "$tmp/bad.json" "$func" "$reg" "$image" $rows <<'PY'
+import json, subprocess, sys
+v = json.load(open(sys.argv[1]))["runs"][0]
+func, reg, image, rows = sys.argv[2], sys.argv[3], sys.argv[4], [int(x, 16) for x in sys.argv[5:]]
+# the rows readelf shows changed, each up to the next row of its FDE
+ranges, fde_end, locs = [], None, []
+for line in subprocess.run(["readelf", "-W", "--debug-dump=frames-interp", image + ".bad"],
+                           capture_output=True, text=True).stdout.splitlines() + ["FDE pc=0..0"]:
+    if "FDE" in line or "CIE" in line:
+        for i, loc in enumerate(locs):
+            nxt = locs[i + 1] if i + 1 < len(locs) else fde_end
+            if loc in rows:
+                ranges.append((loc, nxt))
+        locs = []
+        fde_end = int(line.split("..")[1], 16) if "FDE" in line else None
+        continue
+    f = line.split()
+    if f and fde_end is not None and all(c in "0123456789abcdef" for c in f[0]) and len(f[0]) >= 8:
+        locs.append(int(f[0], 16))
+bad = [f for f in v["functions"] if f["wrong"]]
+print(f"  wrong: {[(f['name'], f['first_wrong']) for f in bad]}; changed rows {[(hex(a), hex(b)) for a, b in ranges]}")
+if len(bad) != 1 or bad[0]["name"] != func or bad[0]["first_wrong"].get("register") != reg:
+    sys.exit(1)
+off = int(bad[0]["first_wrong"]["address"], 16) - int(v["load_address"], 16)
+sys.exit(0 if any(a <= off < b for a, b in ranges) else 1)
+PY
+	then pass "$bits-bit: corrupted rule found: $func, $reg"
+	else fail "$bits-bit: corrupted rule: exit $rc, $(head -c 600 "$tmp/bad.json")"; fi
+}
+
+"$VDSOSCOPE" extract -o "$tmp/v64.so"
+# __vdso_clock_gettime saves rbx at cfa-32: DW_CFA_offset r3 is 0x83 and
+# the factored offset 4 (data alignment -8); make it cfa-40
+fde64=$(readelf -W --dyn-syms "$tmp/v64.so" | awk '$8 ~ /^__vdso_clock_gettime@/ { print "0x" $2 }')
+check_corrupt 64 "$tmp/v64.so" "$fde64" 0x83 4 5 __vdso_clock_gettime rbx
+
+if [ -x "$T32" ]; then
+	start_target t32 "$T32"
+	"$VDSOSCOPE" extract --pid "$t32_pid" -o "$tmp/v32.so"
+	stop_target t32
+	# __kernel_vsyscall saves ecx at cfa-8: DW_CFA_offset r1 is 0x81 and
+	# the factored offset 2 (data alignment -4); make it cfa-12
+	fde32=$(readelf -W --debug-dump=frames "$tmp/v32.so" | awk '/FDE/ { split($NF, p, "[=.]"); print "0x" p[2]; exit }')
+	check_corrupt 32 "$tmp/v32.so" "$fde32" 0x81 2 3 __kernel_vsyscall ecx
+fi
+
+start_target loop "$T64" loop
+"$VDSOSCOPE" verify --pid "$loop_pid" --calls 5 --json > "$tmp/pid.json"
+rc=$?
+kill "$loop_pid"
+if [ $rc = 0 ] && python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["runs"][0]; print("  ", r["calls"], "calls,", r["points"], "points"); sys.exit(not (r["calls"] == 5 and r["wrong"] == 0 and r["points"] > 0))' "$tmp/pid.json"; then
+	pass "verify --pid on a running process"
+else
+	fail "verify --pid: exit $rc, $(cat "$tmp/pid.json")"
+fi
+finish

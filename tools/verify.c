@@ -1,0 +1,660 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vdsoscope verify: every instruction the CPU executes in the vDSO, unwound
+ * and compared with what execution shows.
+ *
+ * A process is single-stepped under ptrace through its vDSO calls.  At each
+ * instruction boundary inside the vDSO (or x86_64's vsyscall page) the
+ * registers go to the unwinder under test, repeatedly while the result is
+ * still inside; when the call returns, the registers ptrace shows are the
+ * truth: the caller's IP and SP, every callee-saved register, and any other
+ * register the unwinder claims to know must equal them.  For a signal
+ * trampoline the truth is the interrupted state that sigreturn restores.
+ */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "vdsoscope.h"
+#include "json.h"
+#include "verify.h"
+
+#define MAX_POINTS 8192
+#define MAX_FUNCS 64
+#define MAX_LINES 128
+
+struct point {
+	uint64_t pc;
+	int rc;
+	char func[64];
+	struct vdsoscope_regs caller;
+};
+
+struct tally {
+	char name[64];
+	unsigned visited, exact, wrong;
+	/* the first wrong point */
+	uint64_t bad_pc;
+	char bad_reg[16];
+	uint64_t bad_got, bad_want;
+	int bad_known, bad_rc;
+};
+
+struct run {
+	const char *what;      /* "helper x86_64" */
+	const struct vdsoscope_arch *arch;
+	uint64_t lo, hi;
+	struct tally t[MAX_FUNCS];
+	unsigned nt;
+	unsigned visited, exact, wrong, calls;
+	char *lines[MAX_LINES]; /* the helper's reports */
+	unsigned nlines;
+	char error[256];
+};
+
+static struct point points[MAX_POINTS];
+
+static int in_vsyscall(uint64_t ip)
+{
+	return ip >= 0xffffffffff600000ull && ip < 0xffffffffff601000ull;
+}
+
+static struct tally *tally_of(struct run *r, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < r->nt; i++)
+		if (!strcmp(r->t[i].name, name))
+			return &r->t[i];
+	if (r->nt == MAX_FUNCS)
+		return &r->t[MAX_FUNCS - 1];
+	memset(&r->t[r->nt], 0, sizeof(r->t[0]));
+	snprintf(r->t[r->nt].name, sizeof(r->t[0].name), "%s", name);
+	return &r->t[r->nt++];
+}
+
+static void to_dwarf(const struct user_regs_struct *u, int is32, struct vdsoscope_regs *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (is32) {
+		const unsigned long long v[9] = { u->rax, u->rcx, u->rdx, u->rbx, u->rsp,
+						  u->rbp, u->rsi, u->rdi, u->rip };
+		for (int i = 0; i < 9; i++)
+			r->r[i] = v[i] & 0xffffffffu;
+		r->valid = (1ull << 9) - 1;
+	} else {
+		const unsigned long long v[17] = { u->rax, u->rdx, u->rcx, u->rbx, u->rsi, u->rdi,
+						   u->rbp, u->rsp, u->r8, u->r9, u->r10, u->r11,
+						   u->r12, u->r13, u->r14, u->r15, u->rip };
+		for (int i = 0; i < 17; i++)
+			r->r[i] = v[i];
+		r->valid = (1ull << 17) - 1;
+	}
+}
+
+int verify_core_unwind(void *ctx, const struct vdsoscope_image *img, pid_t pid,
+		       const struct vdsoscope_regs *in, struct vdsoscope_regs *out)
+{
+	const struct vdsoscope_arch *a = vdsoscope_arch(img);
+	uint64_t lo, size_hi;
+	size_t size;
+	unsigned flags = 0, ff, depth;
+	int rc = 0;
+
+	(void)ctx;
+	vdsoscope_image_data(img, &size);
+	lo = vdsoscope_load_address(img);
+	size_hi = lo + size;
+	*out = *in;
+	for (depth = 0; depth < 16; depth++) {
+		uint64_t ip;
+
+		rc = vdsoscope_step(img, out, flags, vdsoscope_read_pid, &pid, out, &ff);
+		if (rc)
+			return rc;
+		ip = out->r[a->ip_reg];
+		if ((ip < lo || ip >= size_hi) && !in_vsyscall(ip))
+			return 0;
+		flags = ff & VDSOSCOPE_FRAME_SIGNAL ? 0 : VDSOSCOPE_STEP_CALLER;
+	}
+	return -VDSOSCOPE_E_NOT_IN_IMAGE;
+}
+
+/* The kernel emulates a vsyscall entry whole and the single-step trap comes
+ * one instruction after the return, so there the truth is taken at a
+ * breakpoint on the return address the unwinder gave: reached with the
+ * expected SP, it is where the call returns. */
+static int run_to_return(pid_t pid, const struct point *p, unsigned ip_reg,
+			 struct vdsoscope_regs *truth)
+{
+	struct user_regs_struct u;
+	uint64_t ra = p->caller.r[ip_reg];
+	long word;
+	int status;
+
+	if (p->rc || !(p->caller.valid >> ip_reg & 1))
+		return -1;
+	errno = 0;
+	word = ptrace(PTRACE_PEEKTEXT, pid, (void *)ra, NULL);
+	if (errno)
+		return -1;
+	if (ptrace(PTRACE_POKETEXT, pid, (void *)ra, (void *)((word & ~0xffL) | 0xcc)) ||
+	    ptrace(PTRACE_CONT, pid, NULL, NULL) || waitpid(pid, &status, 0) != pid ||
+	    !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP ||
+	    ptrace(PTRACE_GETREGS, pid, NULL, &u) || u.rip != ra + 1)
+		return -1;
+	u.rip = ra;
+	if (ptrace(PTRACE_POKETEXT, pid, (void *)ra, (void *)word) ||
+	    ptrace(PTRACE_SETREGS, pid, NULL, &u))
+		return -1;
+	to_dwarf(&u, 0, truth);
+	return 0;
+}
+
+static void judge(struct run *r, struct point *pts, unsigned n,
+		  const struct vdsoscope_regs *truth)
+{
+	const struct vdsoscope_arch *a = r->arch;
+	unsigned i, reg;
+
+	for (i = 0; i < n; i++) {
+		struct point *p = &pts[i];
+		struct tally *t = tally_of(r, p->func);
+		int bad = -1;
+
+		t->visited++;
+		r->visited++;
+		if (!p->rc) {
+			if (!(p->caller.valid >> a->ip_reg & 1))
+				bad = (int)a->ip_reg;
+			else if (!(p->caller.valid >> a->sp_reg & 1))
+				bad = (int)a->sp_reg;
+			for (reg = 0; bad < 0 && reg < a->nregs; reg++)
+				if ((p->caller.valid >> reg & 1) && p->caller.r[reg] != truth->r[reg])
+					bad = (int)reg;
+			for (reg = 0; bad < 0 && reg < a->nregs; reg++)
+				if ((a->callee_saved >> reg & 1) && !(p->caller.valid >> reg & 1))
+					bad = (int)reg;
+		}
+		if (!p->rc && bad < 0) {
+			t->exact++;
+			r->exact++;
+			continue;
+		}
+		t->wrong++;
+		r->wrong++;
+		if (t->wrong == 1) {
+			t->bad_pc = p->pc;
+			t->bad_rc = p->rc;
+			if (bad >= 0) {
+				snprintf(t->bad_reg, sizeof(t->bad_reg), "%s", a->reg_names[bad]);
+				t->bad_got = p->caller.r[bad];
+				t->bad_want = truth->r[bad];
+				t->bad_known = (int)(p->caller.valid >> bad & 1);
+			}
+		}
+	}
+}
+
+/* Traces PID, stopped at its exec, through every int3-announced vDSO call
+ * until it exits.  IMG is the image the unwinder uses. */
+static int trace(struct run *r, pid_t pid, const struct vdsoscope_image *img,
+		 const struct verify_unwinder *uw)
+{
+	const struct vdsoscope_arch *a = r->arch;
+	unsigned npoints = 0, traps = 0;
+	int status, in_call = 0;
+
+	for (;;) {
+		struct user_regs_struct u;
+		struct vdsoscope_regs regs;
+		uint64_t ip;
+		int sig, inside;
+
+		if (ptrace(in_call || traps ? PTRACE_SINGLESTEP : PTRACE_CONT, pid, NULL, NULL))
+			break;
+		if (waitpid(pid, &status, 0) != pid || WIFEXITED(status) || WIFSIGNALED(status))
+			break;
+		sig = WSTOPSIG(status);
+		if (sig == SIGUSR1) {
+			/* the handler returns through the vDSO's sigreturn */
+			if (ptrace(PTRACE_SINGLESTEP, pid, NULL, (void *)(long)sig) ||
+			    waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
+				break;
+			sig = WSTOPSIG(status);
+		}
+		if (sig != SIGTRAP) {
+			snprintf(r->error, sizeof(r->error), "the helper stopped with signal %d", sig);
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		if (ptrace(PTRACE_GETREGS, pid, NULL, &u))
+			break;
+		to_dwarf(&u, a->elf_class == 32, &regs);
+		ip = regs.r[a->ip_reg];
+		inside = (ip >= r->lo && ip < r->hi) || (a->elf_class == 64 && in_vsyscall(ip));
+		if (!in_call && !inside) {
+			if (!traps)
+				traps = 1; /* the int3: single-step from here */
+			else if (traps++ > 4096)
+				traps = 0; /* stepped far without entering */
+			continue;
+		}
+		if (inside) {
+			struct point *p = &points[npoints < MAX_POINTS ? npoints : MAX_POINTS - 1];
+			struct vdsoscope_func f;
+
+			in_call = 1;
+			p->pc = ip;
+			snprintf(p->func, sizeof(p->func), "%s",
+				 vdsoscope_func_at(img, ip, &f, NULL) ? "(no function)" : f.names[0].name);
+			p->rc = uw->unwind(uw->ctx, img, pid, &regs, &p->caller);
+			if (npoints < MAX_POINTS)
+				npoints++;
+			if (!in_vsyscall(ip))
+				continue;
+			if (run_to_return(pid, p, a->ip_reg, &regs))
+				p->rc = -VDSOSCOPE_E_NOT_FOUND;
+		}
+		/* the call returned: the registers now are the truth */
+		judge(r, points, npoints, &regs);
+		r->calls++;
+		npoints = 0;
+		in_call = 0;
+		traps = 0;
+	}
+	waitpid(pid, &status, WNOHANG);
+	return 0;
+}
+
+static int run_helper(struct run *r, const char *helper, const char *image_file,
+		      const struct verify_unwinder *uw)
+{
+	struct vdsoscope_image *img = NULL;
+	int out[2], status, rc;
+	size_t size;
+	pid_t pid;
+	FILE *f;
+	char line[256];
+
+	if (access(helper, X_OK)) {
+		snprintf(r->error, sizeof(r->error), "%s: %s", helper, strerror(errno));
+		return -1;
+	}
+	if (pipe(out))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(out[1], 1);
+		close(out[0]);
+		close(out[1]);
+		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		execl(helper, helper, "calls", (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status)) {
+		snprintf(r->error, sizeof(r->error), "%s did not start", helper);
+		close(out[0]);
+		return -1;
+	}
+	rc = vdsoscope_open_pid(&img, pid, NULL);
+	if (!rc && image_file) {
+		/* the image under test replaces the process's own, at its address */
+		VDSOSCOPE_OPTS(opts, .flags = VDSOSCOPE_OPEN_LOAD_ADDR | VDSOSCOPE_OPEN_NO_CACHE,
+			       .load_addr = vdsoscope_load_address(img));
+		struct vdsoscope_image *other = NULL;
+		rc = vdsoscope_open_file(&other, image_file, &opts);
+		vdsoscope_image_close(img);
+		img = other;
+	}
+	if (rc) {
+		snprintf(r->error, sizeof(r->error), "%s", vdsoscope_errmsg());
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		close(out[0]);
+		return -1;
+	}
+	r->arch = vdsoscope_arch(img);
+	if (!r->arch) {
+		snprintf(r->error, sizeof(r->error), "no register table for this machine");
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		vdsoscope_image_close(img);
+		close(out[0]);
+		return -1;
+	}
+	vdsoscope_image_data(img, &size);
+	r->lo = vdsoscope_load_address(img);
+	r->hi = r->lo + size;
+	rc = trace(r, pid, img, uw);
+	vdsoscope_image_close(img);
+	f = fdopen(out[0], "r");
+	while (f && fgets(line, sizeof(line), f) && r->nlines < MAX_LINES) {
+		line[strcspn(line, "\n")] = 0;
+		r->lines[r->nlines++] = strdup(line);
+	}
+	if (f)
+		fclose(f);
+	return rc;
+}
+
+/* Attaches to a running thread and single-steps it through up to MAX_CALLS
+ * vDSO calls, or STEP_BUDGET instructions. */
+static int run_pid(struct run *r, pid_t tid, unsigned max_calls, unsigned long step_budget,
+		   const struct verify_unwinder *uw)
+{
+	struct vdsoscope_image *img = NULL;
+	unsigned npoints = 0;
+	unsigned long steps = 0;
+	int status, in_call = 0, rc;
+	size_t size;
+
+	rc = vdsoscope_open_pid(&img, tid, NULL);
+	if (rc) {
+		snprintf(r->error, sizeof(r->error), "%s", vdsoscope_errmsg());
+		return -1;
+	}
+	r->arch = vdsoscope_arch(img);
+	if (!r->arch) {
+		vdsoscope_image_close(img);
+		snprintf(r->error, sizeof(r->error), "no register table for this machine");
+		return -1;
+	}
+	vdsoscope_image_data(img, &size);
+	r->lo = vdsoscope_load_address(img);
+	r->hi = r->lo + size;
+	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) || ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) ||
+	    waitpid(tid, &status, __WALL) != tid) {
+		snprintf(r->error, sizeof(r->error), "pid %d: attaching: %s", (int)tid, strerror(errno));
+		vdsoscope_image_close(img);
+		return -1;
+	}
+	while (r->calls < max_calls && steps++ < step_budget) {
+		struct user_regs_struct u;
+		struct vdsoscope_regs regs;
+		uint64_t ip;
+		int sig = 0, inside;
+
+		if (ptrace(PTRACE_SINGLESTEP, tid, NULL, NULL) ||
+		    waitpid(tid, &status, __WALL) != tid || WIFEXITED(status) || WIFSIGNALED(status))
+			break;
+		sig = WSTOPSIG(status);
+		if (sig != SIGTRAP) {
+			/* a signal for the process: deliver it and go on */
+			if (ptrace(PTRACE_SINGLESTEP, tid, NULL, (void *)(long)sig) ||
+			    waitpid(tid, &status, __WALL) != tid || !WIFSTOPPED(status))
+				break;
+		}
+		if (ptrace(PTRACE_GETREGS, tid, NULL, &u))
+			break;
+		to_dwarf(&u, r->arch->elf_class == 32, &regs);
+		ip = regs.r[r->arch->ip_reg];
+		inside = ip >= r->lo && ip < r->hi;
+		if (inside) {
+			struct point *p = &points[npoints < MAX_POINTS ? npoints : MAX_POINTS - 1];
+			struct vdsoscope_func f;
+
+			in_call = 1;
+			p->pc = ip;
+			snprintf(p->func, sizeof(p->func), "%s",
+				 vdsoscope_func_at(img, ip, &f, NULL) ? "(no function)" : f.names[0].name);
+			p->rc = uw->unwind(uw->ctx, img, tid, &regs, &p->caller);
+			if (npoints < MAX_POINTS)
+				npoints++;
+		} else if (in_call) {
+			judge(r, points, npoints, &regs);
+			r->calls++;
+			npoints = 0;
+			in_call = 0;
+		}
+	}
+	ptrace(PTRACE_DETACH, tid, NULL, NULL);
+	vdsoscope_image_close(img);
+	return 0;
+}
+
+static void print_text(const struct run *r)
+{
+	unsigned i;
+
+	printf("%s: %u calls, %u points\n", r->what, r->calls, r->visited);
+	printf("  %-28s %7s %7s %6s\n", "FUNCTION", "POINTS", "EXACT", "WRONG");
+	for (i = 0; i < r->nt; i++) {
+		const struct tally *t = &r->t[i];
+		printf("  %-28s %7u %7u %6u\n", t->name, t->visited, t->exact, t->wrong);
+		if (t->wrong && t->bad_rc)
+			printf("    first wrong at 0x%llx: %s\n", (unsigned long long)t->bad_pc,
+			       vdsoscope_strerror(t->bad_rc));
+		else if (t->wrong)
+			printf("    first wrong at 0x%llx: %s is 0x%llx%s, truth 0x%llx\n",
+			       (unsigned long long)t->bad_pc, t->bad_reg, (unsigned long long)t->bad_got,
+			       t->bad_known ? "" : " (not known)", (unsigned long long)t->bad_want);
+	}
+	for (i = 0; i < r->nlines; i++)
+		if (!strncmp(r->lines[i], "lacks ", 6))
+			printf("  not visited: %s (this vDSO has none)\n", r->lines[i] + 6);
+	for (i = 0; i < r->nlines; i++) {
+		char name[64], arg[64];
+		long ret;
+		if (sscanf(r->lines[i], "call %63s %63s %ld", name, arg, &ret) == 3 && ret != 0 &&
+		    strstr(name, "time") && !strstr(name, "getres") && strcmp(name, "__vdso_time") &&
+		    strcmp(name, "vsyscall_time"))
+			printf("  note: %s(%s) returned %ld (the kernel refused it; its path was still visited)\n",
+			       name, arg, ret);
+	}
+	printf("  total: %u of %u exact (%.1f%%), %u wrong\n", r->exact, r->visited,
+	       r->visited ? 100.0 * r->exact / r->visited : 0.0, r->wrong);
+}
+
+static void print_json(struct json *j, const struct run *r)
+{
+	unsigned i;
+
+	json_obj(j);
+	json_kstr(j, "target", r->what);
+	json_kstr(j, "arch", r->arch ? r->arch->name : "");
+	json_khex(j, "load_address", r->lo);
+	json_kuint(j, "calls", r->calls);
+	json_kuint(j, "points", r->visited);
+	json_kuint(j, "exact", r->exact);
+	json_kuint(j, "wrong", r->wrong);
+	if (*r->error)
+		json_kstr(j, "error", r->error);
+	json_key(j, "functions");
+	json_arr(j);
+	for (i = 0; i < r->nt; i++) {
+		const struct tally *t = &r->t[i];
+		json_obj(j);
+		json_kstr(j, "name", t->name);
+		json_kuint(j, "points", t->visited);
+		json_kuint(j, "exact", t->exact);
+		json_kuint(j, "wrong", t->wrong);
+		if (t->wrong) {
+			json_key(j, "first_wrong");
+			json_obj(j);
+			json_khex(j, "address", t->bad_pc);
+			if (t->bad_rc) {
+				json_kstr(j, "error", vdsoscope_strerror(t->bad_rc));
+			} else {
+				json_kstr(j, "register", t->bad_reg);
+				json_khex(j, "value", t->bad_got);
+				json_kbool(j, "known", t->bad_known);
+				json_khex(j, "truth", t->bad_want);
+			}
+			json_obj_end(j);
+		}
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_key(j, "not_visited");
+	json_arr(j);
+	for (i = 0; i < r->nlines; i++)
+		if (!strncmp(r->lines[i], "lacks ", 6))
+			json_str(j, r->lines[i] + 6);
+	json_arr_end(j);
+	json_key(j, "helper_calls");
+	json_arr(j);
+	for (i = 0; i < r->nlines; i++)
+		if (!strncmp(r->lines[i], "call ", 5))
+			json_str(j, r->lines[i] + 5);
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+/* The helpers: $VDSOSCOPE_HELPER_DIR, next to this program (and one level
+ * up, for the build tree's libtool layout), then the install directory. */
+static int find_helper(const char *name, char *out, size_t len)
+{
+	const char *env = getenv("VDSOSCOPE_HELPER_DIR");
+	char self[PATH_MAX - 64], *slash, *real;
+	ssize_t n;
+
+	if (env) {
+		snprintf(out, len, "%s/%s", env, name);
+		return access(out, X_OK);
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = 0;
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = 0;
+			snprintf(out, len, "%s/%s", self, name);
+			if (!access(out, X_OK))
+				return 0;
+			snprintf(out, len, "%s/../%s", self, name);
+			if (!access(out, X_OK) && (real = realpath(out, NULL))) {
+				snprintf(out, len, "%s", real);
+				free(real);
+				return 0;
+			}
+		}
+	}
+	snprintf(out, len, "%s/%s", PKGLIBEXECDIR, name);
+	return access(out, X_OK);
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "self-test", no_argument, NULL, 's' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "image", required_argument, NULL, 'i' },
+		{ "bits", required_argument, NULL, 'b' },
+		{ "calls", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct verify_unwinder uw = { "vdsoscope_step", verify_core_unwind, NULL };
+	static struct run runs[2];
+	const char *image = NULL;
+	int c, json = 0, bits = 0, nruns = 0, i, bad = 0;
+	long pid = 0, max_calls = 20;
+	char *end;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': break;
+		case 'p':
+			pid = strtol(optarg, &end, 10);
+			if (*end || pid <= 0) {
+				fprintf(stderr, "vdsoscope: --pid %s is not a process id\n", optarg);
+				return 2;
+			}
+			break;
+		case 'i': image = optarg; break;
+		case 'b':
+			bits = atoi(optarg);
+			if (bits != 32 && bits != 64) {
+				fprintf(stderr, "vdsoscope: --bits takes 32 or 64\n");
+				return 2;
+			}
+			break;
+		case 'c':
+			max_calls = strtol(optarg, &end, 10);
+			if (*end || max_calls <= 0) {
+				fprintf(stderr, "vdsoscope: --calls takes a positive number\n");
+				return 2;
+			}
+			break;
+		case 'j': json = 1; break;
+		case 'h':
+			printf("Usage: vdsoscope verify [--self-test [--bits 32|64] [--image FILE] | --pid PID [--calls N]] [--json]\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vdsoscope: verify: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (pid) {
+		static char what[64];
+		snprintf(what, sizeof(what), "pid %ld", pid);
+		runs[0].what = what;
+		if (run_pid(&runs[0], (pid_t)pid, (unsigned)max_calls, 20000000ul, &uw))
+			bad = 1;
+		nruns = 1;
+	} else {
+		static const char *const names[2] = { "vdsoscope-helper", "vdsoscope-helper32" };
+		static char paths[2][PATH_MAX];
+		for (i = 0; i < 2; i++) {
+			if ((bits == 64 && i == 1) || (bits == 32 && i == 0))
+				continue;
+			if (find_helper(names[i], paths[i], sizeof(paths[i]))) {
+				if (bits || i == 0) {
+					fprintf(stderr, "vdsoscope: verify: no %s (set VDSOSCOPE_HELPER_DIR)\n",
+						names[i]);
+					return 1;
+				}
+				fprintf(stderr, "vdsoscope: verify: no %s: the 32-bit vDSO is not checked\n",
+					names[i]);
+				continue;
+			}
+			runs[nruns].what = paths[i];
+			if (run_helper(&runs[nruns], paths[i], image, &uw))
+				bad = 1;
+			nruns++;
+		}
+	}
+	if (json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_obj(&j);
+		json_kstr(&j, "unwinder", uw.name);
+		json_key(&j, "runs");
+		json_arr(&j);
+		for (i = 0; i < nruns; i++)
+			print_json(&j, &runs[i]);
+		json_arr_end(&j);
+		json_obj_end(&j);
+	}
+	for (i = 0; i < nruns; i++) {
+		if (!json)
+			print_text(&runs[i]);
+		if (*runs[i].error) {
+			fprintf(stderr, "vdsoscope: verify: %s: %s\n", runs[i].what, runs[i].error);
+			bad = 1;
+		}
+		if (runs[i].wrong || runs[i].visited == 0)
+			bad = 1;
+	}
+	return bad ? 1 : 0;
+}
