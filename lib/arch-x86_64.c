@@ -3,7 +3,7 @@
 #include <elf.h>
 #include "arch.h"
 
-static const char *const names[] = {
+const char *const vs__x86_64_reg_names[17] = {
 	"rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp",
 	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip",
 };
@@ -17,6 +17,6 @@ const struct vdsoscope_arch vs__arch_x86_64 = {
 	.ip_reg = 16,
 	.callee_saved = 1u << 3 | 1u << 6 | 1u << 12 | 1u << 13 | 1u << 14 | 1u << 15,
 	.addr_size = 8,
-	.reg_names = names,
+	.reg_names = vs__x86_64_reg_names,
 	.reg_size = 8,
 };

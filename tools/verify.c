@@ -206,6 +206,23 @@ static void judge(struct run *r, struct point *pts, unsigned n,
 	}
 }
 
+/* Unwinds at IP with UW and keeps the result as the next point. */
+static struct point *record(const struct vdsoscope_image *img, const struct verify_unwinder *uw,
+			    pid_t pid, const struct vdsoscope_regs *regs, uint64_t ip,
+			    unsigned *npoints)
+{
+	struct point *p = &points[*npoints < MAX_POINTS ? *npoints : MAX_POINTS - 1];
+	struct vdsoscope_func f;
+
+	p->pc = ip;
+	snprintf(p->func, sizeof(p->func), "%s",
+		 vdsoscope_func_at(img, ip, &f, NULL) ? "(no function)" : f.names[0].name);
+	p->rc = uw->unwind(uw->ctx, img, pid, regs, &p->caller);
+	if (*npoints < MAX_POINTS)
+		(*npoints)++;
+	return p;
+}
+
 /* Traces PID, stopped at its exec, through every int3-announced vDSO call
  * until it exits.  IMG is the image the unwinder uses. */
 static int trace(struct run *r, pid_t pid, const struct vdsoscope_image *img,
@@ -252,16 +269,9 @@ static int trace(struct run *r, pid_t pid, const struct vdsoscope_image *img,
 			continue;
 		}
 		if (inside) {
-			struct point *p = &points[npoints < MAX_POINTS ? npoints : MAX_POINTS - 1];
-			struct vdsoscope_func f;
+			struct point *p = record(img, uw, pid, &regs, ip, &npoints);
 
 			in_call = 1;
-			p->pc = ip;
-			snprintf(p->func, sizeof(p->func), "%s",
-				 vdsoscope_func_at(img, ip, &f, NULL) ? "(no function)" : f.names[0].name);
-			p->rc = uw->unwind(uw->ctx, img, pid, &regs, &p->caller);
-			if (npoints < MAX_POINTS)
-				npoints++;
 			if (!in_vsyscall(ip))
 				continue;
 			if (run_to_return(pid, p, a->ip_reg, &regs))
@@ -405,16 +415,8 @@ static int run_pid(struct run *r, pid_t tid, unsigned max_calls, unsigned long s
 		ip = regs.r[r->arch->ip_reg];
 		inside = ip >= r->lo && ip < r->hi;
 		if (inside) {
-			struct point *p = &points[npoints < MAX_POINTS ? npoints : MAX_POINTS - 1];
-			struct vdsoscope_func f;
-
+			record(img, uw, tid, &regs, ip, &npoints);
 			in_call = 1;
-			p->pc = ip;
-			snprintf(p->func, sizeof(p->func), "%s",
-				 vdsoscope_func_at(img, ip, &f, NULL) ? "(no function)" : f.names[0].name);
-			p->rc = uw->unwind(uw->ctx, img, tid, &regs, &p->caller);
-			if (npoints < MAX_POINTS)
-				npoints++;
 		} else if (in_call) {
 			judge(r, points, npoints, &regs);
 			r->calls++;
