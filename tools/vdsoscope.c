@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "vdsoscope.h"
 #include "json.h"
+#include "backtrace.h"
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
@@ -28,6 +29,8 @@ static const char usage_text[] =
 	"                       ADDR is absolute (0x7ffd...) or +OFFSET from the load\n"
 	"                       address\n"
 	"  extract -o FILE      write the image's bytes, as mapped, to FILE\n"
+	"  backtrace ...        unwind every thread of a process or core through the\n"
+	"                       vDSO ('vdsoscope backtrace --help')\n"
 	"\n"
 	"Source (one; default --self):\n"
 	"  --self               this process\n"
@@ -532,6 +535,14 @@ int main(int argc, char **argv)
 	uint64_t load;
 	int rc;
 
+	if (argc > 1 && !strcmp(argv[1], "backtrace")) {
+#ifdef HAVE_LIBUNWIND
+		return vdsoscope_cmd_backtrace(argc - 1, argv + 1);
+#else
+		fprintf(stderr, "vdsoscope: backtrace needs libunwind; this build has none\n");
+		return EXIT_FAILED;
+#endif
+	}
 	a.addrs = calloc((size_t)argc + 1, sizeof(*a.addrs));
 	a.debug_dirs = calloc((size_t)argc + 1, sizeof(*a.debug_dirs));
 	if (!a.addrs || !a.debug_dirs)
