@@ -50,9 +50,16 @@ def parse_gdb(path):
         if m:
             cur = threads.setdefault(int(m.group(1)), [])
             continue
+        if cur is None:
+            continue
+        # gdb shows a signal frame without an address or name
+        if re.match(r"#\d+\s+<signal handler called>", line):
+            cur.append((None, None))
+            continue
         m = re.match(r"#(\d+)\s+(?:(0x[0-9a-f]+) in )?(\S+) \(", line)
-        if m and cur is not None:
-            cur.append((int(m.group(2), 16) if m.group(2) else None, m.group(3)))
+        if m:
+            cur.append((int(m.group(2), 16) if m.group(2) else None,
+                        None if m.group(3) == "??" else m.group(3)))
     return threads
 
 

@@ -247,7 +247,7 @@ static void blocking_handler(int sig)
 }
 
 /* The handler blocks; when stdin closes it returns through the vDSO. */
-static int signal_mode(void)
+__attribute__((noinline)) static int signal_mode(void)
 {
 	struct {
 		void (*handler)(int);
