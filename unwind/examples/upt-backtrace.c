@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* upt-backtrace [--plain] PID: every thread of PID through libunwind-ptrace,
- * with the vdsoscope hook (default) or with plain _UPT_accessors.  Prints
- * "TID n:", one "#k 0xADDR NAME+OFF" per frame, and the ptrace memory reads
- * the hook counted. */
+/* upt-backtrace [--plain|--count] PID: every thread of PID through
+ * libunwind-ptrace, with the vdsoscope hook (default), with plain
+ * _UPT_accessors, or (--count) with _UPT_accessors wrapped without an image,
+ * which changes nothing but counts.  Prints "TID n:", one
+ * "#k 0xADDR NAME+OFF" per frame, and the memory reads counted. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ static void unwind(unw_addr_space_t as, pid_t tid)
 int main(int argc, char **argv)
 {
 	int plain = argc > 2 && !strcmp(argv[1], "--plain");
+	int count = argc > 2 && !strcmp(argv[1], "--count");
 	pid_t pid = argc > 1 ? atoi(argv[argc - 1]) : 0;
 	struct vdsoscope_image *img = NULL;
 	struct vdsoscope_unw_stats st;
@@ -43,14 +45,17 @@ int main(int argc, char **argv)
 	DIR *d;
 
 	if (pid <= 0) {
-		fprintf(stderr, "usage: upt-backtrace [--plain] PID\n");
+		fprintf(stderr, "usage: upt-backtrace [--plain|--count] PID\n");
 		return 2;
 	}
 	if (vdsoscope_open_pid(&img, pid, NULL)) {
 		fprintf(stderr, "upt-backtrace: %s\n", vdsoscope_errmsg());
 		return 1;
 	}
-	as = plain ? unw_create_addr_space(&_UPT_accessors, 0) : vdsoscope_unw_create_upt(img);
+	if (plain)
+		as = unw_create_addr_space(&_UPT_accessors, 0);
+	else
+		as = vdsoscope_unw_create_addr_space(&_UPT_accessors, count ? NULL : img, 0);
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	if (!as || !(d = opendir(path)))
 		return 1;
