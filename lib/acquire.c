@@ -359,8 +359,9 @@ static int core_auxv(struct core *c, const unsigned char *notes, size_t len, uin
 	return 1;
 }
 
-int vdsoscope_open_core(struct vdsoscope_image **out, const char *path,
-			const struct vdsoscope_open_opts *opts)
+/* Opens the vDSO of core PATH, or with BASE_ONLY set only finds its address. */
+static int open_core(struct vdsoscope_image **out, const char *path,
+		     const struct vdsoscope_open_opts *opts, uint64_t *base_only)
 {
 	struct core c = { .fd = -1, .path = path };
 	struct stat st;
@@ -471,6 +472,11 @@ int vdsoscope_open_core(struct vdsoscope_image **out, const char *path,
 		rc = vs__err(VDSOSCOPE_E_NO_VDSO, "core %s: no NT_AUXV note", path);
 		goto out;
 	}
+	if (base_only) {
+		*base_only = base;
+		rc = 0;
+		goto out;
+	}
 	rc = vs__err(VDSOSCOPE_E_NO_VDSO_SEGMENT, "core %s: no PT_LOAD holds the vDSO at 0x%llx",
 		     path, (unsigned long long)base);
 	for (i = 0; i < c.e.phnum; i++) {
@@ -547,6 +553,21 @@ out:
 	if (c.fd >= 0)
 		close(c.fd);
 	return rc;
+}
+
+int vdsoscope_open_core(struct vdsoscope_image **out, const char *path,
+			const struct vdsoscope_open_opts *opts)
+{
+	return open_core(out, path, opts, NULL);
+}
+
+int vdsoscope_core_vdso_address(const char *path, uint64_t *addr)
+{
+	struct vdsoscope_image *dummy;
+
+	if (!addr)
+		return vs__err(VDSOSCOPE_E_INVALID, "vdsoscope_core_vdso_address");
+	return open_core(&dummy, path, NULL, addr);
 }
 
 /* ---- files and buffers --------------------------------------------------- */

@@ -126,6 +126,11 @@ VDSOSCOPE_API int vdsoscope_open_pid(struct vdsoscope_image **out, pid_t pid,
 VDSOSCOPE_API int vdsoscope_open_core(struct vdsoscope_image **out,
 				      const char *path,
 				      const struct vdsoscope_open_opts *opts);
+/* The vDSO's load address (NT_AUXV's AT_SYSINFO_EHDR) recorded in core
+ * file PATH, whether or not the core holds the vDSO's bytes.  With it, an
+ * image file opened with VDSOSCOPE_OPEN_LOAD_ADDR stands in for the vDSO
+ * of a core that lacks the segment. */
+VDSOSCOPE_API int vdsoscope_core_vdso_address(const char *path, uint64_t *addr);
 /* An ELF file: an extracted image or an unstripped debug image. */
 VDSOSCOPE_API int vdsoscope_open_file(struct vdsoscope_image **out,
 				      const char *path,
@@ -264,6 +269,26 @@ struct vdsoscope_row {
 	bool synthesized;
 	const struct vdsoscope_rule *regs; /* by DWARF register number */
 };
+
+/* The image's .eh_frame_hdr (PT_GNU_EH_FRAME) and its binary-search table,
+ * for unwinders that search the table themselves (libunwind's
+ * UNW_INFO_FORMAT_REMOTE_TABLE): runtime addresses; entries of
+ * ENTRY_SIZE bytes encoded by TABLE_ENC (DW_EH_PE_*; 0x3b, datarel sdata4,
+ * is what the kernel's images use and what libunwind accepts), relative to
+ * ADDR.  The table lies inside the image.  -VDSOSCOPE_E_NOT_FOUND when the
+ * image has no header or the header has no table, -VDSOSCOPE_E_BAD_CFI for
+ * encodings that cannot be read without evaluating them,
+ * -VDSOSCOPE_E_TRUNCATED when the table does not fit the header. */
+struct vdsoscope_eh_frame_hdr {
+	uint64_t addr;        /* runtime address of .eh_frame_hdr */
+	uint64_t size;        /* bytes of the header segment */
+	uint64_t table;       /* runtime address of the first table entry */
+	uint64_t fde_count;   /* number of entries */
+	unsigned int table_enc;
+	unsigned int entry_size;
+};
+VDSOSCOPE_API int vdsoscope_eh_frame_hdr(const struct vdsoscope_image *img,
+					 struct vdsoscope_eh_frame_hdr *out);
 
 /* Number of compiled rows, sorted by start. */
 VDSOSCOPE_API size_t vdsoscope_cfi_count(const struct vdsoscope_image *img);

@@ -12,7 +12,16 @@
  *   vdso-target loop      call clock_gettime through the vDSO until killed
  *   vdso-target block     block in a vDSO system call (i386: in
  *                         __kernel_vsyscall) after printing "ready"
+ *   vdso-target threads   four threads, each calling another vDSO function
+ *                         (clock_gettime, gettimeofday, getcpu, time) in a
+ *                         loop, while main calls clock_getres; "ready" once
+ *                         all run
+ *   vdso-target signal    (i386) block in read(2) inside a SIGUSR1 handler
+ *                         installed without SA_RESTORER, so that the
+ *                         handler returns through the vDSO's sigreturn
+ *                         trampoline; "ready" when inside the handler
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,6 +222,113 @@ static void calls(void)
 	(void)t;
 }
 
+/* Each spinner calls one vDSO function forever; noinline keeps a frame of
+ * its own between the vDSO and the thread's start. */
+static volatile int started;
+
+__attribute__((noinline)) static void spin_clock(void)
+{
+	clock_fn f = (clock_fn)sym("__vdso_clock_gettime");
+	struct { long long a, b; } ts;
+
+	__atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
+	for (;;)
+		f(CLOCK_MONOTONIC, &ts);
+}
+
+__attribute__((noinline)) static void spin_tod(void)
+{
+	tod_fn f = (tod_fn)sym("__vdso_gettimeofday");
+	struct { long a, b; } tv;
+
+	__atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
+	for (;;)
+		f(&tv, NULL);
+}
+
+__attribute__((noinline)) static void spin_cpu(void)
+{
+	cpu_fn f = (cpu_fn)sym("__vdso_getcpu");
+	unsigned cpu, node;
+
+	__atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
+	for (;;)
+		f(&cpu, &node, NULL);
+}
+
+__attribute__((noinline)) static void spin_time(void)
+{
+	time_fn f = (time_fn)sym("__vdso_time");
+	long t;
+
+	__atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
+	for (;;)
+		f(&t);
+}
+
+__attribute__((noinline)) static void spin_getres(void)
+{
+	clock_fn f = (clock_fn)sym("__vdso_clock_getres");
+	struct { long long a, b; } ts;
+
+	for (;;)
+		f(CLOCK_MONOTONIC, &ts);
+}
+
+static void *thread_main(void *arg)
+{
+	((void (*)(void))arg)();
+	return NULL;
+}
+
+__attribute__((noinline)) static int threads(void)
+{
+	void (*const fns[])(void) = { spin_clock, spin_tod, spin_cpu, spin_time };
+	pthread_t th;
+	size_t i;
+
+	for (i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
+		if (pthread_create(&th, NULL, thread_main, (void *)fns[i]))
+			return 1;
+	while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < (int)i)
+		;
+	printf("ready 0x%lx\n", base);
+	fflush(stdout);
+	spin_getres();
+	return 0;
+}
+
+#if defined(__i386__)
+static void blocking_handler(int sig)
+{
+	char buf[1];
+
+	(void)sig;
+	printf("ready 0x%lx\n", base);
+	fflush(stdout);
+	if (read(0, buf, 1) < 0)
+		_exit(1);
+}
+
+/* The handler blocks; when stdin closes it returns through the vDSO. */
+__attribute__((noinline)) static int signal_mode(void)
+{
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		unsigned long mask[2];
+	} ka;
+
+	memset(&ka, 0, sizeof(ka));
+	ka.handler = blocking_handler;
+	if (syscall(SYS_rt_sigaction, SIGUSR1, &ka, NULL, 8))
+		return 1;
+	raise(SIGUSR1);
+	return 0;
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	uint64_t end;
@@ -228,6 +344,12 @@ int main(int argc, char **argv)
 		calls();
 		return 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "threads"))
+		return threads();
+#if defined(__i386__)
+	if (argc > 1 && !strcmp(argv[1], "signal"))
+		return signal_mode();
+#endif
 	if (argc > 1 && !strcmp(argv[1], "loop")) {
 		clock_fn f = (clock_fn)sym("__vdso_clock_gettime");
 		struct { long long a, b; } ts;

@@ -11,6 +11,7 @@
 #include "vdsoscope.h"
 #include "json.h"
 #include "verify.h"
+#include "backtrace.h"
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
@@ -32,6 +33,8 @@ static const char usage_text[] =
 	"  verify [--self-test [--bits 32|64] [--image FILE] | --pid PID [--calls N]]\n"
 	"                       single-step vDSO calls under ptrace and check every\n"
 	"                       unwind step against the state after the return\n"
+	"  backtrace ...        unwind every thread of a process or core through the\n"
+	"                       vDSO ('vdsoscope backtrace --help')\n"
 	"\n"
 	"Source (one; default --self):\n"
 	"  --self               this process\n"
@@ -540,6 +543,14 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "verify"))
 		return cmd_verify(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "backtrace")) {
+#ifdef HAVE_LIBUNWIND
+		return vdsoscope_cmd_backtrace(argc - 1, argv + 1);
+#else
+		fprintf(stderr, "vdsoscope: backtrace needs libunwind; this build has none\n");
+		return EXIT_FAILED;
+#endif
+	}
 	a.addrs = calloc((size_t)argc + 1, sizeof(*a.addrs));
 	a.debug_dirs = calloc((size_t)argc + 1, sizeof(*a.debug_dirs));
 	if (!a.addrs || !a.debug_dirs)

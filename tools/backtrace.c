@@ -1,0 +1,966 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vdsoscope backtrace: every thread of a process or core, unwound with
+ * libunwind or libdwfl through the vdsoscope hooks. */
+#include "config.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <elf.h>
+#include <gelf.h>
+#include <libunwind-ptrace.h>
+#include <libunwind-coredump.h>
+#include "vdsoscope.h"
+#include "vdsoscope-unwind.h"
+#include "json.h"
+#include "backtrace.h"
+
+#define MAX_FRAMES 256
+#define MAX_THREADS 4096
+
+struct frame {
+	uint64_t pc;
+	int exact;            /* pc is where execution is, not a return address */
+	char func[256];       /* "" when unknown */
+	uint64_t offset;
+	char module[512];     /* "" when unknown */
+	char build_id[129];
+	const char *version;  /* vDSO frames: the symbol's version */
+	int in_vdso;
+};
+
+struct thread {
+	pid_t tid;
+	char name[32];
+	struct frame *frames;
+	unsigned int nframes;
+	char end[256];
+};
+
+struct bt {
+	const char *pid_arg, *tid_arg, *core, *image, *engine_arg;
+	int json;
+	pid_t pid, tid;
+	struct vdsoscope_image *img;
+	const char *engine, *why;
+	struct thread *threads;
+	unsigned int nthreads;
+	/* file mappings (maps or NT_FILE): start, end, name */
+	struct mapping { uint64_t lo, hi, off; char *name; int fd; } *maps;
+	size_t nmaps;
+	char source[4200];
+	Dwfl *names;          /* libunwind on cores: names outside the vDSO */
+};
+
+static const char bt_usage[] =
+	"Usage: vdsoscope backtrace (--pid PID [--tid TID] | --core FILE [--image FILE])\n"
+	"                           [--engine libunwind|libdwfl] [--json]\n"
+	"\n"
+	"Unwinds every thread (or TID) of a process or a core file through the vDSO\n"
+	"and prints each frame's address, function+offset, module (the vDSO by soname\n"
+	"and build-id) and, for vDSO frames, the symbol version.  --image supplies the\n"
+	"vDSO of a core that lacks its segment.  Engines: libunwind (x86_64 targets;\n"
+	"the default for them) and libdwfl (also i386; the default otherwise).\n";
+
+static int bt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bt_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vdsoscope: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static struct thread *new_thread(struct bt *b, pid_t tid)
+{
+	struct thread *t;
+
+	if (b->nthreads == MAX_THREADS)
+		return NULL;
+	if (b->nthreads % 16 == 0) {
+		void *p = realloc(b->threads, (b->nthreads + 16) * sizeof(*b->threads));
+		if (!p)
+			return NULL;
+		b->threads = p;
+	}
+	t = &b->threads[b->nthreads++];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	t->frames = calloc(MAX_FRAMES, sizeof(*t->frames));
+	if (!t->frames) {
+		b->nthreads--;
+		return NULL;
+	}
+	if (b->pid) {
+		char path[64];
+		FILE *f;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)b->pid, (int)tid);
+		if ((f = fopen(path, "r"))) {
+			if (fgets(t->name, sizeof(t->name), f))
+				t->name[strcspn(t->name, "\n")] = 0;
+			fclose(f);
+		}
+	}
+	return t;
+}
+
+static const char *map_name(const struct bt *b, uint64_t pc)
+{
+	size_t i;
+
+	for (i = 0; i < b->nmaps; i++)
+		if (pc >= b->maps[i].lo && pc < b->maps[i].hi)
+			return b->maps[i].name;
+	return NULL;
+}
+
+static int add_map(struct bt *b, uint64_t lo, uint64_t hi, uint64_t off, const char *name)
+{
+	if (b->nmaps % 64 == 0) {
+		void *p = realloc(b->maps, (b->nmaps + 64) * sizeof(*b->maps));
+		if (!p)
+			return -1;
+		b->maps = p;
+	}
+	b->maps[b->nmaps].lo = lo;
+	b->maps[b->nmaps].hi = hi;
+	b->maps[b->nmaps].off = off;
+	b->maps[b->nmaps].fd = -1;
+	b->maps[b->nmaps].name = strdup(name);
+	if (!b->maps[b->nmaps].name)
+		return -1;
+	b->nmaps++;
+	return 0;
+}
+
+/* File-backed mappings of a live process, from /proc/PID/maps. */
+static void read_maps(struct bt *b)
+{
+	char path[64], line[4352];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)b->pid);
+	if (!(f = fopen(path, "r")))
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long lo, hi, off;
+		int n = 0;
+		char *name;
+		if (sscanf(line, "%llx-%llx %*s %llx %*s %*s %n", &lo, &hi, &off, &n) < 3 || n == 0)
+			continue;
+		name = line + n;
+		name[strcspn(name, "\n")] = 0;
+		if (name[0] == '/')
+			add_map(b, lo, hi, off, name);
+	}
+	fclose(f);
+}
+
+/* File-backed mappings of a core, from its NT_FILE note; every entry is
+ * checked against the note's size. */
+static void read_nt_file(struct bt *b, Elf *elf)
+{
+	size_t nph, i;
+
+	if (elf_getphdrnum(elf, &nph))
+		return;
+	for (i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		Elf_Data *d;
+		GElf_Nhdr nh;
+		size_t off = 0, noff, doff;
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE)
+			continue;
+		d = elf_getdata_rawchunk(elf, ph.p_offset, ph.p_filesz, ELF_T_NHDR);
+		if (!d)
+			continue;
+		while ((off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
+			const unsigned char *p = (const unsigned char *)d->d_buf + doff;
+			size_t len = nh.n_descsz, w = gelf_getclass(elf) == ELFCLASS64 ? 8 : 4;
+			uint64_t count, k, page;
+			const char *names, *end;
+			if (nh.n_type != 0x46494c45 /* NT_FILE */ || len < 2 * w)
+				continue;
+#define WORD(q) (w == 8 ? *(const uint64_t *)(q) : *(const uint32_t *)(q))
+			count = WORD(p);
+			page = WORD(p + w);
+			if (count > (len - 2 * w) / (3 * w))
+				continue;
+			names = (const char *)p + 2 * w + count * 3 * w;
+			end = (const char *)p + len;
+			for (k = 0; k < count && names < end; k++) {
+				const unsigned char *e = p + 2 * w + k * 3 * w;
+				size_t nlen = strnlen(names, (size_t)(end - names));
+				if (nlen == (size_t)(end - names))
+					break;
+				add_map(b, WORD(e), WORD(e + w), WORD(e + 2 * w) * page, names);
+				names += nlen + 1;
+			}
+#undef WORD
+		}
+	}
+}
+
+/* Names FR (pc, exact set) from the vDSO image when it is there. */
+static int name_vdso(struct bt *b, struct frame *fr)
+{
+	struct vdsoscope_func f;
+	uint64_t at = fr->exact ? fr->pc : fr->pc - 1;
+	int rc = vdsoscope_func_at(b->img, at, &f, NULL);
+
+	if (rc == -VDSOSCOPE_E_NOT_IN_IMAGE)
+		return 0;
+	fr->in_vdso = 1;
+	snprintf(fr->module, sizeof(fr->module), "%s", vdsoscope_soname(b->img));
+	snprintf(fr->build_id, sizeof(fr->build_id), "%s", vdsoscope_build_id_hex(b->img));
+	if (rc == 0 && f.nnames) {
+		snprintf(fr->func, sizeof(fr->func), "%s", f.names[0].name);
+		fr->version = f.names[0].version;
+		fr->offset = fr->pc - f.start;
+	}
+	return 1;
+}
+
+static void name_dwfl(Dwfl *dwfl, struct frame *fr);
+
+/* ---- libunwind ------------------------------------------------------------ */
+
+static void unwind_cursor(struct bt *b, struct thread *t, unw_addr_space_t as, void *arg)
+{
+	unw_cursor_t c;
+	uint64_t last_pc = 0, last_sp = 0;
+	int rc, exact = 1;
+
+	if ((rc = unw_init_remote(&c, as, arg)) < 0) {
+		snprintf(t->end, sizeof(t->end), "libunwind: unw_init_remote: %s", unw_strerror(rc));
+		return;
+	}
+	for (;;) {
+		struct frame *fr = &t->frames[t->nframes];
+		unw_word_t ip, sp, off;
+		if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || unw_get_reg(&c, UNW_REG_SP, &sp) < 0) {
+			snprintf(t->end, sizeof(t->end), "libunwind: registers unreadable");
+			return;
+		}
+		if (t->nframes && ip == last_pc && sp == last_sp) {
+			snprintf(t->end, sizeof(t->end), "frame did not advance (same pc and sp)");
+			return;
+		}
+		fr->pc = ip;
+		fr->exact = exact;
+		if (!name_vdso(b, fr)) {
+			const char *m = map_name(b, ip);
+			if (m)
+				snprintf(fr->module, sizeof(fr->module), "%s", m);
+			if (b->names)
+				name_dwfl(b->names, fr);
+			else if (unw_get_proc_name(&c, fr->func, sizeof(fr->func), &off) == 0)
+				fr->offset = off;
+			else
+				fr->func[0] = 0;
+		}
+		t->nframes++;
+		last_pc = ip;
+		last_sp = sp;
+		exact = unw_is_signal_frame(&c) > 0;
+		if (t->nframes == MAX_FRAMES) {
+			snprintf(t->end, sizeof(t->end), "frame limit (%d) reached", MAX_FRAMES);
+			return;
+		}
+		rc = unw_step(&c);
+		if (rc == 0) {
+			snprintf(t->end, sizeof(t->end), "outermost frame (libunwind found no caller)");
+			return;
+		}
+		if (rc < 0) {
+			snprintf(t->end, sizeof(t->end), "libunwind: %s", unw_strerror(rc));
+			return;
+		}
+	}
+}
+
+static int list_tasks(struct bt *b, pid_t **out, size_t *n)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	pid_t *v = NULL;
+
+	*n = 0;
+	if (b->tid) {
+		if (!(v = malloc(sizeof(*v))))
+			return -1;
+		v[(*n)++] = b->tid;
+		*out = v;
+		return 0;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)b->pid);
+	if (!(d = opendir(path)))
+		return bt_err("pid %d: %s", (int)b->pid, strerror(errno)), -1;
+	while ((de = readdir(d))) {
+		long tid = strtol(de->d_name, NULL, 10);
+		if (tid <= 0)
+			continue;
+		if (*n % 64 == 0) {
+			void *p = realloc(v, (*n + 64) * sizeof(*v));
+			if (!p)
+				break;
+			v = p;
+		}
+		v[(*n)++] = (pid_t)tid;
+	}
+	closedir(d);
+	*out = v;
+	return 0;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	return *(const pid_t *)a - *(const pid_t *)b;
+}
+
+/* Stops TID under ptrace without a signal (PTRACE_SEIZE + INTERRUPT). */
+static int seize(pid_t tid)
+{
+	int st;
+
+	if (ptrace(PTRACE_SEIZE, tid, 0, 0))
+		return -errno;
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0)) {
+		int e = errno;
+		ptrace(PTRACE_DETACH, tid, 0, 0);
+		return -e;
+	}
+	if (waitpid(tid, &st, __WALL) != tid)
+		return -errno;
+	return 0;
+}
+
+static int run_libunwind_pid(struct bt *b)
+{
+	pid_t *tids;
+	size_t n, i;
+	int rc = 0;
+
+	if (list_tasks(b, &tids, &n))
+		return 1;
+	qsort(tids, n, sizeof(*tids), cmp_pid);
+	read_maps(b);
+	for (i = 0; i < n; i++) {
+		struct thread *t;
+		unw_addr_space_t as;
+		void *upt;
+		int e = seize(tids[i]);
+		if (e) {
+			if (e == -ESRCH && !b->tid)
+				continue; /* exited meanwhile */
+			rc = bt_err("pid %d thread %d: ptrace: %s", (int)b->pid, (int)tids[i],
+				    strerror(-e));
+			break;
+		}
+		if (!(t = new_thread(b, tids[i]))) {
+			ptrace(PTRACE_DETACH, tids[i], 0, 0);
+			rc = bt_err("out of memory");
+			break;
+		}
+		as = vdsoscope_unw_create_upt(b->img);
+		upt = _UPT_create(tids[i]);
+		if (!as || !upt)
+			snprintf(t->end, sizeof(t->end), "libunwind: cannot set up the address space");
+		else
+			unwind_cursor(b, t, as, upt);
+		if (upt)
+			_UPT_destroy(upt);
+		vdsoscope_unw_destroy_addr_space(as);
+		ptrace(PTRACE_DETACH, tids[i], 0, 0);
+	}
+	free(tids);
+	return rc;
+}
+
+/* libunwind-coredump 1.6 takes a module's text to start at file offset 0
+ * and its bytes to be in the core; neither holds for today's split-segment
+ * binaries nor for gcore's cores, which leave text out.  This table, which
+ * the vDSO hook then wraps, reads what the core lacks from the mapped files
+ * (NT_FILE) and finds their .eh_frame_hdr tables itself.  One core is
+ * unwound at a time, so its state is static. */
+extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_t ip,
+					      unw_dyn_info_t *di, unw_proc_info_t *pi,
+					      int need_unwind_info, void *arg);
+static struct bt *files_bt;
+
+static struct mapping *mapping_at(uint64_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < files_bt->nmaps; i++)
+		if (addr >= files_bt->maps[i].lo && addr < files_bt->maps[i].hi)
+			return &files_bt->maps[i];
+	return NULL;
+}
+
+static int file_read(struct mapping *m, uint64_t off, void *buf, size_t len)
+{
+	if (m->fd < 0)
+		m->fd = open(m->name, O_RDONLY | O_CLOEXEC);
+	if (m->fd < 0 || off > INT64_MAX - len)
+		return -1;
+	return pread(m->fd, buf, len, (off_t)off) == (ssize_t)len ? 0 : -1;
+}
+
+static int files_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
+			    void *arg)
+{
+	struct mapping *m;
+
+	if (_UCD_access_mem(as, addr, val, write, arg) == 0)
+		return 0;
+	if (write || !(m = mapping_at(addr)) || m->hi - addr < sizeof(*val))
+		return -UNW_EINVAL;
+	return file_read(m, m->off + (addr - m->lo), val, sizeof(*val)) ? -UNW_EINVAL : 0;
+}
+
+static int files_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
+				int need_unwind_info, void *arg)
+{
+	struct mapping *m = mapping_at(ip);
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[64];
+	uint64_t bias = 0;
+	unsigned char hdr[12];
+	unw_dyn_info_t di;
+	int i, have_bias = 0, ehf = -1;
+
+	if (!m || file_read(m, 0, &eh, sizeof(eh)) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) ||
+	    eh.e_phnum == 0 || eh.e_phnum > 64 ||
+	    file_read(m, eh.e_phoff, ph, eh.e_phnum * sizeof(Elf64_Phdr)))
+		return -UNW_ENOINFO;
+	for (i = 0; i < eh.e_phnum; i++) {
+		if (ph[i].p_type == PT_GNU_EH_FRAME)
+			ehf = i;
+		if (ph[i].p_type == PT_LOAD && m->off >= ph[i].p_offset &&
+		    m->off - ph[i].p_offset < ph[i].p_filesz && !have_bias) {
+			bias = m->lo - (ph[i].p_vaddr + (m->off - ph[i].p_offset));
+			have_bias = 1;
+		}
+	}
+	if (!have_bias || ehf < 0 || file_read(m, ph[ehf].p_offset, hdr, sizeof(hdr)) ||
+	    hdr[0] != 1 || hdr[1] != 0x1b || hdr[2] != 0x03 || hdr[3] != 0x3b)
+		return -UNW_ENOINFO;
+	memset(&di, 0, sizeof(di));
+	di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+	di.start_ip = m->lo;
+	di.end_ip = m->hi;
+	di.u.rti.segbase = ph[ehf].p_vaddr + bias;
+	di.u.rti.table_data = di.u.rti.segbase + 12;
+	di.u.rti.table_len = (uint64_t)(hdr[8] | hdr[9] << 8 | hdr[10] << 16 |
+					(uint32_t)hdr[11] << 24) * 8 / sizeof(unw_word_t);
+	return _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need_unwind_info, arg);
+}
+
+static const Dwfl_Callbacks core_callbacks;
+static Elf *core_elf;
+static int core_fd = -1;
+
+/* A libdwfl view of the core's modules, for symbols outside the vDSO. */
+static Dwfl *core_names(struct bt *b)
+{
+	Dwfl *d = dwfl_begin(&core_callbacks);
+
+	elf_version(EV_CURRENT);
+	if (core_fd < 0)
+		core_fd = open(b->core, O_RDONLY | O_CLOEXEC);
+	if (!core_elf && core_fd >= 0)
+		core_elf = elf_begin(core_fd, ELF_C_READ_MMAP, NULL);
+	if (!d || !core_elf || dwfl_core_file_report(d, core_elf, NULL) < 0 ||
+	    dwfl_report_end(d, NULL, NULL)) {
+		if (d)
+			dwfl_end(d);
+		return NULL;
+	}
+	return d;
+}
+
+static int run_libunwind_core(struct bt *b)
+{
+	unw_accessors_t files = _UCD_accessors;
+	struct UCD_info *ucd;
+	unw_addr_space_t as;
+	int i, n;
+
+	ucd = _UCD_create(b->core);
+	if (!ucd)
+		return bt_err("core %s: libunwind-coredump cannot read it", b->core);
+	files_bt = b;
+	b->names = core_names(b);
+	files.access_mem = files_access_mem;
+	files.find_proc_info = files_find_proc_info;
+	as = vdsoscope_unw_create_addr_space(&files, b->img, 0);
+	if (!as) {
+		_UCD_destroy(ucd);
+		return bt_err("libunwind: cannot set up the address space: %s", strerror(errno));
+	}
+	n = _UCD_get_num_threads(ucd);
+	for (i = 0; i < n; i++) {
+		struct thread *t;
+		_UCD_select_thread(ucd, i);
+		if (b->tid && _UCD_get_pid(ucd) != b->tid)
+			continue;
+		if (!(t = new_thread(b, _UCD_get_pid(ucd))))
+			break;
+		unw_flush_cache(as, 0, 0);
+		unwind_cursor(b, t, as, ucd);
+	}
+	vdsoscope_unw_destroy_addr_space(as);
+	_UCD_destroy(ucd);
+	if (b->names)
+		dwfl_end(b->names);
+	b->names = NULL;
+	return 0;
+}
+
+/* ---- libdwfl ---------------------------------------------------------------- */
+
+static char *debuginfo_path;
+
+static const Dwfl_Callbacks proc_callbacks = {
+	.find_elf = vdsoscope_dwfl_proc_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.debuginfo_path = &debuginfo_path,
+};
+
+static const Dwfl_Callbacks core_callbacks = {
+	.find_elf = vdsoscope_dwfl_core_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.debuginfo_path = &debuginfo_path,
+};
+
+struct dwfl_walk {
+	struct bt *b;
+	struct thread *t;
+	Dwfl *dwfl;
+};
+
+/* Names FR from the module libdwfl reports at its address. */
+static void name_dwfl(Dwfl *dwfl, struct frame *fr)
+{
+	uint64_t pc = fr->pc, at = fr->exact ? pc : pc - 1;
+	Dwfl_Module *mod = dwfl_addrmodule(dwfl, at);
+	const char *name, *sym;
+	const unsigned char *id;
+	GElf_Addr vaddr;
+	GElf_Off off;
+	GElf_Sym s;
+	int len, i;
+
+	if (!mod)
+		return;
+	name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+	snprintf(fr->module, sizeof(fr->module), "%s", name ? name : "");
+	len = dwfl_module_build_id(mod, &id, &vaddr);
+	for (i = 0; i < len && i < 64; i++)
+		sprintf(fr->build_id + 2 * i, "%02x", id[i]);
+	sym = dwfl_module_addrinfo(mod, at, &off, &s, NULL, NULL, NULL);
+	if (sym) {
+		snprintf(fr->func, sizeof(fr->func), "%s", sym);
+		fr->offset = off + (pc - at);
+	}
+}
+
+static int dwfl_frame_cb(Dwfl_Frame *state, void *arg)
+{
+	struct dwfl_walk *w = arg;
+	struct thread *t = w->t;
+	struct frame *fr = &t->frames[t->nframes];
+	Dwarf_Addr pc;
+	bool act;
+
+	if (!dwfl_frame_pc(state, &pc, &act)) {
+		snprintf(t->end, sizeof(t->end), "libdwfl: %s", dwfl_errmsg(-1));
+		return DWARF_CB_ABORT;
+	}
+	fr->pc = pc;
+	fr->exact = act;
+	if (!name_vdso(w->b, fr))
+		name_dwfl(w->dwfl, fr);
+	t->nframes++;
+	if (t->nframes == MAX_FRAMES) {
+		snprintf(t->end, sizeof(t->end), "frame limit (%d) reached", MAX_FRAMES);
+		return DWARF_CB_ABORT;
+	}
+	return DWARF_CB_OK;
+}
+
+static void dwfl_unwind_thread(struct bt *b, Dwfl *dwfl, Dwfl_Thread *th)
+{
+	struct dwfl_walk w = { .b = b, .dwfl = dwfl };
+	int rc;
+
+	if (!(w.t = new_thread(b, dwfl_thread_tid(th))))
+		return;
+	rc = dwfl_thread_getframes(th, dwfl_frame_cb, &w);
+	if (rc == 0)
+		snprintf(w.t->end, sizeof(w.t->end), "outermost frame (libdwfl found no caller)");
+	else if (!w.t->end[0])
+		snprintf(w.t->end, sizeof(w.t->end), "libdwfl: %s", dwfl_errmsg(-1));
+}
+
+static int dwfl_thread_cb(Dwfl_Thread *th, void *arg)
+{
+	struct dwfl_walk *w = arg;
+
+	if (w->b->tid && dwfl_thread_tid(th) != w->b->tid)
+		return DWARF_CB_OK;
+	dwfl_unwind_thread(w->b, w->dwfl, th);
+	return DWARF_CB_OK;
+}
+
+static int cmp_thread(const void *a, const void *b)
+{
+	return ((const struct thread *)a)->tid - ((const struct thread *)b)->tid;
+}
+
+static int run_libdwfl(struct bt *b)
+{
+	struct dwfl_walk w = { .b = b };
+	Elf *elf = NULL;
+	int fd = -1, rc = 0, err;
+
+	elf_version(EV_CURRENT);
+	w.dwfl = dwfl_begin(b->core ? &core_callbacks : &proc_callbacks);
+	if (!w.dwfl)
+		return bt_err("libdwfl: %s", dwfl_errmsg(-1));
+	if (b->core) {
+		fd = open(b->core, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || !(elf = elf_begin(fd, ELF_C_READ_MMAP, NULL))) {
+			rc = bt_err("core %s: %s", b->core, fd < 0 ? strerror(errno) : elf_errmsg(-1));
+			goto out;
+		}
+		dwfl_report_begin(w.dwfl);
+		if (dwfl_core_file_report(w.dwfl, elf, NULL) < 0) {
+			rc = bt_err("core %s: libdwfl: %s", b->core, dwfl_errmsg(-1));
+			goto out;
+		}
+		dwfl_report_end(w.dwfl, NULL, NULL);
+		if (vdsoscope_dwfl_report_vdso(w.dwfl, b->img) < 0) {
+			rc = bt_err("libdwfl: cannot report the vDSO: %s", strerror(errno));
+			goto out;
+		}
+		if ((err = dwfl_core_file_attach(w.dwfl, elf)) < 0) {
+			rc = bt_err("core %s: libdwfl: %s", b->core, dwfl_errmsg(-1));
+			goto out;
+		}
+	} else {
+		dwfl_report_begin(w.dwfl);
+		if ((err = dwfl_linux_proc_report(w.dwfl, b->pid))) {
+			rc = bt_err("pid %d: libdwfl: %s", (int)b->pid,
+				    err > 0 ? strerror(err) : dwfl_errmsg(-1));
+			goto out;
+		}
+		dwfl_report_end(w.dwfl, NULL, NULL);
+		if (vdsoscope_dwfl_report_vdso(w.dwfl, b->img) < 0) {
+			rc = bt_err("libdwfl: cannot report the vDSO: %s", strerror(errno));
+			goto out;
+		}
+		if ((err = dwfl_linux_proc_attach(w.dwfl, b->pid, false))) {
+			rc = bt_err("pid %d: libdwfl attach: %s", (int)b->pid,
+				    err > 0 ? strerror(err) : dwfl_errmsg(-1));
+			goto out;
+		}
+	}
+	if (dwfl_getthreads(w.dwfl, dwfl_thread_cb, &w) < 0 && b->nthreads == 0)
+		rc = bt_err("%s: libdwfl: %s", b->source, dwfl_errmsg(-1));
+	qsort(b->threads, b->nthreads, sizeof(*b->threads), cmp_thread);
+out:
+	dwfl_end(w.dwfl);
+	if (elf)
+		elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* ---- output ------------------------------------------------------------------ */
+
+static void print_text(const struct bt *b)
+{
+	unsigned int i, k;
+	int w = vdsoscope_elf_class(b->img) == 32 ? 10 : 18;
+
+	printf("engine: %s (%s)\n", b->engine, b->why);
+	printf("source: %s\n", b->source);
+	printf("vdso:   %s build-id %s at 0x%" PRIx64 " (%s)\n", vdsoscope_soname(b->img),
+	       vdsoscope_build_id_hex(b->img), vdsoscope_load_address(b->img),
+	       vdsoscope_image_source(b->img));
+	for (i = 0; i < b->nthreads; i++) {
+		const struct thread *t = &b->threads[i];
+		printf("\nthread %d%s%s%s:\n", (int)t->tid, t->name[0] ? " (" : "", t->name,
+		       t->name[0] ? ")" : "");
+		for (k = 0; k < t->nframes; k++) {
+			const struct frame *f = &t->frames[k];
+			printf("#%-3u %#0*" PRIx64 "  ", k, w, f->pc);
+			if (f->func[0]) {
+				printf("%s", f->func);
+				if (f->version && *f->version)
+					printf("@%s", f->version);
+				printf("+%#" PRIx64, f->offset);
+			} else {
+				printf("??");
+			}
+			if (f->in_vdso)
+				printf("  [%s build-id %s]", f->module, f->build_id);
+			else if (f->module[0])
+				printf("  [%s]", f->module);
+			putchar('\n');
+		}
+		printf("end: %s\n", t->end);
+	}
+}
+
+static void print_json(const struct bt *b)
+{
+	struct json j;
+	unsigned int i, k;
+
+	json_init(&j, stdout);
+	json_obj(&j);
+	json_kstr(&j, "engine", b->engine);
+	json_kstr(&j, "engine_reason", b->why);
+	json_kstr(&j, "source", b->source);
+	json_key(&j, "vdso");
+	json_obj(&j);
+	json_kstr(&j, "soname", vdsoscope_soname(b->img));
+	json_kstr(&j, "build_id", vdsoscope_build_id_hex(b->img));
+	json_khex(&j, "load_address", vdsoscope_load_address(b->img));
+	json_kstr(&j, "image_source", vdsoscope_image_source(b->img));
+	json_obj_end(&j);
+	json_key(&j, "threads");
+	json_arr(&j);
+	for (i = 0; i < b->nthreads; i++) {
+		const struct thread *t = &b->threads[i];
+		json_obj(&j);
+		json_kint(&j, "tid", t->tid);
+		json_kstr(&j, "name", t->name);
+		json_key(&j, "frames");
+		json_arr(&j);
+		for (k = 0; k < t->nframes; k++) {
+			const struct frame *f = &t->frames[k];
+			json_obj(&j);
+			json_khex(&j, "address", f->pc);
+			json_kbool(&j, "exact", f->exact);
+			json_key(&j, "function");
+			if (f->func[0])
+				json_str(&j, f->func);
+			else
+				json_null(&j);
+			json_kuint(&j, "offset", f->offset);
+			json_kstr(&j, "module", f->module);
+			json_kstr(&j, "build_id", f->build_id);
+			json_kbool(&j, "vdso", f->in_vdso);
+			if (f->in_vdso) {
+				struct vdsoscope_func fn;
+				unsigned int a;
+				json_kstr(&j, "version", f->version ? f->version : "");
+				json_key(&j, "aliases");
+				json_arr(&j);
+				if (!vdsoscope_func_at(b->img, f->exact ? f->pc : f->pc - 1, &fn, NULL))
+					for (a = 0; a < fn.nnames; a++)
+						json_str(&j, fn.names[a].name);
+				json_arr_end(&j);
+			}
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_kstr(&j, "end", t->end);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	putchar('\n');
+}
+
+/* ---- the command -------------------------------------------------------------- */
+
+static int parse_id(const char *s, pid_t *out)
+{
+	char *end;
+	long v;
+
+	if (!s[0] || s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v <= 0 || v > 0x7fffffff)
+		return -1;
+	*out = (pid_t)v;
+	return 0;
+}
+
+static int open_image(struct bt *b)
+{
+	VDSOSCOPE_OPTS(opts, .flags = VDSOSCOPE_OPEN_NO_DEBUG);
+	int rc;
+
+	if (b->pid) {
+		rc = vdsoscope_open_pid(&b->img, b->pid, &opts);
+	} else if (b->image) {
+		uint64_t base;
+		if ((rc = vdsoscope_core_vdso_address(b->core, &base)) == 0) {
+			opts.load_addr = base;
+			opts.flags |= VDSOSCOPE_OPEN_LOAD_ADDR;
+			rc = vdsoscope_open_file(&b->img, b->image, &opts);
+		}
+	} else {
+		rc = vdsoscope_open_core(&b->img, b->core, &opts);
+		if (rc == -VDSOSCOPE_E_NO_VDSO_SEGMENT) {
+			bt_err("%s; give the image with --image FILE", vdsoscope_errmsg());
+			return 1;
+		}
+	}
+	if (rc)
+		return bt_err("%s", *vdsoscope_errmsg() ? vdsoscope_errmsg() : vdsoscope_strerror(rc));
+	return 0;
+}
+
+int vdsoscope_cmd_backtrace(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "tid", required_argument, NULL, 't' },
+		{ "core", required_argument, NULL, 'c' },
+		{ "image", required_argument, NULL, 'i' },
+		{ "engine", required_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bt b = { 0 };
+	int c, rc, is64;
+	unsigned int i;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': b.pid_arg = optarg; break;
+		case 't': b.tid_arg = optarg; break;
+		case 'c': b.core = optarg; break;
+		case 'i': b.image = optarg; break;
+		case 'e': b.engine_arg = optarg; break;
+		case 'j': b.json = 1; break;
+		case 'h': fputs(bt_usage, stdout); return 0;
+		default: fputs("Try 'vdsoscope backtrace --help'.\n", stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		bt_err("backtrace: unexpected argument '%s'", argv[optind]);
+		return 2;
+	}
+	if (!b.pid_arg == !b.core) {
+		bt_err("backtrace: give one of --pid PID, --core FILE");
+		return 2;
+	}
+	if (b.tid_arg && !b.pid_arg && !b.core) {
+		bt_err("backtrace: --tid goes with --pid or --core");
+		return 2;
+	}
+	if (b.image && !b.core) {
+		bt_err("backtrace: --image goes with --core");
+		return 2;
+	}
+	if (b.pid_arg && parse_id(b.pid_arg, &b.pid)) {
+		bt_err("backtrace: --pid %s is not a process id", b.pid_arg);
+		return 2;
+	}
+	if (b.tid_arg && parse_id(b.tid_arg, &b.tid)) {
+		bt_err("backtrace: --tid %s is not a thread id", b.tid_arg);
+		return 2;
+	}
+	if (b.engine_arg && strcmp(b.engine_arg, "libunwind") && strcmp(b.engine_arg, "libdwfl")) {
+		bt_err("backtrace: unknown engine '%s' (libunwind or libdwfl)", b.engine_arg);
+		return 2;
+	}
+	if (b.pid && b.tid) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)b.pid, (int)b.tid);
+		if (access(path, F_OK)) {
+			bt_err("pid %d has no thread %d", (int)b.pid, (int)b.tid);
+			return 1;
+		}
+	}
+	if (b.pid)
+		snprintf(b.source, sizeof(b.source), "pid %d", (int)b.pid);
+	else
+		snprintf(b.source, sizeof(b.source), "core %s", b.core);
+	if (open_image(&b))
+		return 1;
+	is64 = vdsoscope_arch(b.img) && !strcmp(vdsoscope_arch(b.img)->name, "x86_64");
+	if (b.engine_arg) {
+		b.engine = b.engine_arg;
+		b.why = "requested";
+	} else if (is64) {
+		b.engine = "libunwind";
+		b.why = "default for x86_64 targets";
+	} else {
+		b.engine = "libdwfl";
+		b.why = "default for targets other than x86_64";
+	}
+	if (!strcmp(b.engine, "libunwind") && !is64) {
+		rc = bt_err("%s: the libunwind engine unwinds x86_64 targets only; this vDSO is %s "
+			    "(use --engine libdwfl)", b.source,
+			    vdsoscope_arch(b.img) ? vdsoscope_arch(b.img)->name : "unknown");
+		goto out;
+	}
+	if (b.core) {
+		Elf *elf;
+		int fd = open(b.core, O_RDONLY | O_CLOEXEC);
+		elf_version(EV_CURRENT);
+		if (fd >= 0 && (elf = elf_begin(fd, ELF_C_READ_MMAP, NULL))) {
+			read_nt_file(&b, elf);
+			elf_end(elf);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!strcmp(b.engine, "libunwind"))
+		rc = b.pid ? run_libunwind_pid(&b) : run_libunwind_core(&b);
+	else
+		rc = run_libdwfl(&b);
+	if (rc == 0 && b.nthreads == 0)
+		rc = bt_err("%s: no thread%s could be unwound", b.source, b.tid ? " with that id" : "");
+	if (rc == 0) {
+		if (b.json)
+			print_json(&b);
+		else
+			print_text(&b);
+	}
+out:
+	for (i = 0; i < b.nthreads; i++)
+		free(b.threads[i].frames);
+	free(b.threads);
+	for (size_t k = 0; k < b.nmaps; k++) {
+		free(b.maps[k].name);
+		if (b.maps[k].fd >= 0)
+			close(b.maps[k].fd);
+	}
+	free(b.maps);
+	if (core_elf)
+		elf_end(core_elf);
+	if (core_fd >= 0)
+		close(core_fd);
+	vdsoscope_image_close(b.img);
+	return rc;
+}
