@@ -127,6 +127,16 @@ if [ -x "$T32" ]; then
 	check_corrupt 32 "$tmp/v32.so" "$fde32" 0x81 2 3 __kernel_vsyscall ecx
 fi
 
+# the libunwind hook, through the same oracle
+if "$VDSOSCOPE" verify --engine libunwind --json > "$tmp/lu.json" 2> "$tmp/lu.err"; then
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["runs"][0]; print("  ", r["points"], "points,", r["exact"], "exact"); sys.exit(not (r["wrong"] == 0 and r["exact"] == r["points"] and r["points"] > 300))' "$tmp/lu.json" &&
+		pass "verify --engine libunwind: 100% exact" || fail "verify --engine libunwind: $(head -c 400 "$tmp/lu.json")"
+elif grep -q 'no libunwind' "$tmp/lu.err"; then
+	echo "libunwind engine skipped: this build has no libunwind"
+else
+	fail "verify --engine libunwind: $(cat "$tmp/lu.err") $(head -c 800 "$tmp/lu.json")"
+fi
+
 start_target loop "$T64" loop
 "$VDSOSCOPE" verify --pid "$loop_pid" --calls 5 --json > "$tmp/pid.json"
 rc=$?

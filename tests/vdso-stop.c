@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * vdso-stop PID: stops every thread of PID with its instruction pointer
- * inside the vDSO's code and leaves the process in group-stop (as after
+ * vdso-stop [--vsyscall] PID: stops every thread of PID with its instruction
+ * pointer inside the vDSO's code (or x86_64's vsyscall page) and leaves the process in group-stop (as after
  * SIGSTOP), so that several tools can unwind the same state.
  *
  * Each thread is seized and interrupted under ptrace, then single-stepped
@@ -82,11 +82,18 @@ int main(int argc, char **argv)
 	struct dirent *de;
 	DIR *d;
 
+	if (argc == 3 && !strcmp(argv[1], "--vsyscall")) {
+		/* x86_64's vsyscall page instead of the vDSO */
+		vlo = 0xffffffffff600000ul;
+		vhi = 0xffffffffff601000ul;
+		argv++;
+		argc--;
+	}
 	if (argc != 2 || (pid = atoi(argv[1])) <= 0) {
-		fprintf(stderr, "usage: vdso-stop PID\n");
+		fprintf(stderr, "usage: vdso-stop [--vsyscall] PID\n");
 		return 2;
 	}
-	if (vdso_range(pid)) {
+	if (!vhi && vdso_range(pid)) {
 		fprintf(stderr, "vdso-stop: pid %d: no [vdso] mapping\n", (int)pid);
 		return 1;
 	}

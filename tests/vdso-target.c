@@ -10,6 +10,8 @@
  *                         each call and "lacks NAME" for each function this
  *                         vDSO does not have
  *   vdso-target loop      call clock_gettime through the vDSO until killed
+ *   vdso-target vsyscall-loop   call the vsyscall page's time entry until
+ *                         killed (x86_64)
  *   vdso-target block     block in a vDSO system call (i386: in
  *                         __kernel_vsyscall) after printing "ready"
  *   vdso-target threads   four threads, each calling another vDSO function
@@ -134,6 +136,18 @@ static void vsyscalls(void)
 	report("vsyscall_time", "&t", ((time_fn)0xffffffffff600400UL)(&t));
 	TRAP();
 	report("vsyscall_getcpu", "cpu,node", ((cpu_fn)0xffffffffff600800UL)(&cpu, &node, NULL));
+}
+#endif
+
+#if defined(__x86_64__)
+__attribute__((noinline)) static void vsyscall_time_loop(void)
+{
+	long t;
+	int i;
+
+	for (i = 0; i < 1000; i++)
+		((time_fn)0xffffffffff600400UL)(&t);
+	__asm__ volatile("" ::: "memory");
 }
 #endif
 
@@ -349,6 +363,15 @@ int main(int argc, char **argv)
 #if defined(__i386__)
 	if (argc > 1 && !strcmp(argv[1], "signal"))
 		return signal_mode();
+#endif
+#if defined(__x86_64__)
+	if (argc > 1 && !strcmp(argv[1], "vsyscall-loop")) {
+		/* the vsyscall page's time entry, from a named caller */
+		printf("ready 0x%lx\n", base);
+		fflush(stdout);
+		for (;;)
+			vsyscall_time_loop();
+	}
 #endif
 	if (argc > 1 && !strcmp(argv[1], "loop")) {
 		clock_fn f = (clock_fn)sym("__vdso_clock_gettime");

@@ -224,8 +224,13 @@ static int name_vdso(struct bt *b, struct frame *fr)
 	if (rc == -VDSOSCOPE_E_NOT_IN_IMAGE)
 		return 0;
 	fr->in_vdso = 1;
-	snprintf(fr->module, sizeof(fr->module), "%s", vdsoscope_soname(b->img));
-	snprintf(fr->build_id, sizeof(fr->build_id), "%s", vdsoscope_build_id_hex(b->img));
+	if (rc == 0 && (f.flags & VDSOSCOPE_FUNC_VSYSCALL)) {
+		snprintf(fr->module, sizeof(fr->module), "[vsyscall]");
+		fr->build_id[0] = 0;
+	} else {
+		snprintf(fr->module, sizeof(fr->module), "%s", vdsoscope_soname(b->img));
+		snprintf(fr->build_id, sizeof(fr->build_id), "%s", vdsoscope_build_id_hex(b->img));
+	}
 	if (rc == 0 && f.nnames) {
 		snprintf(fr->func, sizeof(fr->func), "%s", f.names[0].name);
 		fr->version = f.names[0].version;
@@ -721,7 +726,7 @@ static void print_text(const struct bt *b)
 			} else {
 				printf("??");
 			}
-			if (f->in_vdso)
+			if (f->in_vdso && f->build_id[0])
 				printf("  [%s build-id %s]", f->module, f->build_id);
 			else if (f->module[0])
 				printf("  [%s]", f->module);

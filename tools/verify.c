@@ -130,6 +130,81 @@ int verify_core_unwind(void *ctx, const struct vdsoscope_image *img, pid_t pid,
 	return -VDSOSCOPE_E_NOT_IN_IMAGE;
 }
 
+#ifdef HAVE_LIBUNWIND
+#include <libunwind-ptrace.h>
+#include "vdsoscope-unwind.h"
+
+struct lu_ctx {
+	const struct vdsoscope_image *img;
+	unw_addr_space_t as;
+};
+
+/* libunwind-ptrace through the hook's address space: unw_step from the
+ * stopped thread until the IP leaves the vDSO.  libunwind reports a
+ * register it has no rule for as its current value, so only IP, SP and the
+ * callee-saved registers are taken. */
+static int libunwind_unwind(void *ctx, const struct vdsoscope_image *img, pid_t pid,
+			    const struct vdsoscope_regs *in, struct vdsoscope_regs *out)
+{
+	static const int saved[] = { UNW_X86_64_RBX, UNW_X86_64_RBP, UNW_X86_64_R12,
+				     UNW_X86_64_R13, UNW_X86_64_R14, UNW_X86_64_R15 };
+	struct lu_ctx *lu = ctx;
+	const struct vdsoscope_arch *a = vdsoscope_arch(img);
+	unw_addr_space_t as;
+	uint64_t lo = vdsoscope_load_address(img);
+	size_t size, i, depth;
+	unw_cursor_t c;
+	unw_word_t ip, v;
+	void *ui;
+	int rc = 0;
+
+	(void)in;
+	if (a->machine != 62 || a->elf_class != 64)
+		return -VDSOSCOPE_E_BAD_MACHINE;
+	if (lu->img != img) {
+		vdsoscope_unw_destroy_addr_space(lu->as);
+		lu->as = vdsoscope_unw_create_upt(img);
+		lu->img = img;
+	}
+	as = lu->as;
+	if (!as)
+		return -ENOMEM;
+	vdsoscope_image_data(img, &size);
+	ui = _UPT_create(pid);
+	if (!ui)
+		return -ENOMEM;
+	unw_flush_cache(as, 0, 0);
+	if (unw_init_remote(&c, as, ui) < 0) {
+		_UPT_destroy(ui);
+		return -VDSOSCOPE_E_NO_CFI;
+	}
+	for (depth = 0;; depth++) {
+		if (depth == 16 || unw_step(&c) <= 0 || unw_get_reg(&c, UNW_REG_IP, &ip)) {
+			rc = -VDSOSCOPE_E_NO_CFI;
+			break;
+		}
+		if ((ip < lo || ip >= lo + size) && !in_vsyscall(ip))
+			break;
+	}
+	if (!rc) {
+		memset(out, 0, sizeof(*out));
+		out->r[a->ip_reg] = ip;
+		out->valid = 1ull << a->ip_reg;
+		if (!unw_get_reg(&c, UNW_REG_SP, &v)) {
+			out->r[a->sp_reg] = v;
+			out->valid |= 1ull << a->sp_reg;
+		}
+		for (i = 0; i < sizeof(saved) / sizeof(saved[0]); i++)
+			if (!unw_get_reg(&c, saved[i], &v)) {
+				out->r[saved[i]] = v;
+				out->valid |= 1ull << saved[i];
+			}
+	}
+	_UPT_destroy(ui);
+	return rc;
+}
+#endif
+
 /* The kernel emulates a vsyscall entry whole and the single-step trap comes
  * one instruction after the return, so there the truth is taken at a
  * breakpoint on the return address the unwinder gave: reached with the
@@ -559,13 +634,17 @@ int cmd_verify(int argc, char **argv)
 		{ "bits", required_argument, NULL, 'b' },
 		{ "calls", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "engine", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct verify_unwinder uw = { "vdsoscope_step", verify_core_unwind, NULL };
+#ifdef HAVE_LIBUNWIND
+	static struct lu_ctx lu;
+#endif
 	static struct run runs[2];
 	const char *image = NULL;
-	int c, json = 0, bits = 0, nruns = 0, i, bad = 0;
+	int c, json = 0, bits = 0, nruns = 0, i, bad = 0, use_libunwind = 0;
 	long pid = 0, max_calls = 20;
 	char *end;
 
@@ -596,8 +675,26 @@ int cmd_verify(int argc, char **argv)
 			}
 			break;
 		case 'j': json = 1; break;
+		case 'e':
+			if (!strcmp(optarg, "core")) {
+				break;
+			} else if (!strcmp(optarg, "libunwind")) {
+#ifdef HAVE_LIBUNWIND
+				uw.name = "libunwind (vdsoscope-unwind hook)";
+				uw.unwind = libunwind_unwind;
+				uw.ctx = &lu;
+				use_libunwind = 1;
+				break;
+#else
+				fprintf(stderr, "vdsoscope: verify: this build has no libunwind\n");
+				return 1;
+#endif
+			}
+			fprintf(stderr, "vdsoscope: verify: --engine takes core or libunwind\n");
+			return 2;
 		case 'h':
-			printf("Usage: vdsoscope verify [--self-test [--bits 32|64] [--image FILE] | --pid PID [--calls N]] [--json]\n");
+			printf("Usage: vdsoscope verify [--self-test [--bits 32|64] [--image FILE] | --pid PID [--calls N]]\n"
+			       "                        [--engine core|libunwind] [--json]\n");
 			return 0;
 		default:
 			return 2;
@@ -606,6 +703,14 @@ int cmd_verify(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "vdsoscope: verify: unexpected argument '%s'\n", argv[optind]);
 		return 2;
+	}
+	if (use_libunwind) {
+		/* the hook is for x86_64 images */
+		if (bits == 32) {
+			fprintf(stderr, "vdsoscope: verify: the libunwind engine is for x86_64 targets\n");
+			return 2;
+		}
+		bits = 64;
 	}
 	if (pid) {
 		static char what[64];

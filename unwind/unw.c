@@ -52,6 +52,45 @@ static int in_text(const struct hook *h, unw_word_t ip)
 	return h->img && ip >= h->text_lo && ip < h->text_hi;
 }
 
+/*
+ * x86_64's legacy vsyscall page has no ELF and no CFI, but every entry is
+ * "mov $nr, %rax; syscall; ret": CFA = RSP + 8, return address at CFA - 8.
+ * libunwind is given that as a one-FDE .eh_frame_hdr/.eh_frame served by
+ * access_mem from just above the page, in kernel address space, where no
+ * user memory can be.
+ */
+#define VSYSCALL_LO 0xffffffffff600000ull
+#define VSYSCALL_HI 0xffffffffff601000ull
+#define VSYS_TABLE VSYSCALL_HI
+static const unsigned char vsys_blob[] = {
+	/* .eh_frame_hdr: version, eh_frame_ptr pcrel|sdata4, fde_count
+	 * udata4, table datarel|sdata4 */
+	1, 0x1b, 0x03, 0x3b,
+	20, 0, 0, 0,                 /* .eh_frame at hdr + 4 + 20 = hdr + 24 */
+	1, 0, 0, 0,                  /* one FDE */
+	0x00, 0xf0, 0xff, 0xff,      /* starts at hdr - 0x1000: the page */
+	48, 0, 0, 0,                 /* FDE at hdr + 48 */
+	0, 0, 0, 0,
+	/* CIE at +24: length 20, id 0, version 1, "zR", code 1, data -8,
+	 * RA column 16, aug size 1, FDE pointers absolute; DW_CFA_def_cfa
+	 * rsp 8; DW_CFA_offset rip, cfa-8; two nops */
+	20, 0, 0, 0, 0, 0, 0, 0, 1, 'z', 'R', 0, 1, 0x78, 16, 1, 0x00,
+	0x0c, 7, 8, 0x90, 1, 0, 0,
+	/* FDE at +48: length 24, CIE 28 bytes back, the page, no
+	 * augmentation data, three nops */
+	24, 0, 0, 0, 28, 0, 0, 0,
+	0x00, 0x00, 0x60, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0x00, 0x10, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0,
+	/* terminator */
+	0, 0, 0, 0,
+};
+
+static int is_x86_64_vsyscall(const struct hook *h, unw_word_t ip)
+{
+	return h->img && ip >= VSYSCALL_LO && ip < VSYSCALL_HI;
+}
+
 static int hook_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
 			       int need_unwind_info, void *arg)
 {
@@ -70,6 +109,27 @@ static int hook_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info
 	return _Ux86_64_dwarf_search_unwind_table(as, ip, &h->di, pi, need_unwind_info, arg);
 }
 
+static int hook_find_proc_info_all(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
+				   int need_unwind_info, void *arg)
+{
+	struct hook *h = hook_of(as);
+
+	if (h && is_x86_64_vsyscall(h, ip)) {
+		unw_dyn_info_t di;
+
+		memset(&di, 0, sizeof(di));
+		di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+		di.start_ip = VSYSCALL_LO;
+		di.end_ip = VSYSCALL_HI;
+		di.u.rti.segbase = VSYS_TABLE;
+		di.u.rti.table_data = VSYS_TABLE + 12;
+		di.u.rti.table_len = 8 / sizeof(unw_word_t);
+		h->stats.proc_info_image++;
+		return _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need_unwind_info, arg);
+	}
+	return hook_find_proc_info(as, ip, pi, need_unwind_info, arg);
+}
+
 static int hook_get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t len,
 			      unw_word_t *off, void *arg)
 {
@@ -78,7 +138,7 @@ static int hook_get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, siz
 
 	if (!h)
 		return -UNW_EINVAL;
-	if (!h->img || ip < h->lo || ip >= h->hi)
+	if (!h->img || ((ip < h->lo || ip >= h->hi) && !is_x86_64_vsyscall(h, ip)))
 		return h->inner.get_proc_name ? h->inner.get_proc_name(as, ip, buf, len, off, arg)
 					      : -UNW_ENOINFO;
 	h->stats.names_image++;
@@ -107,6 +167,13 @@ static int hook_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val
 	if (!write && h->img && addr >= h->lo && addr < h->hi &&
 	    h->hi - addr >= sizeof(*val)) {
 		memcpy(val, h->bytes + (addr - h->lo), sizeof(*val));
+		h->stats.mem_from_image++;
+		return 0;
+	}
+	if (!write && h->img && addr >= VSYS_TABLE && addr < VSYS_TABLE + sizeof(vsys_blob)) {
+		size_t o = (size_t)(addr - VSYS_TABLE), n = sizeof(vsys_blob) - o;
+		*val = 0;
+		memcpy(val, vsys_blob + o, n < sizeof(*val) ? n : sizeof(*val));
 		h->stats.mem_from_image++;
 		return 0;
 	}
@@ -164,7 +231,7 @@ unw_addr_space_t vdsoscope_unw_create_addr_space(const unw_accessors_t *wrapped,
 		setup_table(h);
 	}
 	table = *wrapped;
-	table.find_proc_info = hook_find_proc_info;
+	table.find_proc_info = hook_find_proc_info_all;
 	table.get_proc_name = hook_get_proc_name;
 	table.access_mem = hook_access_mem;
 	h->as = unw_create_addr_space(&table, byteorder);
