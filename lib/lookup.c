@@ -21,6 +21,7 @@ struct want {
 	const uint8_t *id;
 	size_t len;
 	char hex[129];
+	char refused[600]; /* why a server's answer was not taken */
 };
 
 /* Opens BYTES (ownership taken) when they are a vDSO image with the wanted
@@ -51,8 +52,13 @@ static int try_bytes(struct vdsoscope_image **out, const struct want *w, unsigne
 			      source, &o);
 	if (rc)
 		return rc == -ENOMEM ? rc : 1;
-	if (img->d->build_id_len != w->len || memcmp(img->d->build_id, w->id, w->len) ||
-	    vs__check_vdso(img, source)) {
+	if (img->d->build_id_len != w->len || memcmp(img->d->build_id, w->id, w->len)) {
+		vs__err(VDSOSCOPE_E_BUILD_ID, "%s: the file has build-id %s", where,
+			*img->d->build_id_hex ? img->d->build_id_hex : "(none)");
+		vdsoscope_image_close(img);
+		return 1;
+	}
+	if (vs__check_vdso(img, where)) {
 		vdsoscope_image_close(img);
 		return 1;
 	}
@@ -153,7 +159,7 @@ static int from_dir(struct vdsoscope_image **out, const struct want *w, const ch
 
 #ifdef HAVE_DEBUGINFOD
 /* 5. debuginfod */
-static int from_debuginfod(struct vdsoscope_image **out, const struct want *w,
+static int from_debuginfod(struct vdsoscope_image **out, struct want *w,
 			   const struct vdsoscope_open_opts *opts, const char *root, int store)
 {
 	const char *urls = getenv("DEBUGINFOD_URLS");
@@ -186,6 +192,9 @@ static int from_debuginfod(struct vdsoscope_image **out, const struct want *w,
 		snprintf(where, sizeof(where), "debuginfod %s", urls);
 		/* the debug file comes into play only when it matches */
 		rc = try_bytes(out, w, bytes, size, where, opts, dpath);
+		if (rc == 1)
+			snprintf(w->refused, sizeof(w->refused), "; refused the file from %s: %s", urls,
+				 *vdsoscope_errmsg() ? vdsoscope_errmsg() : "not a vDSO image with this build-id");
 	} else {
 		rc = 1;
 	}
@@ -203,7 +212,7 @@ int vdsoscope_open_build_id(struct vdsoscope_image **out, const uint8_t *id, siz
 	unsigned int flags = opts ? opts->flags : 0;
 	const char *store_dir = VS_OPT(opts, store_dir);
 	char root[LOOKUP_PATH_MAX];
-	struct want w = { id, len, "" };
+	struct want w = { id, len, "", "" };
 	struct utsname u;
 	int rc, have_root = 0;
 	size_t i;
@@ -251,7 +260,7 @@ int vdsoscope_open_build_id(struct vdsoscope_image **out, const uint8_t *id, siz
 		goto out;
 #endif
 	return vs__err(VDSOSCOPE_E_NOT_FOUND, "build-id %s: no open image, store%s%s, debug "
-		       "directory%s", w.hex, have_root ? " " : "", have_root ? root : "",
+		       "directory%s%s", w.hex, have_root ? " " : "", have_root ? root : "",
 #ifdef HAVE_DEBUGINFOD
 		       getenv("DEBUGINFOD_URLS") && *getenv("DEBUGINFOD_URLS") &&
 				       !(flags & VDSOSCOPE_OPEN_NO_DEBUGINFOD)
@@ -260,7 +269,7 @@ int vdsoscope_open_build_id(struct vdsoscope_image **out, const uint8_t *id, siz
 #else
 		       " has it (built without libdebuginfod)"
 #endif
-	);
+		       , w.refused);
 out:
 	if (rc == 0)
 		vs__clear_err();
