@@ -83,6 +83,9 @@ head -c 1000 "$tmp/img64" > "$tmp/trunc"
 expect_error "add refuses a truncated image" 1 "trunc" "$VDSOSCOPE" store add --store "$S" --file "$tmp/trunc"
 [ -z "$(find "$S" -name '*.tmp')" ] && pass "refusals left no files behind" || fail "leftovers: $(find "$S" -name '*.tmp')"
 
+expect_error "verify of a missing store" 1 "store $tmp/missing: No such file" \
+	"$VDSOSCOPE" store verify --json --store "$tmp/missing"
+[ ! -s "$tmp/out" ] && pass "no output for a missing store" || fail "output: $(cat "$tmp/out")"
 expect_ok "verify a good store" "$VDSOSCOPE" store verify --store "$S"
 if [ "$have32" = 1 ]; then
 	# an image whose content is not its name's build-id

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "vdsoscope.h"
 #include "json.h"
 #include "store.h"
@@ -271,6 +272,10 @@ static int cmd_verify(const struct store_args *a)
 	if (vdsoscope_store_dir(a->store, dir, sizeof(dir)) || vdsoscope_store_list(a->store, &v, &n))
 		return failed("store verify");
 	free(v);
+	if (access(dir, F_OK)) {
+		fprintf(stderr, "vdsoscope: store %s: %s\n", dir, strerror(errno));
+		return EXIT_FAILED;
+	}
 	if (a->json) {
 		json_init(&j, stdout);
 		json_obj(&j);
