@@ -433,6 +433,36 @@ static int search_dir(struct vs_data *d, const char *dir, char **found, unsigned
 	return 0;
 }
 
+int vs__find_build_id_in_dir(const char *dir, const uint8_t *id, size_t len, char **found)
+{
+	char path[4096];
+	DIR *dp;
+	struct dirent *de;
+
+	pthread_once(&elf_once, elf_init);
+	*found = NULL;
+	dp = opendir(dir);
+	if (!dp)
+		return 0;
+	while ((de = readdir(dp))) {
+		size_t l = strlen(de->d_name), have = 0;
+		uint8_t got[64];
+
+		if (!((l > 3 && !strcmp(de->d_name + l - 3, ".so")) ||
+		      (l > 6 && !strcmp(de->d_name + l - 6, ".debug"))))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+			continue;
+		if (!vs__build_id_of_file(path, got, &have) && have == len && !memcmp(got, id, len)) {
+			closedir(dp);
+			*found = strdup(path);
+			return *found ? 1 : -ENOMEM;
+		}
+	}
+	closedir(dp);
+	return 0;
+}
+
 int vs__debug_find(struct vs_data *d, const struct vdsoscope_open_opts *opts)
 {
 	unsigned char *bytes = NULL;

@@ -249,6 +249,28 @@ int vs__image_create(struct vdsoscope_image **out, unsigned char *bytes, size_t 
 	return 0;
 }
 
+int vs__cache_copy(const uint8_t *id, size_t len, unsigned char **bytes, size_t *size)
+{
+	struct vs_data *d;
+	int rc = 0;
+
+	*bytes = NULL;
+	pthread_mutex_lock(&cache_lock);
+	for (d = cache; d; d = d->next)
+		if (d->build_id_len == len && !memcmp(d->build_id, id, len)) {
+			*bytes = malloc(d->size ? d->size : 1);
+			if (*bytes) {
+				memcpy(*bytes, d->bytes, d->size);
+				*size = d->size;
+			} else {
+				rc = -ENOMEM;
+			}
+			break;
+		}
+	pthread_mutex_unlock(&cache_lock);
+	return rc;
+}
+
 void vdsoscope_image_close(struct vdsoscope_image *img)
 {
 	struct vs_data *d, **pp;

@@ -158,6 +158,23 @@ VS_HIDDEN int vs__check_opts(const struct vdsoscope_open_opts *opts);
 /* Maps a vs_elf error number to a message about WHAT. */
 VS_HIDDEN int vs__elf_err(int elf_rc, const char *what);
 
+/* Field F of options O, or 0 when O is NULL or from a caller built before F
+ * existed (O->sz does not reach it). */
+#define VS_OPT(o, f)                                                           \
+	((o) && (o)->sz >= offsetof(struct vdsoscope_open_opts, f) + sizeof((o)->f) \
+		 ? (o)->f : 0)
+
+/* image.c: a copy of the bytes of an open image with build-id ID (*BYTES
+ * NULL when none); -ENOMEM. */
+VS_HIDDEN int vs__cache_copy(const uint8_t *id, size_t len, unsigned char **bytes, size_t *size);
+
+/* store.c */
+/* Reads the regular file PATH of at most MAX bytes (malloc'ed). */
+VS_HIDDEN int vs__read_file(const char *path, size_t max, unsigned char **bytes, size_t *size);
+/* 0 when IMG is something the kernel maps as a vDSO and has a build-id;
+ * else an error naming WHAT. */
+VS_HIDDEN int vs__check_vdso(const struct vdsoscope_image *img, const char *what);
+
 /* symbols.c */
 VS_HIDDEN int vs__symbols_build(struct vs_data *d);
 VS_HIDDEN char *vs__strdup(struct vs_data *d, const char *s);
@@ -166,6 +183,10 @@ VS_HIDDEN char *vs__strdup(struct vs_data *d, const char *s);
 VS_HIDDEN int vs__debug_find(struct vs_data *d, const struct vdsoscope_open_opts *opts);
 VS_HIDDEN int vs__build_id_of_file(const char *path, uint8_t *id, size_t *len);
 VS_HIDDEN void vs__debug_free(struct vs_data *d);
+/* The first *.so or *.debug file directly in DIR whose build-id is ID:
+ * 1 and its path (malloc'ed) in *FOUND, 0 when none, or -ENOMEM. */
+VS_HIDDEN int vs__find_build_id_in_dir(const char *dir, const uint8_t *id, size_t len,
+				       char **found);
 /* 1 when ELF's (an Elf *) section headers agree with D's program headers */
 VS_HIDDEN int vs__sections_sane(void *elf, const struct vs_data *d);
 /* Records the executable sections of the image, or of its debug file. */

@@ -104,10 +104,17 @@ struct vdsoscope_open_opts {
 	 * image's link-time address is used. */
 	uint64_t load_addr;
 	unsigned int flags;
+	/* For vdsoscope_open_build_id(): the store directory; NULL means the
+	 * default (see vdsoscope_store_dir()). */
+	const char *store_dir;
 };
 #define VDSOSCOPE_OPEN_LOAD_ADDR 0x1u  /* load_addr is valid */
 #define VDSOSCOPE_OPEN_NO_DEBUG  0x2u  /* do not look for a debug file */
 #define VDSOSCOPE_OPEN_NO_CACHE  0x4u  /* do not share parsed data */
+/* For vdsoscope_open_build_id(): */
+#define VDSOSCOPE_OPEN_NO_STORE       0x8u  /* neither search nor fill the store */
+#define VDSOSCOPE_OPEN_NO_STORE_WRITE 0x10u /* search the store, never write it */
+#define VDSOSCOPE_OPEN_NO_DEBUGINFOD  0x20u /* do not ask debuginfod servers */
 
 #define VDSOSCOPE_OPTS(NAME, ...)                                              \
 	struct vdsoscope_open_opts NAME = {                                    \
@@ -139,6 +146,25 @@ VDSOSCOPE_API int vdsoscope_open_file(struct vdsoscope_image **out,
 VDSOSCOPE_API int vdsoscope_open_buffer(struct vdsoscope_image **out,
 					const void *buf, size_t len,
 					const struct vdsoscope_open_opts *opts);
+/* The image whose GNU build-id note is ID (LEN bytes), looked for in this
+ * order, the first hit winning:
+ *  1. images open in this process (the library's cache of parsed images);
+ *  2. the store (opts->store_dir, or the default of vdsoscope_store_dir());
+ *  3. the debug directories (opts->debug_dirs, or /usr/lib/debug/.build-id
+ *     and /usr/lib/debug/lib/modules/$(uname -r)/vdso): DIR/xx/rest,
+ *     DIR/xx/rest.debug, and any *.so or *.debug file in DIR;
+ *  4. /lib/modules/$(uname -r)/vdso;
+ *  5. debuginfod servers ($DEBUGINFOD_URLS), when the library was built with
+ *     libdebuginfod: the executable, and its debuginfo.  What they send is
+ *     added to the store unless VDSOSCOPE_OPEN_NO_STORE_WRITE is given.
+ * Whatever is found must parse as a vDSO image and carry exactly ID in its
+ * build-id note, else it is skipped (a store file that does not is an error
+ * naming it).  A debug file stored with the image is used as its debug file
+ * unless opts name other debug settings.  The source reads
+ * "build-id HEX (WHERE)".  -VDSOSCOPE_E_NOT_FOUND when no place has it. */
+VDSOSCOPE_API int vdsoscope_open_build_id(struct vdsoscope_image **out,
+					  const uint8_t *id, size_t len,
+					  const struct vdsoscope_open_opts *opts);
 /* Accepts NULL. */
 VDSOSCOPE_API void vdsoscope_image_close(struct vdsoscope_image *img);
 
@@ -373,6 +399,95 @@ VDSOSCOPE_API int vdsoscope_step(const struct vdsoscope_image *img,
  * /proc/PID/mem. */
 VDSOSCOPE_API int vdsoscope_read_self(void *arg, uint64_t addr, void *buf, size_t len);
 VDSOSCOPE_API int vdsoscope_read_pid(void *arg, uint64_t addr, void *buf, size_t len);
+
+/* ---- the build-id store ---------------------------------------------------- */
+
+/*
+ * A directory that keeps each vDSO image once, by build-id, with its debug
+ * file when one is known.  Layout (BUILDID in lower-case hex, XX its first
+ * two digits, REST the others):
+ *
+ *   DIR/BUILDID/vdso               the image's bytes as mapped, mode 0444
+ *   DIR/BUILDID/vdso.debug         its debug file, when one was found; its
+ *                                  mtime is one second older than vdso's
+ *   DIR/.build-id/XX/REST          symlink to ../../BUILDID/vdso
+ *   DIR/.build-id/XX/REST.debug    symlink to ../../BUILDID/vdso.debug, or to
+ *                                  ../../BUILDID/vdso when the image is
+ *                                  unstripped and no other debug file is known
+ *
+ * `debuginfod -F DIR` serves it (it indexes the regular files and skips the
+ * symlinks; the executable query answers the newest file, which is always
+ * the image), and DIR is a debug-file-directory for gdb and a debuginfo path
+ * for libdwfl.  Files appear whole or not at all: each is written to an
+ * unnamed file (O_TMPFILE), or a temporary one, in its directory and linked
+ * to its name; an existing name is never replaced, so any number of
+ * concurrent adds leave one copy.
+ *
+ * What "matches its build-id" means: a build-id is a hash the linker made
+ * over the linked object, which cannot be recomputed from the mapped image.
+ * So the store checks that a file parses as a vDSO image (ELF, program
+ * headers, a dynamic symbol table, no PT_INTERP, no DT_NEEDED), that its own
+ * build-id note equals the name it is stored under, and that a debug file's
+ * note equals the image's.
+ *
+ * Every call taking DIR: NULL means $VDSOSCOPE_STORE when set and not empty,
+ * else $XDG_CACHE_HOME/vdsoscope, else $HOME/.cache/vdsoscope.
+ */
+
+/* The store directory DIR stands for, into BUF (LEN bytes).  -ENOENT when
+ * no default can be formed (no HOME), -ENAMETOOLONG when BUF is short. */
+VDSOSCOPE_API int vdsoscope_store_dir(const char *dir, char *buf, size_t len);
+
+/* Parses hex build-id HEX (2 to 128 hex digits, even count) into ID (SIZE
+ * bytes); *LEN gets the number of bytes.  -VDSOSCOPE_E_INVALID naming what
+ * is wrong. */
+VDSOSCOPE_API int vdsoscope_build_id_parse(const char *hex, uint8_t *id, size_t size,
+					   size_t *len);
+
+#define VDSOSCOPE_STORE_IMAGE_ADDED   0x1u /* the image was written */
+#define VDSOSCOPE_STORE_DEBUG_ADDED   0x2u /* the debug file was written */
+#define VDSOSCOPE_STORE_IMAGE_DIFFERS 0x4u /* other bytes with this build-id
+					      were stored already and kept */
+
+/* Stores IMG's bytes and its debug file (vdsoscope_debug_file()), creating
+ * DIR as needed.  *WHAT (may be NULL) gets VDSOSCOPE_STORE_* bits; 0 means
+ * everything was there already.  Refused: an image without a build-id, or
+ * one that is not a vDSO image (-VDSOSCOPE_E_INVALID). */
+VDSOSCOPE_API int vdsoscope_store_add(const char *dir, const struct vdsoscope_image *img,
+				      unsigned int *what);
+
+/* Path of the stored image (DEBUG false) or debug file (DEBUG true) of hex
+ * build-id HEX, into BUF.  -VDSOSCOPE_E_NOT_FOUND when it is not there. */
+VDSOSCOPE_API int vdsoscope_store_path(const char *dir, const char *hex, bool debug,
+				       char *buf, size_t len);
+
+struct vdsoscope_store_entry {
+	char build_id[129];  /* hex */
+	uint64_t size;       /* bytes of the image */
+	uint64_t debug_size; /* bytes of the debug file; 0 when none */
+	int64_t mtime;       /* last add or lookup (seconds since the epoch) */
+};
+
+/* Every entry that has an image, newest first, into *ENTRIES (free() it)
+ * and their number into *N.  A missing DIR is an empty store. */
+VDSOSCOPE_API int vdsoscope_store_list(const char *dir, struct vdsoscope_store_entry **entries,
+				       size_t *n);
+
+/* Called once per problem found: PATH is the file, PROBLEM says what. */
+typedef void (*vdsoscope_store_problem_fn)(void *arg, const char *path, const char *problem);
+
+/* Checks every file of the store against the rules above: entry names,
+ * images and debug files (parse, build-id), leftover temporary files, and
+ * the .build-id links (present, pointing where they should, not dangling).
+ * Returns the number of problems (0: all good) or a negative code. */
+VDSOSCOPE_API int vdsoscope_store_verify(const char *dir, vdsoscope_store_problem_fn fn,
+					 void *arg);
+
+/* Keeps the KEEP entries used or added last and removes the others (links
+ * first, then files), plus leftover temporary files older than an hour and
+ * dangling .build-id links.  *REMOVED (may be NULL) gets the number of
+ * entries removed. */
+VDSOSCOPE_API int vdsoscope_store_gc(const char *dir, size_t keep, size_t *removed);
 
 /* Library version as "MAJOR.MINOR.PATCH". */
 VDSOSCOPE_API const char *vdsoscope_version(void);

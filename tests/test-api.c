@@ -248,6 +248,57 @@ static void check_threads(void)
 	CHECK_EQ_INT(errors, 0);
 }
 
+/* The lookup by build-id finds the open image first, with the same bytes
+ * getauxval(AT_SYSINFO_EHDR) points at; options from a caller built before
+ * store_dir existed (smaller sz) are accepted. */
+static void check_open_build_id(void)
+{
+	struct vs_old_opts {
+		size_t sz;
+		const char *const *debug_dirs;
+		const char *debug_file;
+		uint64_t load_addr;
+		unsigned int flags;
+	} old = { sizeof(old), NULL, NULL, 0, VDSOSCOPE_OPEN_NO_DEBUG };
+	VDSOSCOPE_OPTS(o, .flags = VDSOSCOPE_OPEN_NO_STORE | VDSOSCOPE_OPEN_NO_DEBUGINFOD,
+		       .store_dir = "/nonexistent");
+	struct vdsoscope_image *b = NULL;
+	const uint8_t *id;
+	size_t len, n1, n2;
+	const void *d1, *d2;
+	uint8_t zero[20] = { 0 };
+	int rc;
+
+	id = vdsoscope_build_id(img, &len);
+	if (!id) {
+		printf("the vDSO has no build-id; open_build_id not checked\n");
+		return;
+	}
+	rc = vdsoscope_open_build_id(&b, id, len, &o);
+	CHECK(rc == 0, "open_build_id: %s", vdsoscope_errmsg());
+	if (rc)
+		return;
+	CHECK(strstr(vdsoscope_image_source(b), "(open image)") != NULL, "source %s",
+	      vdsoscope_image_source(b));
+	d1 = vdsoscope_image_data(img, &n1);
+	d2 = vdsoscope_image_data(b, &n2);
+	CHECK(n1 == n2 && !memcmp(d1, d2, n1) &&
+		      !memcmp(d1, (const void *)getauxval(AT_SYSINFO_EHDR), n1),
+	      "bytes differ");
+	vdsoscope_image_close(b);
+
+	rc = vdsoscope_open_build_id(&b, id, len, (const struct vdsoscope_open_opts *)&old);
+	CHECK(rc == 0, "open_build_id with old options: %s", vdsoscope_errmsg());
+	vdsoscope_image_close(b);
+
+	b = NULL;
+	rc = vdsoscope_open_build_id(&b, zero, sizeof(zero), &o);
+	CHECK_EQ_INT(rc, -VDSOSCOPE_E_NOT_FOUND);
+	CHECK(b == NULL && strstr(vdsoscope_errmsg(), "0000000000") != NULL, "message %s",
+	      vdsoscope_errmsg());
+	CHECK_EQ_INT(vdsoscope_open_build_id(&b, id, 0, &o), -VDSOSCOPE_E_INVALID);
+}
+
 int main(void)
 {
 	int rc = vdsoscope_open_self(&img, NULL);
@@ -263,6 +314,7 @@ int main(void)
 	check_runtime_lookup();
 	check_errors();
 	check_threads();
+	check_open_build_id();
 	vdsoscope_image_close(img);
 	return test_result("test-api");
 }

@@ -47,7 +47,7 @@ struct thread {
 };
 
 struct bt {
-	const char *pid_arg, *tid_arg, *core, *image, *engine_arg;
+	const char *pid_arg, *tid_arg, *core, *image, *engine_arg, *build_id, *store;
 	int json;
 	pid_t pid, tid;
 	struct vdsoscope_image *img;
@@ -62,12 +62,14 @@ struct bt {
 };
 
 static const char bt_usage[] =
-	"Usage: vdsoscope backtrace (--pid PID [--tid TID] | --core FILE [--image FILE])\n"
+	"Usage: vdsoscope backtrace (--pid PID [--tid TID] |\n"
+	"                            --core FILE [--image FILE | --build-id ID [--store DIR]])\n"
 	"                           [--engine libunwind|libdwfl] [--json]\n"
 	"\n"
 	"Unwinds every thread (or TID) of a process or a core file through the vDSO\n"
 	"and prints each frame's address, function+offset, module (the vDSO by soname\n"
-	"and build-id) and, for vDSO frames, the symbol version.  --image supplies the\n"
+	"and build-id) and, for vDSO frames, the symbol version.  --image FILE, or\n"
+	"--build-id ID looked up in the store, debug directories and debuginfod, supplies the\n"
 	"vDSO of a core that lacks its segment.  Engines: libunwind (x86_64 targets;\n"
 	"the default for them) and libdwfl (also i386; the default otherwise).\n";
 
@@ -822,17 +824,29 @@ static int open_image(struct bt *b)
 
 	if (b->pid) {
 		rc = vdsoscope_open_pid(&b->img, b->pid, &opts);
-	} else if (b->image) {
+	} else if (b->image || b->build_id) {
+		/* the image stands in for the core's missing vDSO segment, at
+		 * the address the core's auxv gives */
 		uint64_t base;
 		if ((rc = vdsoscope_core_vdso_address(b->core, &base)) == 0) {
 			opts.load_addr = base;
 			opts.flags |= VDSOSCOPE_OPEN_LOAD_ADDR;
-			rc = vdsoscope_open_file(&b->img, b->image, &opts);
+			opts.store_dir = b->store;
+			if (b->image) {
+				rc = vdsoscope_open_file(&b->img, b->image, &opts);
+			} else {
+				uint8_t id[64];
+				size_t len;
+				rc = vdsoscope_build_id_parse(b->build_id, id, sizeof(id), &len);
+				if (rc)
+					return bt_err("backtrace: --build-id %s is not a build-id", b->build_id);
+				rc = vdsoscope_open_build_id(&b->img, id, len, &opts);
+			}
 		}
 	} else {
 		rc = vdsoscope_open_core(&b->img, b->core, &opts);
 		if (rc == -VDSOSCOPE_E_NO_VDSO_SEGMENT) {
-			bt_err("%s; give the image with --image FILE", vdsoscope_errmsg());
+			bt_err("%s; give the image with --image FILE or --build-id ID", vdsoscope_errmsg());
 			return 1;
 		}
 	}
@@ -848,6 +862,8 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 		{ "tid", required_argument, NULL, 't' },
 		{ "core", required_argument, NULL, 'c' },
 		{ "image", required_argument, NULL, 'i' },
+		{ "build-id", required_argument, NULL, 'b' },
+		{ "store", required_argument, NULL, 's' },
 		{ "engine", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -864,6 +880,8 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 		case 't': b.tid_arg = optarg; break;
 		case 'c': b.core = optarg; break;
 		case 'i': b.image = optarg; break;
+		case 'b': b.build_id = optarg; break;
+		case 's': b.store = optarg; break;
 		case 'e': b.engine_arg = optarg; break;
 		case 'j': b.json = 1; break;
 		case 'h': fputs(bt_usage, stdout); return 0;
@@ -882,8 +900,12 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 		bt_err("backtrace: --tid goes with --pid or --core");
 		return 2;
 	}
-	if (b.image && !b.core) {
-		bt_err("backtrace: --image goes with --core");
+	if ((b.image || b.build_id) && !b.core) {
+		bt_err("backtrace: --image and --build-id go with --core");
+		return 2;
+	}
+	if (b.image && b.build_id) {
+		bt_err("backtrace: give one of --image FILE, --build-id ID");
 		return 2;
 	}
 	if (b.pid_arg && parse_id(b.pid_arg, &b.pid)) {

@@ -12,6 +12,7 @@
 #include "json.h"
 #include "verify.h"
 #include "backtrace.h"
+#include "store.h"
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
@@ -35,13 +36,19 @@ static const char usage_text[] =
 	"                       unwind step against the state after the return\n"
 	"  backtrace ...        unwind every thread of a process or core through the\n"
 	"                       vDSO ('vdsoscope backtrace --help')\n"
+	"  store ...            the build-id store ('vdsoscope store --help'); must\n"
+	"                       be the first argument\n"
 	"\n"
 	"Source (one; default --self):\n"
 	"  --self               this process\n"
 	"  --pid PID            process PID (needs ptrace access to it)\n"
 	"  --core FILE          a core file\n"
 	"  --file FILE          an ELF image file (extracted or a debug image)\n"
-	"  --load-addr ADDR     with --file: where the image was mapped\n"
+	"  --build-id ID        the image with build-id ID (hex): from open images,\n"
+	"                       the store, debug directories,\n"
+	"                       /lib/modules/$(uname -r)/vdso, then debuginfod\n"
+	"                       ($DEBUGINFOD_URLS), whose answer is kept in the store\n"
+	"  --load-addr ADDR     with --file or --build-id: where the image was mapped\n"
 	"\n"
 	"Options:\n"
 	"  --debug-dir DIR      look for the debug file in DIR (repeatable; replaces\n"
@@ -50,6 +57,8 @@ static const char usage_text[] =
 	"                       /usr/lib/debug/lib/modules/$(uname -r)/vdso)\n"
 	"  --debug-file FILE    use FILE as the debug file (must match the build-id)\n"
 	"  --no-debug           do not look for a debug file\n"
+	"  --store DIR          the build-id store (default: $VDSOSCOPE_STORE, else\n"
+	"                       $XDG_CACHE_HOME/vdsoscope, else ~/.cache/vdsoscope)\n"
 	"  -o, --output FILE    output file of extract\n"
 	"  --json               machine-readable output\n"
 	"  -h, --help           this text\n"
@@ -60,7 +69,7 @@ static const char usage_text[] =
 
 struct args {
 	const char *cmd;
-	const char *pid, *core, *file, *out;
+	const char *pid, *core, *file, *build_id, *store, *out;
 	const char *load_addr;
 	const char *debug_file;
 	const char **debug_dirs;
@@ -478,7 +487,7 @@ static int cmd_extract(const struct vdsoscope_image *img, const char *out)
 /* ---- main ------------------------------------------------------------------- */
 
 enum { OPT_SELF = 256, OPT_PID, OPT_CORE, OPT_FILE, OPT_LOAD, OPT_DDIR, OPT_DFILE,
-       OPT_NODEBUG, OPT_JSON };
+       OPT_NODEBUG, OPT_JSON, OPT_BUILD_ID, OPT_STORE };
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
@@ -487,6 +496,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "core", required_argument, NULL, OPT_CORE },
 		{ "file", required_argument, NULL, OPT_FILE },
+		{ "build-id", required_argument, NULL, OPT_BUILD_ID },
+		{ "store", required_argument, NULL, OPT_STORE },
 		{ "load-addr", required_argument, NULL, OPT_LOAD },
 		{ "debug-dir", required_argument, NULL, OPT_DDIR },
 		{ "debug-file", required_argument, NULL, OPT_DFILE },
@@ -512,6 +523,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_PID: a->pid = optarg; a->sources |= 2; break;
 		case OPT_CORE: a->core = optarg; a->sources |= 4; break;
 		case OPT_FILE: a->file = optarg; a->sources |= 8; break;
+		case OPT_BUILD_ID: a->build_id = optarg; a->sources |= 16; break;
+		case OPT_STORE: a->store = optarg; break;
 		case OPT_LOAD: a->load_addr = optarg; break;
 		case OPT_DDIR: a->debug_dirs[a->ndebug_dirs++] = optarg; break;
 		case OPT_DFILE: a->debug_file = optarg; break;
@@ -551,6 +564,8 @@ int main(int argc, char **argv)
 		return EXIT_FAILED;
 #endif
 	}
+	if (argc > 1 && !strcmp(argv[1], "store"))
+		return store_main(argc - 1, argv + 1);
 	a.addrs = calloc((size_t)argc + 1, sizeof(*a.addrs));
 	a.debug_dirs = calloc((size_t)argc + 1, sizeof(*a.debug_dirs));
 	if (!a.addrs || !a.debug_dirs)
@@ -561,6 +576,10 @@ int main(int argc, char **argv)
 	}
 	if (!a.cmd)
 		a.cmd = "info";
+	if (!strcmp(a.cmd, "store")) {
+		fprintf(stderr, "vdsoscope: 'store' must be the first argument\n");
+		return EXIT_USAGE;
+	}
 	if (strcmp(a.cmd, "info") && strcmp(a.cmd, "symbols") && strcmp(a.cmd, "cfi") &&
 	    strcmp(a.cmd, "symbolize") && strcmp(a.cmd, "extract")) {
 		fprintf(stderr, "vdsoscope: unknown command '%s'\nTry 'vdsoscope --help'.\n", a.cmd);
@@ -571,7 +590,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (a.sources & (a.sources - 1)) {
-		fprintf(stderr, "vdsoscope: give one of --self, --pid, --core, --file\n");
+		fprintf(stderr, "vdsoscope: give one of --self, --pid, --core, --file, --build-id\n");
 		return EXIT_USAGE;
 	}
 	if (!strcmp(a.cmd, "symbolize")) {
@@ -591,8 +610,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vdsoscope: extract needs -o FILE\n");
 		return EXIT_USAGE;
 	}
-	if (a.load_addr && !a.file) {
-		fprintf(stderr, "vdsoscope: --load-addr goes with --file\n");
+	if (a.store && !*a.store) {
+		fprintf(stderr, "vdsoscope: --store needs a directory\n");
+		return EXIT_USAGE;
+	}
+	if (a.load_addr && !a.file && !a.build_id) {
+		fprintf(stderr, "vdsoscope: --load-addr goes with --file or --build-id\n");
 		return EXIT_USAGE;
 	}
 	if (a.load_addr) {
@@ -608,6 +631,7 @@ int main(int argc, char **argv)
 	opts.debug_file = a.debug_file;
 	if (a.no_debug)
 		opts.flags |= VDSOSCOPE_OPEN_NO_DEBUG;
+	opts.store_dir = a.store;
 
 	if (a.pid) {
 		uint64_t pid;
@@ -620,6 +644,14 @@ int main(int argc, char **argv)
 		rc = vdsoscope_open_core(&img, a.core, &opts);
 	} else if (a.file) {
 		rc = vdsoscope_open_file(&img, a.file, &opts);
+	} else if (a.build_id) {
+		uint8_t id[64];
+		size_t len;
+		if (vdsoscope_build_id_parse(a.build_id, id, sizeof(id), &len)) {
+			fprintf(stderr, "vdsoscope: --build-id: %s\n", vdsoscope_errmsg());
+			return EXIT_USAGE;
+		}
+		rc = vdsoscope_open_build_id(&img, id, len, &opts);
 	} else {
 		rc = vdsoscope_open_self(&img, &opts);
 	}
