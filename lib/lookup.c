@@ -11,6 +11,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #ifdef HAVE_DEBUGINFOD
+#include <dlfcn.h>
 #include <elfutils/debuginfod.h>
 #endif
 #include "internal.h"
@@ -158,6 +159,32 @@ static int from_dir(struct vdsoscope_image **out, const struct want *w, const ch
 }
 
 #ifdef HAVE_DEBUGINFOD
+/* libdebuginfod pulls in libcurl and its TLS stack: it is loaded when a
+ * lookup first gets this far, as libdw itself does, so that every other
+ * use of the library starts without it. */
+static struct {
+	pthread_once_t once;
+	debuginfod_client *(*begin)(void);
+	int (*find_executable)(debuginfod_client *, const unsigned char *, int, char **);
+	int (*find_debuginfo)(debuginfod_client *, const unsigned char *, int, char **);
+	void (*end)(debuginfod_client *);
+} dfd = { .once = PTHREAD_ONCE_INIT };
+
+static void dfd_load(void)
+{
+	void *h = dlopen("libdebuginfod.so.1", RTLD_LAZY | RTLD_LOCAL);
+
+	if (!h)
+		return;
+	dfd.find_executable = (int (*)(debuginfod_client *, const unsigned char *, int, char **))
+		dlsym(h, "debuginfod_find_executable");
+	dfd.find_debuginfo = (int (*)(debuginfod_client *, const unsigned char *, int, char **))
+		dlsym(h, "debuginfod_find_debuginfo");
+	dfd.end = (void (*)(debuginfod_client *))dlsym(h, "debuginfod_end");
+	if (dfd.find_executable && dfd.find_debuginfo && dfd.end)
+		dfd.begin = (debuginfod_client * (*)(void)) dlsym(h, "debuginfod_begin");
+}
+
 /* 5. debuginfod */
 static int from_debuginfod(struct vdsoscope_image **out, struct want *w,
 			   const struct vdsoscope_open_opts *opts, const char *root, int store)
@@ -171,21 +198,26 @@ static int from_debuginfod(struct vdsoscope_image **out, struct want *w,
 
 	if (!urls || !*urls)
 		return 1;
-	c = debuginfod_begin();
+	pthread_once(&dfd.once, dfd_load);
+	if (!dfd.begin) {
+		snprintf(w->refused, sizeof(w->refused), "; libdebuginfod.so.1 could not be loaded");
+		return 1;
+	}
+	c = dfd.begin();
 	if (!c)
 		return 1;
-	fd = debuginfod_find_executable(c, w->id, (int)w->len, &path);
+	fd = dfd.find_executable(c, w->id, (int)w->len, &path);
 	if (fd < 0) {
-		debuginfod_end(c);
+		dfd.end(c);
 		return 1;
 	}
 	close(fd);
 	if (!(opts && (opts->flags & VDSOSCOPE_OPEN_NO_DEBUG))) {
-		int dfd = debuginfod_find_debuginfo(c, w->id, (int)w->len, &dpath);
-		if (dfd >= 0)
-			close(dfd);
+		int dbg = dfd.find_debuginfo(c, w->id, (int)w->len, &dpath);
+		if (dbg >= 0)
+			close(dbg);
 	}
-	debuginfod_end(c);
+	dfd.end(c);
 	rc = vs__read_file(path, VS_MAX_IMAGE, &bytes, &size);
 	if (!rc) {
 		char where[LOOKUP_PATH_MAX + 64];
