@@ -50,13 +50,14 @@ EX=$b/unwind/examples/upt-backtrace
 "$EX" "$pid" > "$tmp/hook"
 "$EX" --count "$pid" > "$tmp/count"
 hook=$(sed -n 's/^memory reads: .*, \([0-9]*\) through ptrace/\1/p' "$tmp/hook")
+cachedn=$(sed -n 's/^memory reads: .*, \([0-9]*\) from cached pages.*/\1/p' "$tmp/hook")
 image=$(sed -n 's/^memory reads: \([0-9]*\) from the image.*/\1/p' "$tmp/hook")
 plain=$(sed -n 's/^memory reads: .*, \([0-9]*\) through ptrace/\1/p' "$tmp/count")
 fh=$(grep -c '^#' "$tmp/hook"); fp=$(grep -c '^#' "$tmp/count")
 row "ptrace memory reads, hook vs plain _UPT" "$hook" "$plain" "  "
 row "ptrace memory reads per frame" "$(awk -v a="$hook" -v f="$fh" 'BEGIN {printf "%.1f", a / f}')" \
 	"$(awk -v a="$plain" -v f="$fp" 'BEGIN {printf "%.1f", a / f}')" "  "
-echo "  (hook: $fh frames, $image reads answered from the image; plain _UPT: $fp frames," \
+echo "  (hook: $fh frames, $image reads answered from the image, $cachedn from cached read-only pages; plain _UPT: $fp frames," \
 	"it loses the stack after the vDSO frame)"
 
 if command -v gcore > /dev/null && gcore -o "$tmp/g" "$pid" > /dev/null 2>&1; then

@@ -384,6 +384,8 @@ static int run_libunwind_pid(struct bt *b)
 			break;
 		}
 		as = vdsoscope_unw_create_upt(b->img);
+		if (as)
+			vdsoscope_unw_cache_pid(as, b->pid);
 		upt = _UPT_create(tids[i]);
 		if (!as || !upt)
 			snprintf(t->end, sizeof(t->end), "libunwind: cannot set up the address space");

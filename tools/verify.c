@@ -165,6 +165,8 @@ static int libunwind_unwind(void *ctx, const struct vdsoscope_image *img, pid_t 
 		vdsoscope_unw_destroy_addr_space(lu->as);
 		lu->as = vdsoscope_unw_create_upt(img);
 		lu->img = img;
+		if (lu->as)
+			vdsoscope_unw_cache_pid(lu->as, pid);
 	}
 	as = lu->as;
 	if (!as)

@@ -3,8 +3,10 @@
 #include "config.h"
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <libunwind-ptrace.h>
 #include <libunwind-coredump.h>
 #include "vdsoscope-unwind.h"
@@ -25,7 +27,14 @@ struct hook {
 	int have_table;
 	unw_dyn_info_t di;
 	struct vdsoscope_unw_stats stats;
+	/* vdsoscope_unw_cache_pid(): read-only mappings and cached pages */
+	pid_t pid;
+	uint64_t (*ro)[2];
+	size_t nro;
+	struct page { uint64_t addr; unsigned char b[4096]; } *pages;
 };
+
+#define CACHE_PAGES 64
 
 static pthread_mutex_t hooks_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct hook *hooks;
@@ -157,6 +166,34 @@ static int hook_get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, siz
 	return 0;
 }
 
+static int in_ro(const struct hook *h, uint64_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < h->nro; i++)
+		if (addr >= h->ro[i][0] && addr < h->ro[i][1])
+			return 1;
+	return 0;
+}
+
+/* One byte range within one page, from the cache. */
+static int cached(struct hook *h, uint64_t addr, unsigned char *out, size_t len)
+{
+	uint64_t page = addr & ~4095ull;
+	struct page *p = &h->pages[(page >> 12) % CACHE_PAGES];
+
+	if (p->addr != page + 1) {
+		struct iovec l = { p->b, sizeof(p->b) }, r = { (void *)(uintptr_t)page, sizeof(p->b) };
+		if (process_vm_readv(h->pid, &l, 1, &r, 1, 0) != (ssize_t)sizeof(p->b)) {
+			p->addr = 0;
+			return -1;
+		}
+		p->addr = page + 1; /* + 1: page 0 is a valid key */
+	}
+	memcpy(out, p->b + (addr - page), len);
+	return 0;
+}
+
 static int hook_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
 			   void *arg)
 {
@@ -176,6 +213,18 @@ static int hook_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val
 		memcpy(val, vsys_blob + o, n < sizeof(*val) ? n : sizeof(*val));
 		h->stats.mem_from_image++;
 		return 0;
+	}
+	if (!write && h->pages && in_ro(h, addr) && in_ro(h, addr + sizeof(*val) - 1)) {
+		unsigned char b[sizeof(*val)];
+		size_t first = 4096 - (addr & 4095);
+		if (first > sizeof(b))
+			first = sizeof(b);
+		if (!cached(h, addr, b, first) &&
+		    (first == sizeof(b) || !cached(h, addr + first, b + first, sizeof(b) - first))) {
+			memcpy(val, b, sizeof(b));
+			h->stats.mem_cached++;
+			return 0;
+		}
 	}
 	h->stats.mem_delegated++;
 	return h->inner.access_mem(as, addr, val, write, arg);
@@ -247,6 +296,45 @@ unw_addr_space_t vdsoscope_unw_create_addr_space(const unw_accessors_t *wrapped,
 	return h->as;
 }
 
+int vdsoscope_unw_cache_pid(unw_addr_space_t as, pid_t pid)
+{
+	struct hook *h = hook_of(as);
+	char path[64], line[4352];
+	FILE *f;
+
+	if (!h) {
+		errno = ENOENT;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long lo, hi;
+		char perms[8];
+		uint64_t (*v)[2];
+
+		if (sscanf(line, "%llx-%llx %7s", &lo, &hi, perms) != 3 || perms[1] == 'w' ||
+		    perms[0] != 'r' || hi <= lo)
+			continue;
+		v = realloc(h->ro, (h->nro + 1) * sizeof(*v));
+		if (!v) {
+			fclose(f);
+			return -1;
+		}
+		h->ro = v;
+		h->ro[h->nro][0] = lo;
+		h->ro[h->nro][1] = hi;
+		h->nro++;
+	}
+	fclose(f);
+	if (!h->pages && !(h->pages = calloc(CACHE_PAGES, sizeof(*h->pages))))
+		return -1;
+	h->pid = pid;
+	return 0;
+}
+
 unw_addr_space_t vdsoscope_unw_create_upt(const struct vdsoscope_image *img)
 {
 	return vdsoscope_unw_create_addr_space(&_UPT_accessors, img, 0);
@@ -276,6 +364,8 @@ void vdsoscope_unw_destroy_addr_space(unw_addr_space_t as)
 	if (last_hook == h)
 		last_hook = NULL;
 	unw_destroy_addr_space(as);
+	free(h->ro);
+	free(h->pages);
 	free(h);
 }
 

@@ -46,6 +46,7 @@ struct vdsoscope_unw_stats {
 	uint64_t proc_info_image;  /* find_proc_info answered for the vDSO */
 	uint64_t proc_info_delegated;
 	uint64_t names_image;      /* get_proc_name answered for the vDSO */
+	uint64_t mem_cached;       /* access_mem answered from cached pages */
 };
 
 /* An address space whose accessors are a copy of WRAPPED with
@@ -65,6 +66,13 @@ VDSOSCOPE_UNWIND_API unw_addr_space_t
 vdsoscope_unw_create_ucd(const struct vdsoscope_image *img);
 /* Accepts NULL and address spaces not made here (then does nothing). */
 VDSOSCOPE_UNWIND_API void vdsoscope_unw_destroy_addr_space(unw_addr_space_t as);
+/* For a ptrace address space of process PID: reads of PID's read-only
+ * mappings (code, unwind tables: they cannot change) are answered from
+ * pages read whole with process_vm_readv(2) and kept, instead of one
+ * PTRACE_PEEKDATA per word.  Reads elsewhere (the stack) are not cached.
+ * Returns 0, or -1 with errno (ENOENT: AS was not made here; the maps of
+ * PID unreadable). */
+VDSOSCOPE_UNWIND_API int vdsoscope_unw_cache_pid(unw_addr_space_t as, pid_t pid);
 /* 0, or -1 with errno ENOENT when AS was not made here. */
 VDSOSCOPE_UNWIND_API int vdsoscope_unw_get_stats(unw_addr_space_t as,
 						 struct vdsoscope_unw_stats *out);

@@ -56,6 +56,9 @@ int main(int argc, char **argv)
 		as = unw_create_addr_space(&_UPT_accessors, 0);
 	else
 		as = vdsoscope_unw_create_addr_space(&_UPT_accessors, count ? NULL : img, 0);
+	/* read-only pages whole, instead of a ptrace read per word */
+	if (as && !plain && !count)
+		vdsoscope_unw_cache_pid(as, pid);
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	if (!as || !(d = opendir(path)))
 		return 1;
@@ -70,8 +73,9 @@ int main(int argc, char **argv)
 	}
 	closedir(d);
 	if (!plain && vdsoscope_unw_get_stats(as, &st) == 0)
-		printf("memory reads: %llu from the image, %llu through ptrace\n",
-		       (unsigned long long)st.mem_from_image, (unsigned long long)st.mem_delegated);
+		printf("memory reads: %llu from the image, %llu from cached pages, %llu through ptrace\n",
+		       (unsigned long long)st.mem_from_image, (unsigned long long)st.mem_cached,
+		       (unsigned long long)st.mem_delegated);
 	if (plain)
 		unw_destroy_addr_space(as);
 	else
