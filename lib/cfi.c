@@ -657,6 +657,19 @@ static int condense(struct vs_data *d)
 		}
 		row->ncrules = (uint8_t)(n - row->first_crule);
 	}
+	if (d->nrows < 0xffff && d->size <= (1u << 20)) {
+		d->row_index = calloc(d->size, sizeof(*d->row_index));
+		if (!d->row_index)
+			return -ENOMEM;
+		for (i = 0; i < d->nrows; i++) {
+			uint64_t lo = d->rows[i].start, hi = d->rows[i].end, x;
+			if (lo < d->link_base || hi <= lo)
+				continue;
+			for (x = lo - d->link_base; x < hi - d->link_base && x < d->size; x++)
+				if (!d->row_index[x])
+					d->row_index[x] = (uint16_t)(i + 1);
+		}
+	}
 	return 0;
 }
 

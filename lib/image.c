@@ -66,6 +66,7 @@ static void data_free(struct vs_data *d)
 	free(d->rows);
 	free(d->rules);
 	free(d->crules);
+	free(d->row_index);
 	free(d->ops);
 	free(d->fdes);
 	free(d->bytes);

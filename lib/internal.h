@@ -109,6 +109,9 @@ struct vs_data {
 	size_t nrows;
 	struct vdsoscope_rule *rules;
 	struct vs_crule *crules;
+	/* row number + 1 for every byte of the image (0: no row), when the
+	 * image is small enough: the step's lookup in one load */
+	uint16_t *row_index;
 	unsigned int nregs;
 	struct vs_op *ops;
 	size_t nops;

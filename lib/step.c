@@ -86,16 +86,22 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 		return vs__err(VDSOSCOPE_E_NOT_IN_IMAGE, "0x%llx (%s at 0x%llx)",
 			       (unsigned long long)pc, img->source, (unsigned long long)img->load);
 	}
-	lo = 0;
-	hi = d->nrows;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (d->rows[mid].start <= link)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (d->row_index) {
+		lo = d->row_index[link - d->link_base];
+	} else {
+		lo = 0;
+		hi = d->nrows;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (d->rows[mid].start <= link)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo && link >= d->rows[lo - 1].end)
+			lo = 0;
 	}
-	if (lo == 0 || link >= d->rows[lo - 1].end)
+	if (lo == 0)
 		return vs__err(VDSOSCOPE_E_NO_CFI, "0x%llx in %s", (unsigned long long)pc,
 			       img->source);
 	row = &d->rows[lo - 1];
