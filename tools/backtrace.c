@@ -356,19 +356,32 @@ static int seize(pid_t tid)
 	return 0;
 }
 
+static Dwfl *proc_names(struct bt *b);
+
 static int run_libunwind_pid(struct bt *b)
 {
 	pid_t *tids;
 	size_t n, i;
 	int rc = 0;
 
+	unw_addr_space_t as;
+
 	if (list_tasks(b, &tids, &n))
 		return 1;
 	qsort(tids, n, sizeof(*tids), cmp_pid);
 	read_maps(b);
+	/* names outside the vDSO from libdwfl, which opens each module once
+	 * and reads its .symtab when there is one (libunwind-ptrace's
+	 * get_proc_name maps the file again for every frame and sees only
+	 * dynamic symbols) */
+	b->names = proc_names(b);
+	/* one address space for every thread: they share the process's
+	 * read-only pages, cached once */
+	as = vdsoscope_unw_create_upt(b->img);
+	if (as)
+		vdsoscope_unw_cache_pid(as, b->pid);
 	for (i = 0; i < n; i++) {
 		struct thread *t;
-		unw_addr_space_t as;
 		void *upt;
 		int e = seize(tids[i]);
 		if (e) {
@@ -383,19 +396,22 @@ static int run_libunwind_pid(struct bt *b)
 			rc = bt_err("out of memory");
 			break;
 		}
-		as = vdsoscope_unw_create_upt(b->img);
-		if (as)
-			vdsoscope_unw_cache_pid(as, b->pid);
 		upt = _UPT_create(tids[i]);
-		if (!as || !upt)
+		if (!as || !upt) {
 			snprintf(t->end, sizeof(t->end), "libunwind: cannot set up the address space");
-		else
+		} else {
+			/* the stack and registers differ from thread to thread */
+			unw_flush_cache(as, 0, 0);
 			unwind_cursor(b, t, as, upt);
+		}
 		if (upt)
 			_UPT_destroy(upt);
-		vdsoscope_unw_destroy_addr_space(as);
 		ptrace(PTRACE_DETACH, tids[i], 0, 0);
 	}
+	vdsoscope_unw_destroy_addr_space(as);
+	if (b->names)
+		dwfl_end(b->names);
+	b->names = NULL;
 	free(tids);
 	return rc;
 }
@@ -557,6 +573,22 @@ static const Dwfl_Callbacks core_callbacks = {
 	.find_debuginfo = dwfl_standard_find_debuginfo,
 	.debuginfo_path = &debuginfo_path,
 };
+
+static Dwfl *proc_names(struct bt *b)
+{
+	Dwfl *d = dwfl_begin(&proc_callbacks);
+
+	elf_version(EV_CURRENT);
+	if (!d)
+		return NULL;
+	dwfl_report_begin(d);
+	if (dwfl_linux_proc_report(d, b->pid) || dwfl_report_end(d, NULL, NULL) ||
+	    vdsoscope_dwfl_report_vdso(d, b->img) < 0) {
+		dwfl_end(d);
+		return NULL;
+	}
+	return d;
+}
 
 struct dwfl_walk {
 	struct bt *b;

@@ -31,7 +31,8 @@ struct hook {
 	pid_t pid;
 	uint64_t (*ro)[2];
 	size_t nro;
-	struct page { uint64_t addr; unsigned char b[4096]; } *pages;
+	uint64_t *page_addr;    /* page address + 1 of each slot, 0: empty */
+	unsigned char (*pages)[4096];
 };
 
 #define CACHE_PAGES 64
@@ -180,17 +181,18 @@ static int in_ro(const struct hook *h, uint64_t addr)
 static int cached(struct hook *h, uint64_t addr, unsigned char *out, size_t len)
 {
 	uint64_t page = addr & ~4095ull;
-	struct page *p = &h->pages[(page >> 12) % CACHE_PAGES];
+	size_t slot = (size_t)((page >> 12) % CACHE_PAGES);
+	unsigned char *b = h->pages[slot];
 
-	if (p->addr != page + 1) {
-		struct iovec l = { p->b, sizeof(p->b) }, r = { (void *)(uintptr_t)page, sizeof(p->b) };
-		if (process_vm_readv(h->pid, &l, 1, &r, 1, 0) != (ssize_t)sizeof(p->b)) {
-			p->addr = 0;
+	if (h->page_addr[slot] != page + 1) {
+		struct iovec l = { b, 4096 }, r = { (void *)(uintptr_t)page, 4096 };
+		if (process_vm_readv(h->pid, &l, 1, &r, 1, 0) != 4096) {
+			h->page_addr[slot] = 0;
 			return -1;
 		}
-		p->addr = page + 1; /* + 1: page 0 is a valid key */
+		h->page_addr[slot] = page + 1; /* + 1: page 0 is a valid key */
 	}
-	memcpy(out, p->b + (addr - page), len);
+	memcpy(out, b + (addr - page), len);
 	return 0;
 }
 
@@ -329,7 +331,9 @@ int vdsoscope_unw_cache_pid(unw_addr_space_t as, pid_t pid)
 		h->nro++;
 	}
 	fclose(f);
-	if (!h->pages && !(h->pages = calloc(CACHE_PAGES, sizeof(*h->pages))))
+	/* the pages themselves are touched only when filled */
+	if (!h->pages && (!(h->page_addr = calloc(CACHE_PAGES, sizeof(*h->page_addr))) ||
+			  !(h->pages = malloc(CACHE_PAGES * sizeof(*h->pages)))))
 		return -1;
 	h->pid = pid;
 	return 0;
@@ -365,6 +369,7 @@ void vdsoscope_unw_destroy_addr_space(unw_addr_space_t as)
 		last_hook = NULL;
 	unw_destroy_addr_space(as);
 	free(h->ro);
+	free(h->page_addr);
 	free(h->pages);
 	free(h);
 }
