@@ -73,14 +73,17 @@ check_compare() {
 # cannot read the execute-only vsyscall page.
 GDB_OWN_WARNINGS="Section \`\.reg-xstate/[0-9]+' in core file too small|/cmdline contained unexpected null characters|Memory read failed for corefile section, 4096 bytes at 0xffffffffff600000"
 
-# check_clean NAME...: no warnings (but gdb's own, above), internal errors
-# or Python exceptions
+# check_clean NAME...: no warnings (but gdb's own, above, and those that
+# $BASELINE's session without the reader had too), internal errors or Python
+# exceptions
 check_clean() {
 	local name bad
 	for name in "$@"; do
 		bad=$(grep -hiE 'warning|internal-error|internal problem|Python Exception|Traceback|Fatal signal|Segmentation' \
 			"$tmp/$name.out" "$tmp/$name.err" | grep -v '^\[frame\]' |
-			grep -vE "$GDB_OWN_WARNINGS" | head -n5)
+			grep -vE "$GDB_OWN_WARNINGS" |
+			grep -vxF -f <(cat "$tmp/${BASELINE:-none}.out" "$tmp/${BASELINE:-none}.err" 2>/dev/null; echo @@) |
+			head -n5)
 		if [ -z "$bad" ]; then
 			pass "$name: no warnings or errors from gdb"
 		else
