@@ -8,6 +8,9 @@
       "@@debug" part (set debug frame 1): when the PC is in the vDSO, frame 0
       was unwound by the reader ("jit"), the reader's frames are a prefix and
       some frame after them is gdb's own.  At least MIN blocks.
+  gdb-check.py truth OUT MIN
+      Each "@@claim ... @@endclaim ... @@truth ... @@endtruth" block: the
+      caller registers the reader gave equal those after the return.
   gdb-check.py frames ERR
       Prints level and unwinder of each frame in ERR's debug output.
 """
@@ -69,7 +72,26 @@ def compare(out, err, least):
     return ok
 
 
+def truth(out, least):
+    text = open(out).read()
+    blocks = re.findall(r"@@claim\n(.*?)@@endclaim\n.*?@@truth\n(.*?)@@endtruth\n", text, re.S)
+    ok = len(blocks) >= least
+    if not ok:
+        print(f"{len(blocks)} returns, wanted at least {least}")
+    for i, (claim, real) in enumerate(blocks):
+        # register name and hex value; the symbolic column may differ
+        c = [l.split()[:2] for l in claim.splitlines() if l.strip()]
+        r = [l.split()[:2] for l in real.splitlines() if l.strip()]
+        if c != r or not c:
+            ok = False
+            print(f"block {i}: reader {c}\n         after return {r}")
+    print(f"{len(blocks)} returns: the reader's caller registers are the ones after the return")
+    return ok
+
+
 def main():
+    if sys.argv[1] == "truth":
+        return 0 if truth(sys.argv[2], int(sys.argv[3])) else 1
     if sys.argv[1] == "compare":
         return 0 if compare(sys.argv[2], sys.argv[3], int(sys.argv[4])) else 1
     if sys.argv[1] == "frames":

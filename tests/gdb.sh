@@ -46,8 +46,29 @@ define vs_compare
   maintenance flush register-cache
   frame 0
 end
+define vs_truth
+  jit-reader-load $READER
+  maintenance flush register-cache
+  frame 1
+  echo @@claim\\n
+  info registers $regs
+  echo @@endclaim\\n
+  tbreak *\$pc
+  frame 0
+  jit-reader-unload
+  maintenance flush register-cache
+  continue
+  echo @@truth\\n
+  info registers $regs
+  echo @@endtruth\\n
+end
 GDB
 }
+
+# vs_truth: the caller's registers as the reader unwinds them, then the
+# registers when the program reaches the caller's PC (a breakpoint there,
+# the reader unloaded): the truth the unwinding must match, independent of
+# gdb's own unwinders.
 
 # run_gdb NAME COMMANDFILE ARGS...: gdb -batch; stdout in $tmp/NAME.out,
 # stderr in $tmp/NAME.err
@@ -72,6 +93,17 @@ check_compare() {
 # xstate note is larger than gdb knows, gcore reads /proc/PID/cmdline and
 # cannot read the execute-only vsyscall page.
 GDB_OWN_WARNINGS="Section \`\.reg-xstate/[0-9]+' in core file too small|/cmdline contained unexpected null characters|Memory read failed for corefile section, 4096 bytes at 0xffffffffff600000"
+
+# check_truth NAME MIN: every vs_truth block agrees, at least MIN blocks
+check_truth() {
+	local name=$1 min=$2
+	if $GDBCHECK truth "$tmp/$name.out" "$min" > "$tmp/$name.truth" 2>&1; then
+		pass "$name: $(tail -n1 "$tmp/$name.truth")"
+	else
+		fail "$name: the reader's caller registers differ from the state after the return"
+		sed 's/^/  | /' "$tmp/$name.truth"
+	fi
+}
 
 # check_clean NAME...: no warnings (but gdb's own, above, and those that
 # $BASELINE's session without the reader had too), internal errors or Python
