@@ -1,0 +1,593 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vdsoscope-gdb.so: a gdb JIT reader (`jit-reader-load vdsoscope-gdb.so`)
+ * that unwinds frames in the Linux vDSO with vdsoscope's CFI and names the
+ * vDSO's functions for processes that registered their image through
+ * libvdsoscope-agent.so.
+ *
+ * gdb asks unwind() about every frame before its own DWARF unwinder, with
+ * nothing but the frame's registers (DWARF numbers) and target memory.  So:
+ *  - the inferior's architecture comes from the size of register 0 (8 on
+ *    amd64, 4 on i386), and only registers that gdb maps for it are read
+ *    (0..16, 0..8): reg_get on any other number is an internal error in gdb;
+ *  - the image is the ELF object whose header is found a few pages below
+ *    the PC, accepted only when it is a vDSO; else an image handed over by
+ *    `vdso load-image` or registered by the agent;
+ *  - everything outside the vDSO (and x86_64's vsyscall page) is GDB_FAIL,
+ *    so gdb's own unwinders run as if the reader were not there.
+ */
+#include "config.h"
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gdb/jit-reader.h>
+#include "vdsoscope.h"
+#include "vdso-elf.h"
+#include "jit-entry.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+EXPORT GDB_DECLARE_GPL_COMPATIBLE_READER
+
+#define PAGE 4096u
+/* How far below the PC the ELF header of a vDSO may be. */
+#define SCAN_PAGES 8u
+/* No vDSO mapping is larger; bigger objects are not read at all. */
+#define MAX_VDSO (256u << 10)
+#define MAX_IMAGES 8
+#define MAX_REJECTS 32
+#define MAX_CALLERS 64
+
+#define VSYSCALL_START 0xffffffffff600000ull
+#define VSYSCALL_END 0xffffffffff601000ull
+
+static const char *const vdso_sonames[] = {
+	"linux-vdso.so.1", "linux-gate.so.1", "linux-vdso32.so.1", "linux-vdso64.so.1",
+};
+
+/* An image the reader uses.  Images read from target memory are checked
+ * against it each time; given ones (load-image, agent registration) are
+ * used where memory has no vDSO. */
+struct image {
+	struct vdsoscope_image *img;
+	int given;
+	unsigned long long stamp;
+};
+
+/* An ELF header near a PC that is not a vDSO: address and first bytes. */
+struct reject {
+	uint64_t addr;
+	unsigned char ehdr[64];
+	int used;
+};
+
+struct caller {
+	uint64_t ip, sp;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct image images[MAX_IMAGES];
+static struct reject rejects[MAX_REJECTS];
+static unsigned int next_reject;
+static struct caller callers[MAX_CALLERS];
+static unsigned int next_caller;
+static unsigned long long clock_;
+static struct vdsoscope_image *self_img; /* for x86_64's vsyscall page */
+static char last_error[512];
+
+static void set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void set_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- images ----------------------------------------------------------- */
+
+static int is_vdso_soname(const char *s)
+{
+	for (size_t i = 0; i < sizeof(vdso_sonames) / sizeof(vdso_sonames[0]); i++)
+		if (!strcmp(s, vdso_sonames[i]))
+			return 1;
+	return 0;
+}
+
+static int same_build_id(const struct vdsoscope_image *a, const struct vdsoscope_image *b)
+{
+	size_t la, lb;
+	const uint8_t *ba = vdsoscope_build_id(a, &la), *bb = vdsoscope_build_id(b, &lb);
+
+	return ba && bb && la == lb && la && !memcmp(ba, bb, la);
+}
+
+static int acceptable(const struct vdsoscope_image *img)
+{
+	if (is_vdso_soname(vdsoscope_soname(img)))
+		return 1;
+	for (int i = 0; i < MAX_IMAGES; i++)
+		if (images[i].img && images[i].given && same_build_id(images[i].img, img))
+			return 1;
+	return 0;
+}
+
+static void drop_image(struct image *e)
+{
+	vdsoscope_image_close(e->img);
+	memset(e, 0, sizeof(*e));
+}
+
+/* Keeps IMG (taking ownership) and returns it; evicts the least recently
+ * used image read from memory, or any given one replaced at its address. */
+static struct vdsoscope_image *keep_image(struct vdsoscope_image *img, int given)
+{
+	struct image *slot = NULL;
+
+	for (int i = 0; i < MAX_IMAGES; i++) {
+		struct image *e = &images[i];
+
+		if (e->img && given && e->given &&
+		    vdsoscope_load_address(e->img) == vdsoscope_load_address(img)) {
+			drop_image(e);
+		}
+		if (!e->img) {
+			if (!slot)
+				slot = e;
+		}
+	}
+	if (!slot)
+		for (int i = 0; i < MAX_IMAGES; i++)
+			if (!images[i].given && (!slot || images[i].stamp < slot->stamp))
+				slot = &images[i];
+	if (!slot)
+		slot = &images[0];
+	if (slot->img)
+		drop_image(slot);
+	slot->img = img;
+	slot->given = given;
+	slot->stamp = ++clock_;
+	return img;
+}
+
+static int in_image(const struct vdsoscope_image *img, uint64_t pc)
+{
+	uint64_t lo = vdsoscope_load_address(img);
+	size_t size;
+
+	vdsoscope_image_data(img, &size);
+	return pc >= lo && pc - lo < size;
+}
+
+static int rejected(uint64_t addr, const unsigned char *ehdr)
+{
+	for (unsigned int i = 0; i < MAX_REJECTS; i++)
+		if (rejects[i].used && rejects[i].addr == addr && !memcmp(rejects[i].ehdr, ehdr, 64))
+			return 1;
+	return 0;
+}
+
+static void reject(uint64_t addr, const unsigned char *ehdr)
+{
+	struct reject *r = &rejects[next_reject++ % MAX_REJECTS];
+
+	r->addr = addr;
+	memcpy(r->ehdr, ehdr, 64);
+	r->used = 1;
+}
+
+static int target_read(gdb_target_read *rd, uint64_t addr, void *buf, size_t len)
+{
+	if (len > INT_MAX || addr + len < addr)
+		return -1;
+	return rd((GDB_CORE_ADDR)addr, buf, (int)len) == GDB_SUCCESS ? 0 : -1;
+}
+
+/* The vDSO whose ELF header is in the few pages at or below PC, read from
+ * target memory; NULL when there is none. */
+static struct vdsoscope_image *image_from_memory(gdb_target_read *rd, uint64_t pc, int addr64)
+{
+	uint64_t page = pc & ~(uint64_t)(PAGE - 1), end, size;
+	unsigned char *first = NULL, *buf = NULL;
+	struct vdsoscope_image *img = NULL;
+	unsigned int k;
+
+	for (k = 0; k < SCAN_PAGES && page >= PAGE * k; k++) {
+		uint64_t a = page - PAGE * k;
+		unsigned char magic[4];
+
+		if (!addr64 && a > 0xffffffffull)
+			break;
+		if (target_read(rd, a, magic, 4) || memcmp(magic, "\x7f" "ELF", 4))
+			continue;
+		first = malloc(PAGE);
+		if (!first || target_read(rd, a, first, PAGE) || rejected(a, first))
+			goto out;
+		if (vs_elf_extent(first, PAGE, &end) || end < 64 || end > MAX_VDSO ||
+		    pc - a >= ((end + PAGE - 1) & ~(uint64_t)(PAGE - 1))) {
+			reject(a, first);
+			goto out;
+		}
+		size = end;
+		/* the same bytes as an image already open: use it */
+		for (int i = 0; i < MAX_IMAGES; i++) {
+			struct image *e = &images[i];
+			size_t n;
+			const void *d;
+
+			if (!e->img || e->given || vdsoscope_load_address(e->img) != a)
+				continue;
+			d = vdsoscope_image_data(e->img, &n);
+			if (n != size)
+				continue;
+			if (!buf && !(buf = malloc(size)))
+				goto out;
+			if (target_read(rd, a, buf, size))
+				goto out;
+			if (!memcmp(buf, d, size)) {
+				e->stamp = ++clock_;
+				img = e->img;
+				goto out;
+			}
+		}
+		if (!buf) {
+			if (!(buf = malloc(size)) || target_read(rd, a, buf, size))
+				goto out;
+		}
+		{
+			VDSOSCOPE_OPTS(o, .flags = VDSOSCOPE_OPEN_LOAD_ADDR | VDSOSCOPE_OPEN_NO_DEBUG,
+				       .load_addr = a);
+			struct vdsoscope_image *n = NULL;
+
+			if (vdsoscope_open_buffer(&n, buf, size, &o) || !acceptable(n) ||
+			    !vdsoscope_arch(n)) {
+				vdsoscope_image_close(n);
+				reject(a, first);
+				goto out;
+			}
+			img = keep_image(n, 0);
+		}
+		goto out;
+	}
+out:
+	free(first);
+	free(buf);
+	return img;
+}
+
+static struct vdsoscope_image *given_image(uint64_t pc)
+{
+	for (int i = 0; i < MAX_IMAGES; i++)
+		if (images[i].img && images[i].given && in_image(images[i].img, pc))
+			return images[i].img;
+	return NULL;
+}
+
+/* Any x86_64 image steps and names the vsyscall page: gdb's own vDSO (gdb
+ * runs on x86_64 wherever it debugs amd64 code with this reader). */
+static struct vdsoscope_image *vsyscall_image(void)
+{
+	VDSOSCOPE_OPTS(o, .flags = VDSOSCOPE_OPEN_NO_DEBUG);
+	const struct vdsoscope_arch *a;
+
+	for (int i = 0; i < MAX_IMAGES; i++)
+		if (images[i].img && (a = vdsoscope_arch(images[i].img)) && a->elf_class == 64 &&
+		    a->nregs == 17)
+			return images[i].img;
+	if (!self_img && vdsoscope_open_self(&self_img, &o))
+		self_img = NULL;
+	if (self_img && (!(a = vdsoscope_arch(self_img)) || strcmp(a->name, "x86_64"))) {
+		vdsoscope_image_close(self_img);
+		self_img = NULL;
+	}
+	return self_img;
+}
+
+/* ---- one frame ------------------------------------------------------------- */
+
+struct frame {
+	struct vdsoscope_image *img;
+	const struct vdsoscope_arch *arch;
+	int from_memory;
+	unsigned int width;          /* register bytes: 8 or 4 */
+	unsigned int step_flags;     /* VDSOSCOPE_STEP_CALLER or 0 */
+	struct vdsoscope_regs in, out;
+	unsigned int frame_flags;
+};
+
+static struct gdb_reg_value *get(struct gdb_unwind_callbacks *cb, int regnum)
+{
+	return cb->reg_get(cb, regnum);
+}
+
+static void put(struct gdb_reg_value *v)
+{
+	if (v && v->free)
+		v->free(v);
+}
+
+/* Register REGNUM (one gdb maps) into F->in. */
+static int read_reg(struct gdb_unwind_callbacks *cb, struct frame *f, unsigned int regnum)
+{
+	struct gdb_reg_value *v = get(cb, (int)regnum);
+	uint64_t x = 0;
+	int ok = 0;
+
+	if (v && v->defined && v->size == (int)f->width) {
+		unsigned char *p = v->value;
+		for (unsigned int i = 0; i < f->width; i++)
+			x |= (uint64_t)p[i] << (8 * i);
+		f->in.r[regnum] = x;
+		f->in.valid |= 1ull << regnum;
+		ok = 1;
+	}
+	put(v);
+	return ok;
+}
+
+struct read_arg {
+	gdb_target_read *rd;
+};
+
+static int read_cb(void *arg, uint64_t addr, void *buf, size_t len)
+{
+	struct read_arg *ra = arg;
+
+	return target_read(ra->rd, addr, buf, len) ? -VDSOSCOPE_E_MEMORY : 0;
+}
+
+static int is_caller_state(uint64_t ip, uint64_t sp)
+{
+	for (unsigned int i = 0; i < MAX_CALLERS; i++)
+		if (callers[i].ip == ip && callers[i].sp == sp && (ip || sp))
+			return 1;
+	return 0;
+}
+
+/* Steps the frame CB describes into F.  0, or -1 when the frame is not the
+ * reader's. */
+static int step_frame(struct gdb_unwind_callbacks *cb, struct frame *f)
+{
+	struct gdb_reg_value *v;
+	unsigned int ipr, spr, nregs;
+	uint64_t ip, sp;
+	struct read_arg ra = { cb->target_read };
+
+	memset(f, 0, sizeof(*f));
+	v = get(cb, 0);
+	if (!v)
+		return -1;
+	f->width = v->size == 8 || v->size == 4 ? (unsigned int)v->size : 0;
+	put(v);
+	if (!f->width)
+		return -1;
+	/* DWARF numbering: amd64 rip 16, rsp 7; i386 eip 8, esp 4 */
+	ipr = f->width == 8 ? 16 : 8;
+	spr = f->width == 8 ? 7 : 4;
+	nregs = f->width == 8 ? 17 : 9;
+	if (!read_reg(cb, f, ipr) || !read_reg(cb, f, spr))
+		return -1;
+	ip = f->in.r[ipr];
+	sp = f->in.r[spr];
+
+	if (f->width == 8 && ip >= VSYSCALL_START && ip < VSYSCALL_END) {
+		f->img = vsyscall_image();
+	} else {
+		f->img = image_from_memory(cb->target_read, ip, f->width == 8);
+		f->from_memory = f->img != NULL;
+		if (!f->img)
+			f->img = given_image(ip);
+	}
+	if (!f->img)
+		return -1;
+	f->arch = vdsoscope_arch(f->img);
+	if (!f->arch || f->arch->nregs != nregs || f->arch->ip_reg != ipr || f->arch->sp_reg != spr)
+		return -1;
+	for (unsigned int r = 0; r < nregs; r++)
+		if (r != ipr && r != spr)
+			read_reg(cb, f, r);
+	/* An IP that is a return address (a frame this reader unwound into from
+	 * another vDSO frame) is looked up one byte back; gdb's callbacks do
+	 * not say whether a frame is the innermost. */
+	f->step_flags = is_caller_state(ip, sp) ? VDSOSCOPE_STEP_CALLER : 0;
+	if (vdsoscope_step(f->img, &f->in, f->step_flags, read_cb, &ra, &f->out, &f->frame_flags))
+		return -1;
+	return 0;
+}
+
+static void set_reg(struct gdb_unwind_callbacks *cb, unsigned int width, unsigned int regnum,
+		    uint64_t x)
+{
+	struct gdb_reg_value *v = malloc(sizeof(*v) + width);
+
+	if (!v)
+		return;
+	v->size = (int)width;
+	v->defined = 1;
+	v->free = (gdb_reg_value_free *)free;
+	for (unsigned int i = 0; i < width; i++)
+		v->value[i] = (unsigned char)(x >> (8 * i));
+	cb->reg_set(cb, (int)regnum, v);
+}
+
+static enum gdb_status unwind(struct gdb_reader_funcs *self, struct gdb_unwind_callbacks *cb)
+{
+	struct frame f;
+	enum gdb_status st = GDB_FAIL;
+
+	pthread_mutex_lock(&lock);
+	if (step_frame(cb, &f))
+		goto out;
+	/* A signal trampoline in memory (i386's __kernel_sigreturn and
+	 * __kernel_rt_sigreturn) is left to gdb: its sigtramp unwinder
+	 * recognises the bytes, shows "<signal handler called>" and knows that
+	 * the interrupted frame's PC is exact.  Only when memory lacks the
+	 * image (a core without the vDSO) can gdb not do that, and the reader
+	 * unwinds it. */
+	if ((f.frame_flags & VDSOSCOPE_FRAME_SIGNAL) && f.from_memory)
+		goto out;
+	for (unsigned int r = 0; r < f.arch->nregs; r++)
+		if (f.out.valid >> r & 1)
+			set_reg(cb, f.width, r, f.out.r[r]);
+	if (!(f.frame_flags & VDSOSCOPE_FRAME_SIGNAL)) {
+		uint64_t ip = f.out.r[f.arch->ip_reg];
+
+		if (in_image(f.img, ip) || given_image(ip)) {
+			struct caller *c = &callers[next_caller++ % MAX_CALLERS];
+
+			c->ip = ip;
+			c->sp = f.out.r[f.arch->sp_reg];
+		}
+	}
+	st = GDB_SUCCESS;
+out:
+	pthread_mutex_unlock(&lock);
+	return st;
+}
+
+static struct gdb_frame_id get_frame_id(struct gdb_reader_funcs *self,
+					struct gdb_unwind_callbacks *cb)
+{
+	struct gdb_frame_id id = { 0, 0 };
+	struct vdsoscope_func fn;
+	struct vdsoscope_row row;
+	struct frame f;
+
+	/* cb->reg_set is not valid here */
+	pthread_mutex_lock(&lock);
+	if (!step_frame(cb, &f)) {
+		uint64_t pc = f.in.r[f.arch->ip_reg];
+		uint64_t at = (f.step_flags & VDSOSCOPE_STEP_CALLER) ? pc - 1 : pc;
+
+		if (!vdsoscope_func_at(f.img, at, &fn, NULL))
+			id.code_address = fn.start;
+		else if (!vdsoscope_cfi_find(f.img, at, &row))
+			id.code_address = row.fde_start;
+		else
+			id.code_address = pc;
+		id.stack_address = f.out.r[f.arch->sp_reg];
+	}
+	pthread_mutex_unlock(&lock);
+	return id;
+}
+
+/* ---- symbols of registered images ---------------------------------------- */
+
+static enum gdb_status read_debug_info(struct gdb_reader_funcs *self,
+				       struct gdb_symbol_callbacks *cb, void *memory,
+				       long memory_sz)
+{
+	struct vdsoscope_jit_entry h;
+	struct vdsoscope_image *img = NULL;
+	struct gdb_object *obj;
+	struct gdb_symtab *tab;
+	const char *file;
+	size_t n;
+
+	if (memory_sz < (long)sizeof(h))
+		return GDB_FAIL;
+	memcpy(&h, memory, sizeof(h));
+	if (memcmp(h.magic, VDSOSCOPE_JIT_MAGIC, 8) || h.size > MAX_VDSO ||
+	    h.size != (uint64_t)memory_sz - sizeof(h))
+		return GDB_FAIL;
+	{
+		VDSOSCOPE_OPTS(o, .flags = VDSOSCOPE_OPEN_LOAD_ADDR, .load_addr = h.load_addr);
+		if (vdsoscope_open_buffer(&img, (char *)memory + sizeof(h), h.size, &o))
+			return GDB_FAIL;
+	}
+	if (!is_vdso_soname(vdsoscope_soname(img))) {
+		vdsoscope_image_close(img);
+		return GDB_FAIL;
+	}
+	file = vdsoscope_debug_file(img);
+	obj = cb->object_open(cb);
+	tab = cb->symtab_open(cb, obj, file ? file : "[vdso]");
+	n = vdsoscope_func_count(img);
+	for (size_t i = 0; i < n; i++) {
+		struct vdsoscope_func fn;
+
+		if (vdsoscope_func_get(img, i, &fn) || !fn.nnames || fn.end <= fn.start)
+			continue;
+		cb->block_open(cb, tab, NULL, fn.start, fn.end, fn.names[0].name);
+	}
+	cb->symtab_close(cb, tab);
+	cb->object_close(cb, obj);
+
+	/* the registration also serves unwinding where memory lacks the image */
+	pthread_mutex_lock(&lock);
+	keep_image(img, 1);
+	pthread_mutex_unlock(&lock);
+	return GDB_SUCCESS;
+}
+
+/* ---- control, for gdb-scripts/vdso.py --------------------------------------- */
+
+/* `vdso load-image FILE ADDR`: unwind with the image in FILE, mapped at
+ * ADDR, where target memory has no vDSO.  Returns 0, or a negative code
+ * and the reason in vdsoscope_gdb_error(). */
+EXPORT int vdsoscope_gdb_load_image(const char *path, unsigned long long addr)
+{
+	VDSOSCOPE_OPTS(o, .flags = VDSOSCOPE_OPEN_LOAD_ADDR | VDSOSCOPE_OPEN_NO_DEBUG,
+		       .load_addr = addr);
+	struct vdsoscope_image *img = NULL;
+	int rc;
+
+	if (!path)
+		return -VDSOSCOPE_E_INVALID;
+	rc = vdsoscope_open_file(&img, path, &o);
+	if (rc) {
+		set_error("%s", vdsoscope_errmsg());
+		return rc;
+	}
+	if (!vdsoscope_arch(img)) {
+		set_error("%s: no register table for this image's machine", path);
+		vdsoscope_image_close(img);
+		return -VDSOSCOPE_E_BAD_MACHINE;
+	}
+	pthread_mutex_lock(&lock);
+	keep_image(img, 1);
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
+/* Forgets the images given by vdsoscope_gdb_load_image(). */
+EXPORT void vdsoscope_gdb_forget_images(void)
+{
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < MAX_IMAGES; i++)
+		if (images[i].img && images[i].given)
+			drop_image(&images[i]);
+	pthread_mutex_unlock(&lock);
+}
+
+EXPORT const char *vdsoscope_gdb_error(void)
+{
+	return last_error;
+}
+
+/* ---- the reader ------------------------------------------------------------- */
+
+static void destroy(struct gdb_reader_funcs *self)
+{
+	pthread_mutex_lock(&lock);
+	memset(callers, 0, sizeof(callers));
+	memset(rejects, 0, sizeof(rejects));
+	pthread_mutex_unlock(&lock);
+}
+
+static struct gdb_reader_funcs funcs = {
+	.reader_version = GDB_READER_INTERFACE_VERSION,
+	.read = read_debug_info,
+	.unwind = unwind,
+	.get_frame_id = get_frame_id,
+	.destroy = destroy,
+};
+
+EXPORT struct gdb_reader_funcs *gdb_init_reader(void)
+{
+	return &funcs;
+}
