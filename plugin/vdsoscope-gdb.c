@@ -477,6 +477,75 @@ static struct gdb_frame_id get_frame_id(struct gdb_reader_funcs *self,
 
 /* ---- symbols of registered images ---------------------------------------- */
 
+#define MAX_SYMTABS 64
+#define MAX_FUNC_BYTES (1u << 16)
+
+/* One symtab per source file that starts a function (by the debug file's
+ * line table), holding those functions' blocks and the lines of their
+ * addresses in that file; functions without lines go to "[vdso]". */
+static void build_symtabs(struct gdb_symbol_callbacks *cb, struct gdb_object *obj,
+			  const struct vdsoscope_image *img, size_t n)
+{
+	struct st {
+		const char *file;
+		struct gdb_symtab *tab;
+		struct gdb_line_mapping *lines;
+		int nlines, cap;
+	} st[MAX_SYMTABS];
+	int nst = 0, k;
+
+	for (size_t i = 0; i < n; i++) {
+		struct vdsoscope_func fn;
+		const char *file = NULL, *f;
+		int line = 0, l, last = -1;
+		struct st *t = NULL;
+
+		if (vdsoscope_func_get(img, i, &fn) || !fn.nnames || fn.end <= fn.start)
+			continue;
+		if (vdsoscope_addr_line(img, fn.start, &file, &line))
+			file = "[vdso]";
+		for (k = 0; k < nst && !t; k++)
+			if (!strcmp(st[k].file, file))
+				t = &st[k];
+		if (!t) {
+			if (nst == MAX_SYMTABS)
+				t = &st[0];
+			else {
+				t = &st[nst++];
+				t->file = file;
+				t->tab = cb->symtab_open(cb, obj, file);
+				t->lines = NULL;
+				t->nlines = t->cap = 0;
+			}
+		}
+		cb->block_open(cb, t->tab, NULL, fn.start, fn.end, fn.names[0].name);
+		if (!strcmp(file, "[vdso]") || fn.end - fn.start > MAX_FUNC_BYTES)
+			continue;
+		for (uint64_t a = fn.start; a < fn.end; a++) {
+			if (vdsoscope_addr_line(img, a, &f, &l) || strcmp(f, t->file) || l == last)
+				continue;
+			if (t->nlines == t->cap) {
+				int nc = t->cap ? 2 * t->cap : 64;
+				struct gdb_line_mapping *v = realloc(t->lines, nc * sizeof(*v));
+				if (!v)
+					break;
+				t->lines = v;
+				t->cap = nc;
+			}
+			t->lines[t->nlines].line = l;
+			t->lines[t->nlines].pc = a;
+			t->nlines++;
+			last = l;
+		}
+	}
+	for (k = 0; k < nst; k++) {
+		if (st[k].nlines)
+			cb->line_mapping_add(cb, st[k].tab, st[k].nlines, st[k].lines);
+		free(st[k].lines);
+		cb->symtab_close(cb, st[k].tab);
+	}
+}
+
 static enum gdb_status read_debug_info(struct gdb_reader_funcs *self,
 				       struct gdb_symbol_callbacks *cb, void *memory,
 				       long memory_sz)
@@ -484,8 +553,6 @@ static enum gdb_status read_debug_info(struct gdb_reader_funcs *self,
 	struct vdsoscope_jit_entry h;
 	struct vdsoscope_image *img = NULL;
 	struct gdb_object *obj;
-	struct gdb_symtab *tab;
-	const char *file;
 	size_t n;
 
 	if (memory_sz < (long)sizeof(h))
@@ -503,18 +570,9 @@ static enum gdb_status read_debug_info(struct gdb_reader_funcs *self,
 		vdsoscope_image_close(img);
 		return GDB_FAIL;
 	}
-	file = vdsoscope_debug_file(img);
 	obj = cb->object_open(cb);
-	tab = cb->symtab_open(cb, obj, file ? file : "[vdso]");
 	n = vdsoscope_func_count(img);
-	for (size_t i = 0; i < n; i++) {
-		struct vdsoscope_func fn;
-
-		if (vdsoscope_func_get(img, i, &fn) || !fn.nnames || fn.end <= fn.start)
-			continue;
-		cb->block_open(cb, tab, NULL, fn.start, fn.end, fn.names[0].name);
-	}
-	cb->symtab_close(cb, tab);
+	build_symtabs(cb, obj, img, n);
 	cb->object_close(cb, obj);
 
 	/* the registration also serves unwinding where memory lacks the image */
