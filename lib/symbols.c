@@ -178,7 +178,8 @@ int vs__symbols_build(struct vs_data *d)
 		if ((rc = add_cand(&c, &n, &cap, &one)))
 			goto out;
 	}
-	qsort(c, n, sizeof(*c), cand_cmp);
+	if (n > 1)
+		qsort(c, n, sizeof(*c), cand_cmp);
 
 	/* an unsized NOTYPE symbol inside a sized function is a label in it
 	 * (int80_landing_pad in __kernel_vsyscall), not a function */
@@ -221,7 +222,8 @@ int vs__symbols_build(struct vs_data *d)
 			goto out;
 		}
 	}
-	qsort(c, n, sizeof(*c), cand_cmp);
+	if (n > 1)
+		qsort(c, n, sizeof(*c), cand_cmp);
 
 	d->names = calloc(n ? n : 1, sizeof(*d->names));
 	d->funcs = calloc(n ? n : 1, sizeof(*d->funcs));
@@ -256,7 +258,8 @@ int vs__symbols_build(struct vs_data *d)
 		if (!d->funcs[i].end)
 			d->funcs[i].end = next;
 	}
-	qsort(d->funcs, k, sizeof(*d->funcs), func_cmp);
+	if (k > 1)
+		qsort(d->funcs, k, sizeof(*d->funcs), func_cmp);
 out:
 	free(c);
 	return rc;
