@@ -12,10 +12,15 @@ for h in buffer core lookup step vdso-elf; do
 	inputs=("$top_srcdir/fuzz/regress/fuzz-$h"/*)
 	[ "$h" = core ] || inputs+=("$tmp/x86_64.so")
 	[ ${#inputs[@]} -gt 0 ] || continue
-	# under ASan the shadow memory needs a huge address space: no ulimit then
-	if (ulimit -v $((1024 * 1024)) 2>/dev/null; timeout 120 "$prog" "${inputs[@]}") > "$tmp/out" 2>&1 ||
-	   { grep -q AddressSanitizer "$tmp/out" && ! grep -q ERROR "$tmp/out" &&
-	     timeout 120 "$prog" "${inputs[@]}" > "$tmp/out" 2>&1; }; then
+	# 1 GiB of address space; an ASan build needs terabytes of shadow
+	# reservation, so there the sanitizer's own allocation checks stand in
+	(ulimit -v $((1024 * 1024)); timeout 120 "$prog" "${inputs[@]}") > "$tmp/out" 2>&1
+	st=$?
+	if grep -q ReserveShadowMemoryRange "$tmp/out"; then
+		timeout 120 "$prog" "${inputs[@]}" > "$tmp/out" 2>&1
+		st=$?
+	fi
+	if [ $st -eq 0 ]; then
 		pass "replay-$h: $(tail -n1 "$tmp/out")"
 	else
 		fail "replay-$h"
