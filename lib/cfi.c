@@ -308,9 +308,34 @@ static int one_entry(struct build *b, Elf_Data *data, uint64_t vaddr, int eh, Dw
 	rc = dwarf_next_cfi(e->data, data, eh, off, next, &ent);
 	if (rc == 1)
 		return 1;
-	if (rc < 0)
-		return fail(b, "%s entry at offset 0x%llx: %s", eh ? ".eh_frame" : ".debug_frame",
-			    (unsigned long long)off, dwarf_errmsg(-1));
+	if (rc < 0) {
+		/* name what libdw calls "invalid DWARF" when it is plain */
+		struct vs_elf r = *e;
+		const char *sec = eh ? ".eh_frame" : ".debug_frame";
+		uint64_t len, id;
+
+		r.data = data->d_buf;
+		r.size = data->d_size;
+		if (vs_elf_in(&r, off, 8) && (len = vs_elf_u32(&r, off)) < 0xfffffff0u) {
+			id = vs_elf_u32(&r, off + 4);
+			if (len > data->d_size - off - 4)
+				return fail(b, "%s entry at offset 0x%llx: length 0x%llx runs past the end (%zu bytes)",
+					    sec, (unsigned long long)off, (unsigned long long)len,
+					    data->d_size);
+			if (eh && id != 0 && id > off + 4)
+				return fail(b, "FDE at offset 0x%llx points at no CIE (before the start of .eh_frame)",
+					    (unsigned long long)off);
+			if (id != 0 && (!eh || id != 0xffffffffu)) {
+				Dwarf_Off cie_off = eh ? off + 4 - id : id;
+				if (!vs_elf_in(&r, cie_off + 4, 4) ||
+				    vs_elf_u32(&r, cie_off + 4) != (eh ? 0 : 0xffffffffu))
+					return fail(b, "FDE at offset 0x%llx points at no CIE (0x%llx)",
+						    (unsigned long long)off, (unsigned long long)cie_off);
+			}
+		}
+		return fail(b, "%s entry at offset 0x%llx: %s", sec, (unsigned long long)off,
+			    dwarf_errmsg(-1));
+	}
 	if (dwarf_cfi_cie_p(&ent))
 		return 0;
 	if (ent.fde.CIE_pointer >= data->d_size ||

@@ -183,7 +183,7 @@ static int data_build(struct vs_data **out, unsigned char *bytes, size_t size,
 	if ((rc = vs__exec_sections(d)))
 		goto fail;
 	vs__cfi_compile(d); /* a CFI error leaves symbols usable: kept in d */
-	if ((rc = vs__symbols_build(d)))
+	if ((rc = vs__symbols_build(d, source)))
 		goto fail;
 	*out = d;
 	return 0;

@@ -149,7 +149,7 @@ VS_HIDDEN int vs__check_opts(const struct vdsoscope_open_opts *opts);
 VS_HIDDEN int vs__elf_err(int elf_rc, const char *what);
 
 /* symbols.c */
-VS_HIDDEN int vs__symbols_build(struct vs_data *d);
+VS_HIDDEN int vs__symbols_build(struct vs_data *d, const char *source);
 VS_HIDDEN char *vs__strdup(struct vs_data *d, const char *s);
 
 /* debug.c */

@@ -132,7 +132,7 @@ static int func_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-int vs__symbols_build(struct vs_data *d)
+int vs__symbols_build(struct vs_data *d, const char *source)
 {
 	struct cand *c = NULL, one;
 	size_t n = 0, cap = 0, i, j, k;
@@ -142,7 +142,9 @@ int vs__symbols_build(struct vs_data *d)
 		struct vs_elf_sym s;
 
 		if (vs_elf_sym(&d->elf, (uint32_t)i, &s)) {
-			rc = vs__err(VDSOSCOPE_E_BAD_SYMBOL, "dynamic symbol %zu: name outside the string table", i);
+			rc = vs__err(VDSOSCOPE_E_BAD_SYMBOL,
+				     "%s: dynamic symbol %zu: name outside the string table or without its NUL",
+				     source, i);
 			goto out;
 		}
 		if (!code_symbol(d, s.name, s.value, s.size, s.type, s.bind, s.shndx, &one))
@@ -150,8 +152,8 @@ int vs__symbols_build(struct vs_data *d)
 		if (s.version > 1) {
 			const char *v = vs_elf_version_name(&d->elf, s.version);
 			if (!v) {
-				rc = vs__err(VDSOSCOPE_E_BAD_VERSION, "symbol %s: version index %u",
-					     s.name, s.version);
+				rc = vs__err(VDSOSCOPE_E_BAD_VERSION, "%s: symbol %s: version index %u",
+					     source, s.name, s.version);
 				goto out;
 			}
 			one.sym.version = v;
