@@ -384,7 +384,7 @@ static int open_core(struct vdsoscope_image **out, const char *path,
 		goto out;
 	}
 	c.file_size = (uint64_t)st.st_size;
-	if (c.file_size < 16 || pread_all(c.fd, c.hdr, c.file_size < 64 ? 16 : 64, 0)) {
+	if (c.file_size < 16 || pread_all(c.fd, c.hdr, c.file_size < 64 ? (size_t)c.file_size : 64, 0)) {
 		rc = vs__err(VDSOSCOPE_E_NOT_ELF, "core %s", path);
 		goto out;
 	}
@@ -394,7 +394,7 @@ static int open_core(struct vdsoscope_image **out, const char *path,
 		struct vs_elf *e = &c.e;
 		uint64_t end;
 		e->data = c.hdr;
-		e->size = c.file_size < 64 ? 16 : 64;
+		e->size = c.file_size < 64 ? (size_t)c.file_size : 64;
 		rc = vs_elf_extent(c.hdr, 16, &end); /* only to classify */
 		if (rc == VS_ELF_E_NOT_ELF || rc == VS_ELF_E_BAD_CLASS) {
 			rc = vs__elf_err(rc, path);

@@ -183,6 +183,94 @@ static int cie_fde_encoding(const Dwarf_CIE *cie, uint8_t *enc)
 	return 0;
 }
 
+/* libdw sizes each frame by the highest register a CFI program names and
+ * copies it for every DW_CFA_remember_state: both are bounded here, before
+ * libdw runs the program.  Returns 0, or a message through fail(). */
+#define CFI_MAX_REG 255      /* struct vdsoscope_rule holds a uint8_t */
+#define CFI_MAX_REMEMBER 64
+
+static int scan_program(struct build *b, const uint8_t *p, const uint8_t *end, uint8_t enc,
+			unsigned int *depth, const char *what, unsigned long long off)
+{
+	const struct vs_elf *e = &b->d->elf;
+
+	while (p < end) {
+		uint8_t op = *p++;
+		uint64_t reg = 0, v;
+		int64_t sv;
+		int has_reg = 0, bad = 0;
+
+		switch (op >> 6) {
+		case 1: case 2: case 3: /* advance_loc, offset, restore: 6-bit operands */
+			if (op >> 6 == 2)
+				bad = read_uleb(&p, end, &v);
+			break;
+		default:
+			switch (op) {
+			case DW_CFA_nop: case DW_CFA_restore_state: case DW_CFA_GNU_window_save:
+				if (op == DW_CFA_restore_state && *depth)
+					(*depth)--;
+				break;
+			case DW_CFA_remember_state:
+				if (++*depth > CFI_MAX_REMEMBER)
+					return fail(b, "%s at offset 0x%llx: DW_CFA_remember_state nested deeper than %u",
+						    what, off, CFI_MAX_REMEMBER);
+				break;
+			case DW_CFA_set_loc:
+				bad = read_encoded(e, enc & 0x0f, &p, end, 0, 0, &v);
+				break;
+			case DW_CFA_advance_loc1: bad = end - p < 1; p += bad ? 0 : 1; break;
+			case DW_CFA_advance_loc2: bad = end - p < 2; p += bad ? 0 : 2; break;
+			case DW_CFA_advance_loc4: bad = end - p < 4; p += bad ? 0 : 4; break;
+			case DW_CFA_def_cfa_offset: case DW_CFA_GNU_args_size:
+				bad = read_uleb(&p, end, &v);
+				break;
+			case DW_CFA_def_cfa_offset_sf:
+				bad = read_sleb(&p, end, &sv);
+				break;
+			case DW_CFA_restore_extended: case DW_CFA_undefined: case DW_CFA_same_value:
+			case DW_CFA_def_cfa_register:
+				bad = read_uleb(&p, end, &reg);
+				has_reg = 1;
+				break;
+			case DW_CFA_offset_extended: case DW_CFA_def_cfa: case DW_CFA_val_offset:
+			case DW_CFA_GNU_negative_offset_extended:
+				bad = read_uleb(&p, end, &reg) || read_uleb(&p, end, &v);
+				has_reg = 1;
+				break;
+			case DW_CFA_offset_extended_sf: case DW_CFA_def_cfa_sf: case DW_CFA_val_offset_sf:
+				bad = read_uleb(&p, end, &reg) || read_sleb(&p, end, &sv);
+				has_reg = 1;
+				break;
+			case DW_CFA_register:
+				bad = read_uleb(&p, end, &reg) || read_uleb(&p, end, &v);
+				if (!bad && v > reg)
+					reg = v; /* either register counts */
+				has_reg = 1;
+				break;
+			case DW_CFA_expression: case DW_CFA_val_expression:
+				bad = read_uleb(&p, end, &reg);
+				has_reg = 1;
+				/* fall through */
+			case DW_CFA_def_cfa_expression:
+				if (!bad && !(bad = read_uleb(&p, end, &v))) {
+					bad = v > (uint64_t)(end - p);
+					p += bad ? 0 : v;
+				}
+				break;
+			default:
+				return 0; /* libdw names what it cannot decode */
+			}
+		}
+		if (has_reg && reg > CFI_MAX_REG)
+			return fail(b, "%s at offset 0x%llx: register %llu is beyond any architecture",
+				    what, off, (unsigned long long)reg);
+		if (bad)
+			return 0; /* truncated operand: libdw reports it */
+	}
+	return 0;
+}
+
 static int add_fde(struct build *b, uint64_t lo, uint64_t hi, int debug)
 {
 	if (hi <= lo)
@@ -214,15 +302,41 @@ static int one_entry(struct build *b, Elf_Data *data, uint64_t vaddr, int eh, Dw
 	Dwarf_Off cnext;
 	const uint8_t *p, *end;
 	uint8_t enc;
-	uint64_t lo, len;
+	uint64_t lo, len, skip;
+	unsigned int depth = 0;
 	int rc;
 
 	rc = dwarf_next_cfi(e->data, data, eh, off, next, &ent);
 	if (rc == 1)
 		return 1;
-	if (rc < 0)
-		return fail(b, "%s entry at offset 0x%llx: %s", eh ? ".eh_frame" : ".debug_frame",
-			    (unsigned long long)off, dwarf_errmsg(-1));
+	if (rc < 0) {
+		/* name what libdw calls "invalid DWARF" when it is plain */
+		struct vs_elf r = *e;
+		const char *sec = eh ? ".eh_frame" : ".debug_frame";
+		uint64_t len, id;
+
+		r.data = data->d_buf;
+		r.size = data->d_size;
+		if (vs_elf_in(&r, off, 8) && (len = vs_elf_u32(&r, off)) < 0xfffffff0u) {
+			id = vs_elf_u32(&r, off + 4);
+			if (len > data->d_size - off - 4)
+				return fail(b, "%s entry at offset 0x%llx: length 0x%llx runs past the end (%zu bytes)",
+					    sec, (unsigned long long)off, (unsigned long long)len,
+					    data->d_size);
+			if (eh && id != 0 && id > off + 4)
+				return fail(b, "FDE at offset 0x%llx points at no CIE (before the start of .eh_frame)",
+					    (unsigned long long)off);
+			if (id != 0 && (!eh || id != 0xffffffffu)) {
+				Dwarf_Off cie_off = eh ? off + 4 - id : id;
+				if (!vs_elf_in(&r, cie_off + 4, 4) ||
+				    vs_elf_u32(&r, cie_off + 4) != (eh ? 0 : 0xffffffffu))
+					return fail(b, "FDE at offset 0x%llx points at no CIE (0x%llx)",
+						    (unsigned long long)off, (unsigned long long)cie_off);
+			}
+		}
+		return fail(b, "%s entry at offset 0x%llx: %s", sec, (unsigned long long)off,
+			    dwarf_errmsg(-1));
+	}
 	if (dwarf_cfi_cie_p(&ent))
 		return 0;
 	if (ent.fde.CIE_pointer >= data->d_size ||
@@ -246,6 +360,15 @@ static int one_entry(struct build *b, Elf_Data *data, uint64_t vaddr, int eh, Dw
 			    (unsigned long long)off, enc);
 	if (lo + len < lo)
 		return fail(b, "FDE at offset 0x%llx: range wraps", (unsigned long long)off);
+	if (cie.cie.augmentation[0] == 'z' && (read_uleb(&p, end, &skip) || skip > (uint64_t)(end - p)))
+		return fail(b, "FDE at offset 0x%llx: augmentation data past its end",
+			    (unsigned long long)off);
+	if (cie.cie.augmentation[0] == 'z')
+		p += skip;
+	if (scan_program(b, cie.cie.initial_instructions, cie.cie.initial_instructions_end, enc,
+			 &depth, "CIE", (unsigned long long)ent.fde.CIE_pointer) ||
+	    scan_program(b, p, end, enc, &depth, "FDE", (unsigned long long)off))
+		return -VDSOSCOPE_E_BAD_CFI;
 	return add_fde(b, lo, lo + len, debug);
 }
 
@@ -561,7 +684,8 @@ static int compile(struct build *b, Elf *eh_elf, Elf *dbg_elf)
 	uint64_t covered_to = 0;
 	int rc = 0;
 
-	qsort(b->fdes, b->nfdes, sizeof(*b->fdes), fde_cmp);
+	if (b->nfdes > 1)
+		qsort(b->fdes, b->nfdes, sizeof(*b->fdes), fde_cmp);
 	/* .eh_frame wins where both describe code; overlapping FDEs keep the
 	 * first */
 	for (i = 0; i < b->nfdes; i++) {

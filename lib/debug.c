@@ -326,7 +326,8 @@ static int load_lines(struct vs_data *d, Elf *elf)
 		}
 		off = next;
 	}
-	qsort(d->lines, d->nlines, sizeof(*d->lines), line_cmp);
+	if (d->nlines > 1)
+		qsort(d->lines, d->nlines, sizeof(*d->lines), line_cmp);
 out:
 	dwarf_end(dw);
 	return rc;

@@ -184,7 +184,7 @@ static int data_build(struct vs_data **out, unsigned char *bytes, size_t size,
 	if ((rc = vs__exec_sections(d)))
 		goto fail;
 	vs__cfi_compile(d); /* a CFI error leaves symbols usable: kept in d */
-	if ((rc = vs__symbols_build(d)) || (rc = vs__cfi_finish(d)))
+	if ((rc = vs__symbols_build(d, source)) || (rc = vs__cfi_finish(d)))
 		goto fail;
 	*out = d;
 	return 0;

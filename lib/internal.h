@@ -179,7 +179,7 @@ VS_HIDDEN int vs__read_file(const char *path, size_t max, unsigned char **bytes,
 VS_HIDDEN int vs__check_vdso(const struct vdsoscope_image *img, const char *what);
 
 /* symbols.c */
-VS_HIDDEN int vs__symbols_build(struct vs_data *d);
+VS_HIDDEN int vs__symbols_build(struct vs_data *d, const char *source);
 VS_HIDDEN char *vs__strdup(struct vs_data *d, const char *s);
 
 /* debug.c */

@@ -133,7 +133,7 @@ static int func_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-int vs__symbols_build(struct vs_data *d)
+int vs__symbols_build(struct vs_data *d, const char *source)
 {
 	struct cand *c = NULL, one;
 	size_t n = 0, cap = 0, i, j, k;
@@ -143,7 +143,9 @@ int vs__symbols_build(struct vs_data *d)
 		struct vs_elf_sym s;
 
 		if (vs_elf_sym(&d->elf, (uint32_t)i, &s)) {
-			rc = vs__err(VDSOSCOPE_E_BAD_SYMBOL, "dynamic symbol %zu: name outside the string table", i);
+			rc = vs__err(VDSOSCOPE_E_BAD_SYMBOL,
+				     "%s: dynamic symbol %zu: name outside the string table or without its NUL",
+				     source, i);
 			goto out;
 		}
 		if (!code_symbol(d, s.name, s.value, s.size, s.type, s.bind, s.shndx, &one))
@@ -151,8 +153,8 @@ int vs__symbols_build(struct vs_data *d)
 		if (s.version > 1) {
 			const char *v = vs_elf_version_name(&d->elf, s.version);
 			if (!v) {
-				rc = vs__err(VDSOSCOPE_E_BAD_VERSION, "symbol %s: version index %u",
-					     s.name, s.version);
+				rc = vs__err(VDSOSCOPE_E_BAD_VERSION, "%s: symbol %s: version index %u",
+					     source, s.name, s.version);
 				goto out;
 			}
 			one.sym.version = v;
@@ -179,7 +181,8 @@ int vs__symbols_build(struct vs_data *d)
 		if ((rc = add_cand(&c, &n, &cap, &one)))
 			goto out;
 	}
-	qsort(c, n, sizeof(*c), cand_cmp);
+	if (n > 1)
+		qsort(c, n, sizeof(*c), cand_cmp);
 
 	/* an unsized NOTYPE symbol inside a sized function is a label in it
 	 * (int80_landing_pad in __kernel_vsyscall), not a function */
@@ -222,7 +225,8 @@ int vs__symbols_build(struct vs_data *d)
 			goto out;
 		}
 	}
-	qsort(c, n, sizeof(*c), cand_cmp);
+	if (n > 1)
+		qsort(c, n, sizeof(*c), cand_cmp);
 
 	d->names = calloc(n ? n : 1, sizeof(*d->names));
 	d->funcs = calloc(n ? n : 1, sizeof(*d->funcs));
@@ -257,7 +261,8 @@ int vs__symbols_build(struct vs_data *d)
 		if (!d->funcs[i].end)
 			d->funcs[i].end = next;
 	}
-	qsort(d->funcs, k, sizeof(*d->funcs), func_cmp);
+	if (k > 1)
+		qsort(d->funcs, k, sizeof(*d->funcs), func_cmp);
 out:
 	free(c);
 	return rc;

@@ -546,13 +546,125 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Everything after the subcommands with their own parsing; A's arrays are
+ * the caller's, freed on every path. */
+static int run(struct args *a, int argc, char **argv)
 {
 	struct vdsoscope_image *img = NULL;
-	struct args a = { 0 };
 	VDSOSCOPE_OPTS(opts);
 	uint64_t load;
 	int rc;
+
+	if (parse_args(argc, argv, a)) {
+		fputs("Try 'vdsoscope --help'.\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (!a->cmd)
+		a->cmd = "info";
+	if (!strcmp(a->cmd, "store")) {
+		fprintf(stderr, "vdsoscope: 'store' must be the first argument\n");
+		return EXIT_USAGE;
+	}
+	if (strcmp(a->cmd, "info") && strcmp(a->cmd, "symbols") && strcmp(a->cmd, "cfi") &&
+	    strcmp(a->cmd, "symbolize") && strcmp(a->cmd, "extract")) {
+		fprintf(stderr, "vdsoscope: unknown command '%s'\nTry 'vdsoscope --help'.\n", a->cmd);
+		return EXIT_USAGE;
+	}
+	if (a->naddrs && strcmp(a->cmd, "symbolize")) {
+		fprintf(stderr, "vdsoscope: unexpected argument '%s'\n", a->addrs[0]);
+		return EXIT_USAGE;
+	}
+	if (a->sources & (a->sources - 1)) {
+		fprintf(stderr, "vdsoscope: give one of --self, --pid, --core, --file, --build-id\n");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(a->cmd, "symbolize")) {
+		int i;
+		uint64_t v;
+		if (a->naddrs == 0) {
+			fprintf(stderr, "vdsoscope: symbolize needs at least one address\n");
+			return EXIT_USAGE;
+		}
+		for (i = 0; i < a->naddrs; i++)
+			if (parse_u64(a->addrs[i] + (a->addrs[i][0] == '+'), &v)) {
+				fprintf(stderr, "vdsoscope: %s is not an address\n", a->addrs[i]);
+				return EXIT_USAGE;
+			}
+	}
+	if (!strcmp(a->cmd, "extract") && !a->out) {
+		fprintf(stderr, "vdsoscope: extract needs -o FILE\n");
+		return EXIT_USAGE;
+	}
+	if (a->store && !*a->store) {
+		fprintf(stderr, "vdsoscope: --store needs a directory\n");
+		return EXIT_USAGE;
+	}
+	if (a->load_addr && !a->file && !a->build_id) {
+		fprintf(stderr, "vdsoscope: --load-addr goes with --file or --build-id\n");
+		return EXIT_USAGE;
+	}
+	if (a->load_addr) {
+		if (parse_u64(a->load_addr, &load)) {
+			fprintf(stderr, "vdsoscope: --load-addr %s is not an address\n", a->load_addr);
+			return EXIT_USAGE;
+		}
+		opts.load_addr = load;
+		opts.flags |= VDSOSCOPE_OPEN_LOAD_ADDR;
+	}
+	if (a->ndebug_dirs)
+		opts.debug_dirs = a->debug_dirs;
+	opts.debug_file = a->debug_file;
+	if (a->no_debug)
+		opts.flags |= VDSOSCOPE_OPEN_NO_DEBUG;
+	opts.store_dir = a->store;
+
+	if (a->pid) {
+		uint64_t pid;
+		if (parse_u64(a->pid, &pid) || pid == 0 || pid > 0x7fffffff) {
+			fprintf(stderr, "vdsoscope: --pid %s is not a process id\n", a->pid);
+			return EXIT_USAGE;
+		}
+		rc = vdsoscope_open_pid(&img, (pid_t)pid, &opts);
+	} else if (a->core) {
+		rc = vdsoscope_open_core(&img, a->core, &opts);
+	} else if (a->file) {
+		rc = vdsoscope_open_file(&img, a->file, &opts);
+	} else if (a->build_id) {
+		uint8_t id[64];
+		size_t len;
+		if (vdsoscope_build_id_parse(a->build_id, id, sizeof(id), &len)) {
+			fprintf(stderr, "vdsoscope: --build-id: %s\n", vdsoscope_errmsg());
+			return EXIT_USAGE;
+		}
+		rc = vdsoscope_open_build_id(&img, id, len, &opts);
+	} else {
+		rc = vdsoscope_open_self(&img, &opts);
+	}
+	if (rc)
+		return fail_open(vdsoscope_strerror(rc));
+
+	if (!strcmp(a->cmd, "info"))
+		rc = cmd_info(img, a->json);
+	else if (!strcmp(a->cmd, "symbols"))
+		rc = cmd_symbols(img, a->json);
+	else if (!strcmp(a->cmd, "cfi"))
+		rc = cmd_cfi(img, a->json);
+	else if (!strcmp(a->cmd, "symbolize"))
+		rc = cmd_symbolize(img, a->addrs, a->naddrs, a->json);
+	else
+		rc = cmd_extract(img, a->out);
+	vdsoscope_image_close(img);
+	if (fflush(stdout)) {
+		fprintf(stderr, "vdsoscope: writing output: %s\n", strerror(errno));
+		return EXIT_FAILED;
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = { 0 };
+	int rc = EXIT_FAILED;
 
 	if (argc > 1 && !strcmp(argv[1], "verify"))
 		return cmd_verify(argc - 1, argv + 1);
@@ -568,112 +680,9 @@ int main(int argc, char **argv)
 		return store_main(argc - 1, argv + 1);
 	a.addrs = calloc((size_t)argc + 1, sizeof(*a.addrs));
 	a.debug_dirs = calloc((size_t)argc + 1, sizeof(*a.debug_dirs));
-	if (!a.addrs || !a.debug_dirs)
-		return EXIT_FAILED;
-	if (parse_args(argc, argv, &a)) {
-		fputs("Try 'vdsoscope --help'.\n", stderr);
-		return EXIT_USAGE;
-	}
-	if (!a.cmd)
-		a.cmd = "info";
-	if (!strcmp(a.cmd, "store")) {
-		fprintf(stderr, "vdsoscope: 'store' must be the first argument\n");
-		return EXIT_USAGE;
-	}
-	if (strcmp(a.cmd, "info") && strcmp(a.cmd, "symbols") && strcmp(a.cmd, "cfi") &&
-	    strcmp(a.cmd, "symbolize") && strcmp(a.cmd, "extract")) {
-		fprintf(stderr, "vdsoscope: unknown command '%s'\nTry 'vdsoscope --help'.\n", a.cmd);
-		return EXIT_USAGE;
-	}
-	if (a.naddrs && strcmp(a.cmd, "symbolize")) {
-		fprintf(stderr, "vdsoscope: unexpected argument '%s'\n", a.addrs[0]);
-		return EXIT_USAGE;
-	}
-	if (a.sources & (a.sources - 1)) {
-		fprintf(stderr, "vdsoscope: give one of --self, --pid, --core, --file, --build-id\n");
-		return EXIT_USAGE;
-	}
-	if (!strcmp(a.cmd, "symbolize")) {
-		int i;
-		uint64_t v;
-		if (a.naddrs == 0) {
-			fprintf(stderr, "vdsoscope: symbolize needs at least one address\n");
-			return EXIT_USAGE;
-		}
-		for (i = 0; i < a.naddrs; i++)
-			if (parse_u64(a.addrs[i] + (a.addrs[i][0] == '+'), &v)) {
-				fprintf(stderr, "vdsoscope: %s is not an address\n", a.addrs[i]);
-				return EXIT_USAGE;
-			}
-	}
-	if (!strcmp(a.cmd, "extract") && !a.out) {
-		fprintf(stderr, "vdsoscope: extract needs -o FILE\n");
-		return EXIT_USAGE;
-	}
-	if (a.store && !*a.store) {
-		fprintf(stderr, "vdsoscope: --store needs a directory\n");
-		return EXIT_USAGE;
-	}
-	if (a.load_addr && !a.file && !a.build_id) {
-		fprintf(stderr, "vdsoscope: --load-addr goes with --file or --build-id\n");
-		return EXIT_USAGE;
-	}
-	if (a.load_addr) {
-		if (parse_u64(a.load_addr, &load)) {
-			fprintf(stderr, "vdsoscope: --load-addr %s is not an address\n", a.load_addr);
-			return EXIT_USAGE;
-		}
-		opts.load_addr = load;
-		opts.flags |= VDSOSCOPE_OPEN_LOAD_ADDR;
-	}
-	if (a.ndebug_dirs)
-		opts.debug_dirs = a.debug_dirs;
-	opts.debug_file = a.debug_file;
-	if (a.no_debug)
-		opts.flags |= VDSOSCOPE_OPEN_NO_DEBUG;
-	opts.store_dir = a.store;
-
-	if (a.pid) {
-		uint64_t pid;
-		if (parse_u64(a.pid, &pid) || pid == 0 || pid > 0x7fffffff) {
-			fprintf(stderr, "vdsoscope: --pid %s is not a process id\n", a.pid);
-			return EXIT_USAGE;
-		}
-		rc = vdsoscope_open_pid(&img, (pid_t)pid, &opts);
-	} else if (a.core) {
-		rc = vdsoscope_open_core(&img, a.core, &opts);
-	} else if (a.file) {
-		rc = vdsoscope_open_file(&img, a.file, &opts);
-	} else if (a.build_id) {
-		uint8_t id[64];
-		size_t len;
-		if (vdsoscope_build_id_parse(a.build_id, id, sizeof(id), &len)) {
-			fprintf(stderr, "vdsoscope: --build-id: %s\n", vdsoscope_errmsg());
-			return EXIT_USAGE;
-		}
-		rc = vdsoscope_open_build_id(&img, id, len, &opts);
-	} else {
-		rc = vdsoscope_open_self(&img, &opts);
-	}
-	if (rc)
-		return fail_open(vdsoscope_strerror(rc));
-
-	if (!strcmp(a.cmd, "info"))
-		rc = cmd_info(img, a.json);
-	else if (!strcmp(a.cmd, "symbols"))
-		rc = cmd_symbols(img, a.json);
-	else if (!strcmp(a.cmd, "cfi"))
-		rc = cmd_cfi(img, a.json);
-	else if (!strcmp(a.cmd, "symbolize"))
-		rc = cmd_symbolize(img, a.addrs, a.naddrs, a.json);
-	else
-		rc = cmd_extract(img, a.out);
-	vdsoscope_image_close(img);
+	if (a.addrs && a.debug_dirs)
+		rc = run(&a, argc, argv);
 	free(a.addrs);
 	free(a.debug_dirs);
-	if (fflush(stdout)) {
-		fprintf(stderr, "vdsoscope: writing output: %s\n", strerror(errno));
-		return EXIT_FAILED;
-	}
 	return rc;
 }

@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# libFuzzer harnesses, built with clang apart from the normal build: the
+# library's sources are compiled again with -fsanitize=fuzzer,address,undefined
+# into fuzz/obj and linked into each harness.  Called by "make fuzz" with
+# srcdir, top_builddir, LIBDW_CFLAGS, LIBDW_LIBS and LIBELF_LIBS set.
+
+FUZZ_CC ?= clang
+FUZZ_CFLAGS ?= -g -O1 -fno-omit-frame-pointer
+SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+LIB_NAMES = vdso-elf error acquire image symbols debug cfi expr step \
+	arch arch-x86_64 arch-i386 arch-x32
+LIB_OBJS = $(LIB_NAMES:%=fuzz/obj/%.o)
+HARNESSES = fuzz-buffer fuzz-core fuzz-lookup fuzz-step fuzz-vdso-elf
+CPPFLAGS_FUZZ = -I$(top_builddir) -I$(srcdir)/lib -I$(srcdir)/fuzz $(LIBDW_CFLAGS)
+
+all: $(HARNESSES:%=fuzz/%) fuzz/corpus/.done
+
+fuzz/obj/%.o: $(srcdir)/lib/%.c $(wildcard $(srcdir)/lib/*.h)
+	@mkdir -p fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -c -o $@ $<
+
+fuzz/fuzz-vdso-elf: $(srcdir)/fuzz/fuzz-vdso-elf.c fuzz/obj/vdso-elf.o
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -o $@ $^
+
+fuzz/fuzz-%: $(srcdir)/fuzz/fuzz-%.c $(srcdir)/fuzz/fuzz-common.h $(LIB_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -o $@ $< $(LIB_OBJS) \
+		$(LIBDW_LIBS) $(LIBELF_LIBS) -lpthread
+
+# seeds: the images of a 64-bit and a 32-bit process, and small cores
+fuzz/corpus/.done: $(srcdir)/fuzz/make-corpus.sh
+	sh $(srcdir)/fuzz/make-corpus.sh $(srcdir) $(top_builddir) fuzz/corpus
+	@touch $@
+
+.SECONDARY:
+.PHONY: all

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Seed corpora for the fuzz harnesses, from this machine's vDSOs:
+#   make-corpus.sh SRCDIR BUILDDIR OUTDIR
+# OUTDIR/images: the x86_64 image (vdsoscope extract) and, when the 32-bit
+# test program runs, the i386 one (extract --pid); OUTDIR/cores: small
+# cores of both (gcore, then every segment but the notes and the vDSO
+# emptied).  Each harness's corpus is a directory of links to those.
+set -eu
+src=$1 build=$2 out=$3
+vdsoscope=$build/tools/vdsoscope
+rm -rf "$out"
+mkdir -p "$out/images" "$out/cores"
+"$vdsoscope" extract -o "$out/images/x86_64.so"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for t in vdso-target vdso-target32; do
+	[ -x "$build/tests/$t" ] || continue
+	mkfifo "$tmp/in" "$tmp/out"
+	"$build/tests/$t" wait < "$tmp/in" > "$tmp/out" &
+	pid=$!
+	exec 3> "$tmp/in"
+	read -r ready < "$tmp/out"
+	[ "$t" = vdso-target32 ] && "$vdsoscope" extract --pid "$pid" -o "$out/images/i386.so"
+	if command -v gcore > /dev/null && gcore -o "$tmp/core" "$pid" > /dev/null 2>&1; then
+		python3 "$src/tests/elfmut.py" small-core "$tmp/core.$pid" "$out/cores/$t.core"
+	fi
+	exec 3>&-
+	wait "$pid" || true
+	rm -f "$tmp/in" "$tmp/out" "$tmp/core.$pid"
+done
+for h in buffer lookup step vdso-elf; do
+	mkdir -p "$out/fuzz-$h"
+	cp "$out"/images/* "$out/fuzz-$h/"
+done
+mkdir -p "$out/fuzz-core"
+cp "$out"/cores/* "$out/fuzz-core/" 2>/dev/null || true
