@@ -7,8 +7,8 @@
 FUZZ_CC ?= clang
 FUZZ_CFLAGS ?= -g -O1 -fno-omit-frame-pointer
 SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-LIB_NAMES = vdso-elf error acquire image symbols debug cfi expr step \
-	arch arch-x86_64 arch-i386 arch-x32
+LIB_NAMES = vdso-elf error acquire image symbols debug cfi expr step analyze-i386 \
+	eh-frame-hdr store lookup arch arch-x86_64 arch-i386 arch-x32
 LIB_OBJS = $(LIB_NAMES:%=fuzz/obj/%.o)
 HARNESSES = fuzz-buffer fuzz-core fuzz-lookup fuzz-step fuzz-vdso-elf
 CPPFLAGS_FUZZ = -I$(top_builddir) -I$(srcdir)/lib -I$(srcdir)/fuzz $(LIBDW_CFLAGS)
@@ -24,7 +24,7 @@ fuzz/fuzz-vdso-elf: $(srcdir)/fuzz/fuzz-vdso-elf.c fuzz/obj/vdso-elf.o
 
 fuzz/fuzz-%: $(srcdir)/fuzz/fuzz-%.c $(srcdir)/fuzz/fuzz-common.h $(LIB_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -o $@ $< $(LIB_OBJS) \
-		$(LIBDW_LIBS) $(LIBELF_LIBS) -lpthread
+		$(LIBDW_LIBS) $(LIBELF_LIBS) -lpthread -ldl
 
 # seeds: the images of a 64-bit and a 32-bit process, and small cores
 fuzz/corpus/.done: $(srcdir)/fuzz/make-corpus.sh

@@ -173,6 +173,23 @@ static void read_maps(struct bt *b)
 
 /* File-backed mappings of a core, from its NT_FILE note; every entry is
  * checked against the note's size. */
+/* Note words need not be aligned in the note's buffer. */
+static uint64_t load64(const unsigned char *q)
+{
+	uint64_t v;
+
+	memcpy(&v, q, 8);
+	return v;
+}
+
+static uint64_t load32(const unsigned char *q)
+{
+	uint32_t v;
+
+	memcpy(&v, q, 4);
+	return v;
+}
+
 static void read_nt_file(struct bt *b, Elf *elf)
 {
 	size_t nph, i;
@@ -196,7 +213,7 @@ static void read_nt_file(struct bt *b, Elf *elf)
 			const char *names, *end;
 			if (nh.n_type != 0x46494c45 /* NT_FILE */ || len < 2 * w)
 				continue;
-#define WORD(q) (w == 8 ? *(const uint64_t *)(q) : *(const uint32_t *)(q))
+#define WORD(q) (w == 8 ? load64(q) : load32(q))
 			count = WORD(p);
 			page = WORD(p + w);
 			if (count > (len - 2 * w) / (3 * w))

@@ -2,6 +2,7 @@
 /* A find_elf wrapper that hands libdwfl the vDSO from an opened image. */
 #include "config.h"
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gelf.h>
@@ -14,7 +15,13 @@
 struct vdso_module {
 	unsigned int magic;
 	const struct vdsoscope_image *img;
+	struct vdso_module *next;
 };
+
+/* libdwfl frees no module user data: the small records live as long as
+ * the process, on this list */
+static pthread_mutex_t modules_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vdso_module *modules;
 
 static int vdso_elf(void **userdata, char **file_name, Elf **elfp)
 {
@@ -87,9 +94,14 @@ int vdsoscope_dwfl_report_vdso(Dwfl *dwfl, const struct vdsoscope_image *img)
 		errno = EEXIST;
 		return -1;
 	}
-	if (is_ours(ud))
+	if (is_ours(ud)) {
 		free(m);  /* reported before: keep the first */
-	else
+	} else {
 		*ud = m;
+		pthread_mutex_lock(&modules_lock);
+		m->next = modules;
+		modules = m;
+		pthread_mutex_unlock(&modules_lock);
+	}
 	return 1;
 }
