@@ -12,6 +12,9 @@
 #include "json.h"
 #include "verify.h"
 #include "backtrace.h"
+#ifdef HAVE_LIBUNWIND
+#include "profile.h"
+#endif
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
@@ -35,6 +38,8 @@ static const char usage_text[] =
 	"                       unwind step against the state after the return\n"
 	"  backtrace ...        unwind every thread of a process or core through the\n"
 	"                       vDSO ('vdsoscope backtrace --help')\n"
+	"  profile ...          sample a process with perf events and unwind each\n"
+	"                       sample through the vDSO ('vdsoscope profile --help')\n"
 	"\n"
 	"Source (one; default --self):\n"
 	"  --self               this process\n"
@@ -548,6 +553,14 @@ int main(int argc, char **argv)
 		return vdsoscope_cmd_backtrace(argc - 1, argv + 1);
 #else
 		fprintf(stderr, "vdsoscope: backtrace needs libunwind; this build has none\n");
+		return EXIT_FAILED;
+#endif
+	}
+	if (argc > 1 && !strcmp(argv[1], "profile")) {
+#ifdef HAVE_LIBUNWIND
+		return vdsoscope_cmd_profile(argc - 1, argv + 1);
+#else
+		fprintf(stderr, "vdsoscope: profile needs the unwind library (libunwind); this build has none\n");
 		return EXIT_FAILED;
 #endif
 	}
