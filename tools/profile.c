@@ -901,6 +901,7 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 			goto out;
 		}
 	}
+	fflush(stdout);
 	print_summary(&p);
 	if (p.samples == 0 && !p.replay)
 		fprintf(stderr, "vdsoscope: no samples: the target did not run on a CPU\n");
