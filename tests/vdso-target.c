@@ -18,6 +18,15 @@
  *                         (clock_gettime, gettimeofday, getcpu, time) in a
  *                         loop, while main calls clock_getres; "ready" once
  *                         all run
+ *   vdso-target profile-workload [SECONDS]
+ *                         for SECONDS (default: 600, after printing
+ *                         "ready"; with SECONDS it prints nothing)
+ *                         call clock_gettime through the vDSO pointer along
+ *                         two known chains: main -> profile_workload ->
+ *                         outer -> inner and main -> profile_workload ->
+ *                         outer2 -> middle2 -> inner2; the clock's
+ *                         own values end the loop, so nearly all the time
+ *                         is spent in the vDSO
  *   vdso-target signal    (i386) block in read(2) inside a SIGUSR1 handler
  *                         installed without SA_RESTORER, so that the
  *                         handler returns through the vDSO's sigreturn
@@ -312,6 +321,75 @@ __attribute__((noinline)) static int threads(void)
 	return 0;
 }
 
+/* The profiling workload.  Not static, so that the names stay as they
+ * are; the empty asm after each call keeps it from becoming a tail call. */
+static clock_fn wl_clock;
+
+__attribute__((noinline)) long long inner(void)
+{
+	struct { long sec, nsec; } ts = { 0, 0 };
+
+	wl_clock(CLOCK_MONOTONIC, &ts);
+	__asm__ volatile("" ::: "memory");
+	return ts.sec * 1000000000LL + ts.nsec;
+}
+
+__attribute__((noinline)) long long outer(void)
+{
+	long long t = 0;
+	int i;
+
+	for (i = 0; i < 64; i++)
+		t = inner();
+	__asm__ volatile("" ::: "memory");
+	return t;
+}
+
+__attribute__((noinline)) long long inner2(void)
+{
+	struct { long sec, nsec; } ts = { 0, 0 };
+
+	wl_clock(CLOCK_MONOTONIC, &ts);
+	__asm__ volatile("" ::: "memory");
+	return ts.sec * 1000000000LL + ts.nsec;
+}
+
+__attribute__((noinline)) long long middle2(void)
+{
+	long long t = inner2();
+
+	__asm__ volatile("" ::: "memory");
+	return t;
+}
+
+__attribute__((noinline)) long long outer2(void)
+{
+	long long t = 0;
+	int i;
+
+	for (i = 0; i < 32; i++)
+		t = middle2();
+	__asm__ volatile("" ::: "memory");
+	return t;
+}
+
+__attribute__((noinline)) static int profile_workload(const char *arg)
+{
+	long secs = arg ? strtol(arg, NULL, 10) : 600;
+	long long end;
+
+	if (!(wl_clock = (clock_fn)sym("__vdso_clock_gettime")))
+		return 2;
+	if (!arg) {
+		printf("ready 0x%lx\n", base);
+		fflush(stdout);
+	}
+	end = outer() + (secs > 0 ? secs : 1) * 1000000000LL;
+	while (outer() < end && outer2() < end)
+		;
+	return 0;
+}
+
 #if defined(__i386__)
 static void blocking_handler(int sig)
 {
@@ -360,6 +438,8 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && !strcmp(argv[1], "threads"))
 		return threads();
+	if (argc > 1 && !strcmp(argv[1], "profile-workload"))
+		return profile_workload(argc > 2 ? argv[2] : NULL);
 #if defined(__i386__)
 	if (argc > 1 && !strcmp(argv[1], "signal"))
 		return signal_mode();

@@ -13,6 +13,9 @@
 #include "verify.h"
 #include "backtrace.h"
 #include "store.h"
+#ifdef HAVE_LIBUNWIND
+#include "profile.h"
+#endif
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
@@ -38,6 +41,8 @@ static const char usage_text[] =
 	"                       vDSO ('vdsoscope backtrace --help')\n"
 	"  store ...            the build-id store ('vdsoscope store --help'); must\n"
 	"                       be the first argument\n"
+	"  profile ...          sample a process with perf events and unwind each\n"
+	"                       sample through the vDSO ('vdsoscope profile --help')\n"
 	"\n"
 	"Source (one; default --self):\n"
 	"  --self               this process\n"
@@ -678,6 +683,14 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && !strcmp(argv[1], "store"))
 		return store_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "profile")) {
+#ifdef HAVE_LIBUNWIND
+		return vdsoscope_cmd_profile(argc - 1, argv + 1);
+#else
+		fprintf(stderr, "vdsoscope: profile needs the unwind library (libunwind); this build has none\n");
+		return EXIT_FAILED;
+#endif
+	}
 	a.addrs = calloc((size_t)argc + 1, sizeof(*a.addrs));
 	a.debug_dirs = calloc((size_t)argc + 1, sizeof(*a.debug_dirs));
 	if (a.addrs && a.debug_dirs)

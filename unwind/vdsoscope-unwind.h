@@ -115,6 +115,117 @@ VDSOSCOPE_UNWIND_API int vdsoscope_dwfl_core_find_elf(Dwfl_Module *mod, void **u
  * reported, 0 when a module was already there, -1 (errno) on failure. */
 VDSOSCOPE_UNWIND_API int vdsoscope_dwfl_report_vdso(Dwfl *dwfl, const struct vdsoscope_image *img);
 
+/* ---- sampled stacks ------------------------------------------------------- */
+
+/* What a sampling profiler has of a thread: the registers at the sample and
+ * a copy of the user stack from SP upward.  vdsoscope_space_unwind() turns
+ * them into frames without touching the process, which may be gone: vDSO
+ * frames are stepped with vdsoscope_step() on the process's vDSO image,
+ * other frames with the .eh_frame (else .debug_frame) of the ELF file
+ * mapped there, read with libdw; every stack word comes from the copy.
+ * x86_64 and i386 targets.
+ *
+ * struct vdsoscope_modules holds the ELF files (one per build-id, or per
+ * path when a file has none), their symbols and the unwind rows computed so
+ * far, keyed by link-time address, so every process that maps a file shares
+ * them.  struct vdsoscope_space is one process: its executable mappings and
+ * its vDSO.  A modules set and its spaces may be used by one thread at a
+ * time; the modules set must outlive its spaces. */
+struct vdsoscope_modules;
+struct vdsoscope_space;
+
+/* NULL and errno on failure.  _free accepts NULL. */
+VDSOSCOPE_UNWIND_API struct vdsoscope_modules *vdsoscope_modules_new(void);
+VDSOSCOPE_UNWIND_API void vdsoscope_modules_free(struct vdsoscope_modules *mods);
+/* Files opened, and unwind rows computed (each once per build-id and
+ * link-time address). */
+VDSOSCOPE_UNWIND_API void vdsoscope_modules_stats(const struct vdsoscope_modules *mods,
+						  size_t *files, size_t *rows);
+
+/* An empty space for a process whose code is ELF class ELF_CLASS (32 or 64;
+ * 32 means i386).  NULL and errno on failure; _free accepts NULL. */
+VDSOSCOPE_UNWIND_API struct vdsoscope_space *
+vdsoscope_space_new(struct vdsoscope_modules *mods, int elf_class);
+VDSOSCOPE_UNWIND_API void vdsoscope_space_free(struct vdsoscope_space *sp);
+/* Adds the executable mapping [START, END) of file PATH at file offset
+ * PGOFF.  BUILD_ID (LEN bytes; NULL: take the file's) names the file's
+ * contents: a file at PATH whose build-id differs is not used, and frames
+ * in it end the unwind with VDSOSCOPE_END_FILE.  0 or -errno. */
+VDSOSCOPE_UNWIND_API int vdsoscope_space_add_map(struct vdsoscope_space *sp, uint64_t start,
+						 uint64_t end, uint64_t pgoff, const char *path,
+						 const uint8_t *build_id, size_t len);
+/* The process's vDSO: IMG (opened at the process's load address) is
+ * borrowed and must stay open as long as SP. */
+VDSOSCOPE_UNWIND_API void vdsoscope_space_set_vdso(struct vdsoscope_space *sp,
+						   const struct vdsoscope_image *img);
+VDSOSCOPE_UNWIND_API const struct vdsoscope_image *
+vdsoscope_space_vdso(const struct vdsoscope_space *sp);
+/* Replaces SP's mappings with the file-backed executable ones of
+ * /proc/PID/maps.  0 or -errno (-ESRCH: no such process). */
+VDSOSCOPE_UNWIND_API int vdsoscope_space_read_maps(struct vdsoscope_space *sp, pid_t pid);
+
+/* One mapping of a space, for writing it down. */
+struct vdsoscope_space_map {
+	uint64_t start, end, pgoff;
+	const char *path;
+	const uint8_t *build_id;   /* NULL when the file has none or is unreadable */
+	size_t build_id_len;
+};
+VDSOSCOPE_UNWIND_API size_t vdsoscope_space_map_count(const struct vdsoscope_space *sp);
+VDSOSCOPE_UNWIND_API int vdsoscope_space_map_get(const struct vdsoscope_space *sp, size_t idx,
+						 struct vdsoscope_space_map *out);
+
+/* Why a frame list ended. */
+enum vdsoscope_unwind_end {
+	VDSOSCOPE_END_ROOT = 0,      /* the outermost frame: its CFI leaves the return
+				      * address undefined (_start, a thread's start) */
+	VDSOSCOPE_END_MAX_FRAMES,    /* the caller's array is full */
+	VDSOSCOPE_END_NO_MAPPING,    /* an address in no known mapping */
+	VDSOSCOPE_END_NO_CFI,        /* no CFI covers the address */
+	VDSOSCOPE_END_STACK,         /* a word outside the stack copy was needed */
+	VDSOSCOPE_END_REGISTER,      /* a register the rule needs is unknown */
+	VDSOSCOPE_END_BAD_FRAME,     /* the stack pointer did not move up */
+	VDSOSCOPE_END_UNSUPPORTED,   /* a CFI rule other than register+offset */
+	VDSOSCOPE_END_FILE,          /* the mapped file is unreadable or another build */
+	VDSOSCOPE_END_VDSO,          /* vdsoscope_step() failed otherwise */
+	VDSOSCOPE_END_COUNT
+};
+/* "root", "no-mapping", ...: short names for summaries. */
+VDSOSCOPE_UNWIND_API const char *vdsoscope_unwind_end_name(int end);
+
+#define VDSOSCOPE_FRAME_INFO_VDSO   0x1u  /* in the vDSO (or the vsyscall page) */
+#define VDSOSCOPE_FRAME_INFO_EXACT  0x2u  /* pc is where execution is, not a
+					   * return address */
+struct vdsoscope_frame_info {
+	uint64_t pc;
+	uint64_t offset;        /* pc - function start */
+	const char *function;   /* NULL when unknown; lives as long as the space
+				 * (vDSO frames) or the modules set */
+	const char *module;     /* file name without directories, the vDSO's soname,
+				 * or NULL */
+	unsigned int flags;     /* VDSOSCOPE_FRAME_INFO_* */
+};
+
+/* Unwinds one sample: REGS (DWARF numbering; IP and SP at least) and
+ * STACK_SIZE bytes at STACK copied from target address STACK_ADDR.  Writes
+ * up to MAX frames, innermost first, to FRAMES and their number to *N.
+ * Returns the vdsoscope_unwind_end reason (>= 0), or -errno. */
+VDSOSCOPE_UNWIND_API int vdsoscope_space_unwind(struct vdsoscope_space *sp,
+						const struct vdsoscope_regs *regs,
+						uint64_t stack_addr, const void *stack,
+						size_t stack_size,
+						struct vdsoscope_frame_info *frames,
+						unsigned int max, unsigned int *n);
+
+/* perf_event's user registers (PERF_SAMPLE_REGS_USER on x86: the values of
+ * the bits set in MASK, in bit order, PERF_REG_X86_* numbering) in DWARF
+ * numbering for an ABI of PERF_SAMPLE_REGS_ABI_64 (2, x86_64) or _32 (1,
+ * i386; values are cut to 32 bits).  Returns the ELF class (64 or 32) or
+ * -EINVAL. */
+VDSOSCOPE_UNWIND_API int vdsoscope_regs_from_perf(struct vdsoscope_regs *out, uint64_t abi,
+						  uint64_t mask, const uint64_t *vals,
+						  size_t nvals);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Checks `vdsoscope profile --json` output against known truth.
+
+  profile-check.py chains OURS.json MIN
+      Of the samples whose innermost frame is in the vDSO (at least MIN of
+      them), >= 95 % must unwind through the vDSO into one of the workload's
+      known chains (inner, outer, profile_workload, main or inner2, middle2,
+      outer2, profile_workload, main) and on to the root (_start first).
+  profile-check.py gdb OURS.json GDB.txt
+      GDB.txt is gdb's `bt` stopped in the vDSO function under one chain.
+      The most frequent of our vDSO stacks under the same innermost caller
+      must name the same functions from the vDSO frame down to main.
+  profile-check.py same A.json B.json
+      The same stacks with the same counts.
+"""
+import json
+import re
+import sys
+
+CHAINS = [["inner", "outer", "profile_workload", "main"],
+          ["inner2", "middle2", "outer2", "profile_workload", "main"]]
+
+
+def load(path):
+    return json.load(open(path))
+
+
+def vdso_name(n):
+    return re.sub(r"^__vdso_", "", n or "")
+
+
+def split(stack):
+    """innermost-first frames: (vdso frames, the rest)"""
+    fr = list(reversed(stack["frames"]))
+    k = 0
+    while k < len(fr) and fr[k]["vdso"]:
+        k += 1
+    return fr[:k], fr[k:]
+
+
+def chains(path, minimum):
+    doc = load(path)
+    total = good = 0
+    bad = {}
+    for st in doc["stacks"]:
+        vd, rest = split(st)
+        if not vd:
+            continue
+        total += st["count"]
+        names = [f["function"] for f in rest]
+        ok = any(names[:len(c)] == c for c in CHAINS) and rest and rest[-1]["function"] == "_start"
+        if ok:
+            good += st["count"]
+        else:
+            key = ";".join(str(f["function"]) for f in reversed(st["frames"]))
+            bad[key] = bad.get(key, 0) + st["count"]
+    share = 100.0 * good / total if total else 0.0
+    print(f"{good} of {total} vDSO samples unwound through the vDSO into a known chain "
+          f"and to _start ({share:.1f}%)")
+    for k, v in sorted(bad.items(), key=lambda kv: -kv[1])[:5]:
+        print(f"  not: {k} ({v})")
+    return 0 if total >= minimum and share >= 95.0 else 1
+
+
+def gdb(path, gdb_path):
+    names = []
+    for line in open(gdb_path, errors="replace"):
+        m = re.match(r"#(\d+)\s+(?:0x[0-9a-f]+ in )?(\S+) \(", line)
+        if m:
+            names.append(m.group(2))
+    if len(names) < 3 or "main" not in names:
+        print(f"gdb gave no usable backtrace: {names}")
+        return 1
+    names = names[:names.index("main") + 1]
+    best = None
+    for st in load(path)["stacks"]:
+        vd, rest = split(st)
+        if not vd or not rest or rest[0]["function"] != names[1]:
+            continue
+        if best is None or st["count"] > best["count"]:
+            best = st
+    if best is None:
+        print(f"no vDSO stack under {names[1]}")
+        return 1
+    vd, rest = split(best)
+    ours = [vdso_name(vd[-1]["function"])] + [f["function"] for f in rest]
+    ours = ours[:len(names)]
+    theirs = [vdso_name(names[0])] + names[1:]
+    print(f"gdb: {' <- '.join(theirs)}")
+    print(f"ours ({best['count']} samples): {' <- '.join(map(str, ours))}")
+    return 0 if ours == theirs else 1
+
+
+def same(a, b):
+    sa = sorted((";".join(str(f["function"]) for f in s["frames"]), s["count"])
+                for s in load(a)["stacks"])
+    sb = sorted((";".join(str(f["function"]) for f in s["frames"]), s["count"])
+                for s in load(b)["stacks"])
+    n = sum(c for _, c in sa)
+    if sa == sb:
+        print(f"{len(sa)} stacks, {n} samples, the same")
+        return 0
+    print(f"differ: {len(sa)} vs {len(sb)} stacks")
+    for x in sorted(set(sa) ^ set(sb))[:10]:
+        print(f"  {x}")
+    return 1
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1] if len(sys.argv) > 1 else ""
+    if cmd == "chains" and len(sys.argv) == 4:
+        sys.exit(chains(sys.argv[2], int(sys.argv[3])))
+    if cmd == "gdb" and len(sys.argv) == 4:
+        sys.exit(gdb(sys.argv[2], sys.argv[3]))
+    if cmd == "same" and len(sys.argv) == 4:
+        sys.exit(same(sys.argv[2], sys.argv[3]))
+    print(__doc__, file=sys.stderr)
+    sys.exit(2)

@@ -1,0 +1,95 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# vdsoscope profile on the workload that calls clock_gettime through the
+# vDSO along two known chains (x86_64 and i386): the vDSO samples unwind
+# through the vDSO to main and _start; the frames agree with gdb's bt for
+# the same chain; the recorded samples replayed after the process exited
+# give the same stacks; bad input gets a clear error.
+. "${top_srcdir:-.}/tests/lib.sh"
+PCHECK="python3 $top_srcdir/tests/profile-check.py"
+
+$VDSOSCOPE profile --help > /dev/null 2>&1 || skip "built without the unwind library (no profile)"
+# one short profile tells whether perf events are allowed here
+if ! $VDSOSCOPE profile --duration 0.2 -- "$T64" profile-workload 1 > /dev/null 2> "$tmp/probe"; then
+	grep -q "not permitted" "$tmp/probe" && skip "$(cat "$tmp/probe")"
+	grep -q "cannot sample user registers" "$tmp/probe" && skip "$(cat "$tmp/probe")"
+fi
+
+check() {
+	local what=$1; shift
+	if $PCHECK "$@" > "$tmp/chk" 2>&1; then
+		pass "$what: $(head -n1 "$tmp/chk")"
+	else
+		fail "$what"; sed 's/^/  | /' "$tmp/chk"
+	fi
+}
+
+for bits in 64 32; do
+	if [ $bits = 64 ]; then T=$T64; else T=$T32; fi
+	if [ ! -x "$T" ]; then
+		echo "note: no 32-bit test program (gcc-multilib missing); i386 not checked"
+		continue
+	fi
+	# ~2.5 s at 2 kHz: the workload ends itself, the profile ends with it
+	if $VDSOSCOPE profile --json --frequency 2000 --record "$tmp/rec$bits" \
+		-- "$T" profile-workload 3 > "$tmp/live$bits.json" 2> "$tmp/err"; then
+		pass "$bits-bit: profile -- COMMAND: $(grep '^samples' "$tmp/err")"
+	else
+		fail "$bits-bit: profile -- COMMAND"; sed 's/^/  | /' "$tmp/err"; continue
+	fi
+	check "$bits-bit: vDSO samples unwind into the known chains" chains "$tmp/live$bits.json" 200
+	for leaf in inner inner2; do
+		timeout 120 gdb -batch -nx -ex "break $leaf" -ex run -ex delete \
+			-ex 'break __vdso_clock_gettime' -ex continue -ex bt \
+			--args "$T" profile-workload 1 > "$tmp/gdb" 2>&1 < /dev/null
+		check "$bits-bit: the $leaf chain agrees with gdb's bt" gdb "$tmp/live$bits.json" "$tmp/gdb"
+	done
+	# the process is gone; the record has what is needed
+	if $VDSOSCOPE profile --json --replay "$tmp/rec$bits" > "$tmp/replay$bits.json" 2> "$tmp/err"; then
+		pass "$bits-bit: replay"
+	else
+		fail "$bits-bit: replay"; sed 's/^/  | /' "$tmp/err"
+	fi
+	check "$bits-bit: replayed stacks are the live ones" same "$tmp/live$bits.json" "$tmp/replay$bits.json"
+done
+
+# --pid: a running process, folded output
+start_target w "$T64" profile-workload
+if $VDSOSCOPE profile --pid "$w_pid" --duration 2 --frequency 1000 --svg "$tmp/fg.svg" \
+	> "$tmp/folded" 2> "$tmp/err"; then
+	pass "profile --pid: $(grep '^samples' "$tmp/err")"
+else
+	fail "profile --pid"; sed 's/^/  | /' "$tmp/err"
+fi
+if grep -Eq '^_start;.*;main;profile_workload;outer;inner;(__vdso_)?clock_gettime [0-9]+$' "$tmp/folded"; then
+	pass "profile --pid: folded stack main;profile_workload;outer;inner;__vdso_clock_gettime"
+else
+	fail "profile --pid: no folded stack through the vDSO"; sed 's/^/  | /' "$tmp/folded"
+fi
+if grep -q '<svg' "$tmp/fg.svg" && grep -q 'inner2' "$tmp/fg.svg" && ! grep -Eq '(href|src)=' "$tmp/fg.svg" &&
+	python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$tmp/fg.svg"; then
+	pass "--svg: a well-formed SVG without external references"
+else
+	fail "--svg: $(head -c 300 "$tmp/fg.svg")"
+fi
+kill -9 "$w_pid"
+wait "$w_pid" 2>/dev/null
+
+# bad input
+expect_error "--pid of a process that is gone" 1 "pid $w_pid: no such process" \
+	$VDSOSCOPE profile --pid "$w_pid" --duration 1
+if [ -f "$tmp/rec64" ]; then
+	head -c $(($(stat -c %s "$tmp/rec64") - 100)) "$tmp/rec64" > "$tmp/trunc"
+	expect_error "a truncated record file" 1 "record file .*trunc: truncated" \
+		$VDSOSCOPE profile --replay "$tmp/trunc"
+	head -c 12 "$tmp/rec64" > "$tmp/short"
+	expect_error "a record file cut inside its header" 1 "not a vdsoscope profile record" \
+		$VDSOSCOPE profile --replay "$tmp/short"
+fi
+printf 'hello, world' > "$tmp/junk"
+expect_error "not a record file" 1 "record file .*junk: not a vdsoscope profile record" \
+	$VDSOSCOPE profile --replay "$tmp/junk"
+expect_error "--pid and a command together" 2 "give one of" $VDSOSCOPE profile --pid 1 -- true
+expect_error "a command that does not exist" 1 "cannot run /nonexistent" \
+	$VDSOSCOPE profile -- /nonexistent
+finish

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VDSOSCOPE_PROFILE_H
+#define VDSOSCOPE_PROFILE_H
+/* vdsoscope profile: the processes seen, the unwinding of their samples,
+ * and the record file that lets them be unwound again later. */
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include "vdsoscope.h"
+#include "vdsoscope-unwind.h"
+
+#define PROFILE_MAX_FRAMES 128
+
+/* vdsoscope profile ARGS...; ARGV[0] is "profile".  Returns the exit
+ * status. */
+int vdsoscope_cmd_profile(int argc, char **argv);
+
+struct pvdso {                    /* one vDSO image's bytes, by build-id */
+	uint8_t id[64];
+	size_t idlen;
+	void *bytes;
+	size_t len;
+	int written;              /* already in the record file */
+};
+
+struct pproc {                    /* one process */
+	pid_t pid;
+	int elf_class;
+	struct vdsoscope_space *sp;
+	struct vdsoscope_image *vdso;
+	long vidx;                /* index of its vDSO bytes, -1: none */
+	int refreshed;            /* maps re-read after an unknown address */
+};
+
+/* Everything a live profile or a replay shares.  Errors in the record file
+ * go to ERR (a message naming the file and offset). */
+struct psession {
+	struct vdsoscope_modules *mods;
+	struct pproc *procs;
+	size_t nprocs;
+	struct pvdso *vdsos;
+	size_t nvdsos;
+	FILE *rec;                /* record file being written, or NULL */
+	const char *rec_path;
+	char err[512];
+};
+
+int psession_init(struct psession *s);
+void psession_fini(struct psession *s);
+struct pproc *psession_find(struct psession *s, pid_t pid);
+/* Live: the process's maps and vDSO from /proc (written to the record file
+ * when one is open).  NULL when PID cannot be read. */
+struct pproc *psession_live(struct psession *s, pid_t pid, int elf_class);
+/* Re-reads a live process's maps once, after an address in no mapping. */
+int psession_refresh(struct psession *s, struct pproc *p);
+/* Unwinds one sample of P; returns the end reason or -errno. */
+int psession_unwind(struct psession *s, struct pproc *p, const struct vdsoscope_regs *regs,
+		    uint64_t stack_addr, const void *stack, size_t len,
+		    struct vdsoscope_frame_info *frames, unsigned int *n);
+
+/* ---- the record file ---- */
+int record_open(struct psession *s, const char *path);
+int record_close(struct psession *s);
+int record_sample(struct psession *s, pid_t pid, pid_t tid, uint64_t time,
+		  const struct vdsoscope_regs *regs, int elf_class, uint64_t stack_addr,
+		  const void *stack, size_t len);
+int record_lost(struct psession *s, uint64_t n);
+
+struct replay_cb {
+	void *arg;
+	/* P is the process's state as recorded at that point */
+	void (*sample)(void *arg, struct pproc *p, pid_t tid, uint64_t time,
+		       const struct vdsoscope_regs *regs, uint64_t stack_addr, const void *stack,
+		       size_t len);
+	void (*lost)(void *arg, uint64_t n);
+};
+/* Reads PATH and calls CB for each sample; 0, or -1 with s->err set. */
+int replay_file(struct psession *s, const char *path, const struct replay_cb *cb);
+
+/* ---- output ---- */
+struct pstack {
+	char *key;                /* folded: names root first, ';'-separated */
+	uint64_t count;
+	unsigned int nframes;
+	struct pframe { const char *func, *module; int vdso; } *frames; /* root first */
+};
+/* Writes a flame graph of the stacks; 0 or -errno. */
+int flamegraph_write(FILE *f, struct pstack *const *stacks, size_t n, const char *title);
+
+#endif
