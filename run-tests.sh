@@ -2,14 +2,16 @@
 # Runs the whole test suite (make check) and ends with one line:
 # "N passed, N failed" (and ", N skipped" when some skipped).
 #
-# More runs, each counted in that line, when asked for (.ci/run asks for all):
+# The whole suite is make check plus these runs, each counted in that line
+# (set one to 0 to leave it out):
 #   VDSOSCOPE_TEST_SANITIZERS=1  the suite again in build-sanitizers/, a copy
 #                                of the sources configured --enable-sanitizers
 #                                (ASan + UBSan, LeakSanitizer included)
-#   VDSOSCOPE_TEST_FUZZ=SECONDS  make fuzz (clang), then each harness for
-#                                SECONDS; one test per harness
 #   VDSOSCOPE_TEST_VALGRIND=1    make check-valgrind: the CLI tests with the
 #                                command under valgrind memcheck
+#   VDSOSCOPE_TEST_FUZZ=30       make fuzz (clang), then each harness for that
+#                                many seconds; one test per harness
+: "${VDSOSCOPE_TEST_SANITIZERS:=1}" "${VDSOSCOPE_TEST_VALGRIND:=1}" "${VDSOSCOPE_TEST_FUZZ:=30}"
 cd "$(dirname "$0")"
 [ -f Makefile ] || { echo "run ./setup.sh first" >&2; exit 1; }
 pass=0 fail=0 skip=0 rc=0

@@ -82,12 +82,12 @@ for core in $kcore $gcorefile; do
 	gdb_bt "$tmp/core-gdb" "$T64" -c "$core"
 	# the kernel writes its core once the threads have run on to take the
 	# signal, so only gcore's core is at the registers ptrace recorded
-	regs="--regs $tmp/regs"
+	regs="--regs $tmp/regs --vdso-top 4"
 	[ $kind = kernel ] && regs=""
 	for e in libunwind libdwfl; do
 		if $VDSOSCOPE backtrace --core "$core" --engine $e --json > "$tmp/core-$e.json" 2> "$tmp/err"; then
 			cmp_ok "$kind core, $e vs eu-stack --core, gdb${regs:+, ptrace}" "$tmp/core-$e.json" \
-				--eu-stack "$tmp/core-eu" --gdb "$tmp/core-gdb" $regs --main --vdso-top 4
+				--eu-stack "$tmp/core-eu" --gdb "$tmp/core-gdb" $regs --main
 		else
 			fail "$kind core, $e: $(cat "$tmp/err")"
 		fi

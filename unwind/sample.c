@@ -214,6 +214,8 @@ static void module_free(struct module *m)
 
 	if (!m)
 		return;
+	if (m->eh)
+		dwarf_cfi_end(m->eh);
 	if (m->dwarf)
 		dwarf_end(m->dwarf);
 	if (m->debug_elf)
