@@ -22,10 +22,22 @@ static uint64_t load(const struct vs_data *d, const unsigned char *b, unsigned i
 	}
 }
 
+static int binary_op(uint8_t a)
+{
+	switch (a) {
+	case DW_OP_plus: case DW_OP_minus: case DW_OP_mul: case DW_OP_div: case DW_OP_mod:
+	case DW_OP_and: case DW_OP_or: case DW_OP_xor: case DW_OP_shl: case DW_OP_shr:
+	case DW_OP_shra: case DW_OP_eq: case DW_OP_ne: case DW_OP_lt: case DW_OP_le:
+	case DW_OP_gt: case DW_OP_ge:
+		return 1;
+	}
+	return 0;
+}
+
 int vs__expr_eval(const struct vs_data *d, const struct vs_op *ops, size_t n,
 		  const struct vdsoscope_regs *regs, uint64_t bias,
 		  vdsoscope_read_fn read, void *arg,
-		  int have_initial, uint64_t initial, uint64_t *result)
+		  int have_initial, uint64_t initial, uint64_t *result, const char **why)
 {
 	uint64_t st[VS_EXPR_STACK];
 	unsigned int sp = 0, asz = d->arch ? d->arch->addr_size : (d->elf.is64 ? 8 : 4);
@@ -33,10 +45,11 @@ int vs__expr_eval(const struct vs_data *d, const struct vs_op *ops, size_t n,
 	size_t i;
 
 	(void)bias;
+#define FAIL(code, text) do { if (why) *why = (text); return -(code); } while (0)
 	if (n > VS_EXPR_STEPS)
-		return -VDSOSCOPE_E_BAD_EXPR;
-#define NEED(k) do { if (sp < (k)) return -VDSOSCOPE_E_BAD_EXPR; } while (0)
-#define PUSH(v) do { uint64_t v_ = (v); if (sp >= VS_EXPR_STACK) return -VDSOSCOPE_E_BAD_EXPR; st[sp++] = v_ & mask; } while (0)
+		FAIL(VDSOSCOPE_E_BAD_EXPR, "too many operations");
+#define NEED(k) do { if (sp < (k)) FAIL(VDSOSCOPE_E_BAD_EXPR, "stack underflow"); } while (0)
+#define PUSH(v) do { uint64_t v_ = (v); if (sp >= VS_EXPR_STACK) FAIL(VDSOSCOPE_E_BAD_EXPR, "stack overflow (more than 64 entries)"); st[sp++] = v_ & mask; } while (0)
 	if (have_initial)
 		PUSH(initial);
 	for (i = 0; i < n; i++) {
@@ -52,7 +65,7 @@ int vs__expr_eval(const struct vs_data *d, const struct vs_op *ops, size_t n,
 			unsigned int r = a == DW_OP_bregx ? (unsigned int)op->n1 : (unsigned int)(a - DW_OP_breg0);
 			uint64_t off = a == DW_OP_bregx ? op->n2 : op->n1;
 			if (r >= VDSOSCOPE_MAX_REGS || !(regs->valid >> r & 1))
-				return -VDSOSCOPE_E_REG_UNDEFINED;
+				FAIL(VDSOSCOPE_E_REG_UNDEFINED, "a register it reads is not known");
 			PUSH(regs->r[r] + off);
 			continue;
 		}
@@ -65,7 +78,7 @@ int vs__expr_eval(const struct vs_data *d, const struct vs_op *ops, size_t n,
 			break;
 		case DW_OP_call_frame_cfa:
 			if (!have_initial)
-				return -VDSOSCOPE_E_BAD_EXPR;
+				FAIL(VDSOSCOPE_E_BAD_EXPR, "DW_OP_call_frame_cfa in the CFA's own rule");
 			PUSH(initial);
 			break;
 		case DW_OP_dup: NEED(1); PUSH(st[sp - 1]); break;
@@ -73,7 +86,7 @@ int vs__expr_eval(const struct vs_data *d, const struct vs_op *ops, size_t n,
 		case DW_OP_over: NEED(2); PUSH(st[sp - 2]); break;
 		case DW_OP_pick:
 			if (op->n1 >= sp)
-				return -VDSOSCOPE_E_BAD_EXPR;
+				FAIL(VDSOSCOPE_E_BAD_EXPR, "DW_OP_pick below the stack");
 			PUSH(st[sp - 1 - op->n1]);
 			break;
 		case DW_OP_swap: NEED(2); x = st[sp - 1]; st[sp - 1] = st[sp - 2]; st[sp - 2] = x; break;
@@ -90,9 +103,9 @@ int vs__expr_eval(const struct vs_data *d, const struct vs_op *ops, size_t n,
 			unsigned int sz = a == DW_OP_deref ? asz : (unsigned int)op->n1;
 			NEED(1);
 			if (sz == 0 || sz > 8 || (sz & (sz - 1)))
-				return -VDSOSCOPE_E_BAD_EXPR;
+				FAIL(VDSOSCOPE_E_BAD_EXPR, "DW_OP_deref_size of an impossible size");
 			if (read(arg, st[sp - 1], b, sz))
-				return -VDSOSCOPE_E_MEMORY;
+				FAIL(VDSOSCOPE_E_MEMORY, "memory it dereferences is unreadable");
 			st[sp - 1] = load(d, b, sz) & mask;
 			break;
 		}
@@ -102,6 +115,8 @@ int vs__expr_eval(const struct vs_data *d, const struct vs_op *ops, size_t n,
 		case DW_OP_not: NEED(1); st[sp - 1] = ~st[sp - 1] & mask; break;
 		case DW_OP_nop: break;
 		default:
+			if (!binary_op(a))
+				FAIL(VDSOSCOPE_E_BAD_EXPR, "an operation CFI rules cannot use");
 			NEED(2);
 			y = st[--sp];
 			x = st[sp - 1];
@@ -110,13 +125,15 @@ int vs__expr_eval(const struct vs_data *d, const struct vs_op *ops, size_t n,
 			case DW_OP_minus: x -= y; break;
 			case DW_OP_mul: x *= y; break;
 			case DW_OP_div:
-				if (y == 0 || ((int64_t)x == INT64_MIN && (int64_t)y == -1))
-					return -VDSOSCOPE_E_BAD_EXPR;
+				if (y == 0)
+					FAIL(VDSOSCOPE_E_BAD_EXPR, "division by zero");
+				if ((int64_t)x == INT64_MIN && (int64_t)y == -1)
+					FAIL(VDSOSCOPE_E_BAD_EXPR, "division overflows");
 				x = (uint64_t)((int64_t)x / (int64_t)y);
 				break;
 			case DW_OP_mod:
 				if (y == 0)
-					return -VDSOSCOPE_E_BAD_EXPR;
+					FAIL(VDSOSCOPE_E_BAD_EXPR, "modulo by zero");
 				x %= y;
 				break;
 			case DW_OP_and: x &= y; break;
@@ -132,7 +149,7 @@ int vs__expr_eval(const struct vs_data *d, const struct vs_op *ops, size_t n,
 			case DW_OP_gt: x = (int64_t)x > (int64_t)y; break;
 			case DW_OP_ge: x = (int64_t)x >= (int64_t)y; break;
 			default:
-				return -VDSOSCOPE_E_BAD_EXPR;
+				FAIL(VDSOSCOPE_E_BAD_EXPR, "an operation CFI rules cannot use");
 			}
 			st[sp - 1] = x & mask;
 		}
@@ -140,7 +157,8 @@ int vs__expr_eval(const struct vs_data *d, const struct vs_op *ops, size_t n,
 #undef NEED
 #undef PUSH
 	if (sp == 0)
-		return -VDSOSCOPE_E_BAD_EXPR;
+		FAIL(VDSOSCOPE_E_BAD_EXPR, "empty result");
+#undef FAIL
 	*result = st[sp - 1];
 	return 0;
 }

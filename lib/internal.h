@@ -218,7 +218,8 @@ VS_HIDDEN int vs__analyze_i386(struct vs_data *d, const uint64_t *starts, size_t
 VS_HIDDEN int vs__expr_eval(const struct vs_data *d, const struct vs_op *ops, size_t n,
 			    const struct vdsoscope_regs *regs, uint64_t bias,
 			    vdsoscope_read_fn read, void *arg,
-			    int have_initial, uint64_t initial, uint64_t *result);
+			    int have_initial, uint64_t initial, uint64_t *result,
+			    const char **why);
 VS_HIDDEN int vs__expr_format(const struct vs_data *d, const struct vs_op *ops, size_t n,
 			      char *buf, size_t len);
 

@@ -68,6 +68,7 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 	const struct vdsoscope_arch *a = d->arch;
 	const struct vs_row *row;
 	uint64_t pc, link, cfa, mask, v;
+	const char *why = "";
 	size_t lo, hi;
 	unsigned int i, rsz;
 	int rc;
@@ -115,9 +116,9 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 		break;
 	case VDSOSCOPE_RULE_CFA_EXPRESSION:
 		rc = vs__expr_eval(d, d->ops + row->cfa.expr, row->cfa.expr_len, in, img->bias,
-				   read, arg, 0, 0, &cfa);
+				   read, arg, 0, 0, &cfa, &why);
 		if (rc)
-			return vs__err(-rc, "CFA expression at 0x%llx", (unsigned long long)pc);
+			return vs__err(-rc, "CFA expression at 0x%llx: %s", (unsigned long long)pc, why);
 		break;
 	default:
 		return vs__err(VDSOSCOPE_E_NO_CFI, "CFA undefined at 0x%llx", (unsigned long long)pc);
@@ -152,10 +153,10 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 			case VDSOSCOPE_RULE_EXPRESSION:
 			case VDSOSCOPE_RULE_VAL_EXPRESSION:
 				rc = vs__expr_eval(d, d->ops + r->expr, r->expr_len, in, img->bias, read,
-						   arg, 1, cfa, &v);
+						   arg, 1, cfa, &v, &why);
 				if (rc)
-					return vs__err(-rc, "rule of %s at 0x%llx", a->reg_names[r->reg],
-						       (unsigned long long)pc);
+					return vs__err(-rc, "rule of %s at 0x%llx: %s", a->reg_names[r->reg],
+						       (unsigned long long)pc, why);
 				if (r->kind == VDSOSCOPE_RULE_EXPRESSION &&
 				    fetch(d, read, arg, v & mask, rsz, &v))
 					return vs__err(VDSOSCOPE_E_MEMORY, "%s saved at 0x%llx (pc 0x%llx)",
