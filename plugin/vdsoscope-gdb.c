@@ -17,6 +17,7 @@
  *    so gdb's own unwinders run as if the reader were not there.
  */
 #include "config.h"
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -605,6 +606,51 @@ EXPORT int vdsoscope_gdb_load_image(const char *path, unsigned long long addr)
 		set_error("%s: no register table for this image's machine", path);
 		vdsoscope_image_close(img);
 		return -VDSOSCOPE_E_BAD_MACHINE;
+	}
+	pthread_mutex_lock(&lock);
+	keep_image(img, 1);
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
+/* `vdso load-image --build-id ID ADDR`: the image with build-id HEX found
+ * through the library's lookup (open images, the store STORE or the
+ * default one, debug directories, /lib/modules, debuginfod), mapped at ADDR;
+ * its bytes are also written to OUT for gdb's add-symbol-file.  Returns 0,
+ * or a negative code and the reason in vdsoscope_gdb_error(). */
+EXPORT int vdsoscope_gdb_load_build_id(const char *hex, unsigned long long addr,
+				       const char *store, const char *out)
+{
+	VDSOSCOPE_OPTS(o, .flags = VDSOSCOPE_OPEN_LOAD_ADDR, .load_addr = addr, .store_dir = store);
+	struct vdsoscope_image *img = NULL;
+	const void *bytes;
+	uint8_t id[64];
+	size_t len, size;
+	FILE *f;
+	int rc;
+
+	if (!hex || !out)
+		return -VDSOSCOPE_E_INVALID;
+	rc = vdsoscope_build_id_parse(hex, id, sizeof(id), &len);
+	if (!rc)
+		rc = vdsoscope_open_build_id(&img, id, len, &o);
+	if (rc) {
+		set_error("%s", vdsoscope_errmsg());
+		return rc;
+	}
+	if (!vdsoscope_arch(img)) {
+		set_error("build-id %s: no register table for this image's machine", hex);
+		vdsoscope_image_close(img);
+		return -VDSOSCOPE_E_BAD_MACHINE;
+	}
+	bytes = vdsoscope_image_data(img, &size);
+	f = fopen(out, "wb");
+	if (!f || fwrite(bytes, 1, size, f) != size || fclose(f)) {
+		set_error("%s: %s", out, strerror(errno));
+		if (f)
+			fclose(f);
+		vdsoscope_image_close(img);
+		return -errno;
 	}
 	pthread_mutex_lock(&lock);
 	keep_image(img, 1);

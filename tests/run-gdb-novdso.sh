@@ -91,6 +91,26 @@ else
 	fail "vdso load-image: backtrace differs from the intact core's"
 	diff -u <(cat ref.bt ref.bt) loaded.bt | sed 's/^/  | /'
 fi
+# the same with the image found by build-id in a store
+"$VDSOSCOPE" store add --file "$tmp/vdso.so" --store "$tmp/store" > /dev/null ||
+	fail "store add of the extracted image"
+id=$("$VDSOSCOPE" info --json --file "$tmp/vdso.so" --no-debug | python3 -c 'import json,sys; print(json.load(sys.stdin)["build_id"])')
+cat > byid.gdb <<GDB
+set pagination off
+source $VDSO_PY
+vdso load-image --build-id $id --store $tmp/store
+echo @@bt\\n
+bt
+echo @@end\\n
+GDB
+DEBUGINFOD_URLS= run_gdb byid byid.gdb "$T64" nv.core
+sed -n '/^@@bt$/,/^@@end$/p' byid.out | grep '^#' > byid.bt
+if cmp -s byid.bt ref.bt; then
+	pass "vdso load-image --build-id (from the store): the intact core's backtrace"
+else
+	fail "vdso load-image --build-id: backtrace differs from the intact core's"
+	diff -u ref.bt byid.bt | sed 's/^/  | /'; sed 's/^/  | /' byid.err | tail -5
+fi
 $GDBCHECK frames loaded.err > frames.txt
 if [ "$(head -n1 frames.txt)" = "0 jit" ]; then
 	pass "the reader unwound the vDSO frame (set debug frame 1)"
