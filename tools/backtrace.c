@@ -374,9 +374,13 @@ static int seize(pid_t tid)
 }
 
 static Dwfl *proc_names(struct bt *b);
+static struct bt *files_bt;
+static int files_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
+				int need_unwind_info, void *arg);
 
 static int run_libunwind_pid(struct bt *b)
 {
+	static unw_accessors_t acc;
 	pid_t *tids;
 	size_t n, i;
 	int rc = 0;
@@ -394,7 +398,13 @@ static int run_libunwind_pid(struct bt *b)
 	b->names = proc_names(b);
 	/* one address space for every thread: they share the process's
 	 * read-only pages, cached once */
-	as = vdsoscope_unw_create_upt(b->img);
+	/* the mapped files' unwind tables found from the maps, as for cores,
+	 * rather than by libunwind-ptrace, which reads /proc/PID/maps and maps
+	 * the file again whenever the module changes */
+	files_bt = b;
+	acc = _UPT_accessors;
+	acc.find_proc_info = files_find_proc_info;
+	as = vdsoscope_unw_create_addr_space(&acc, b->img, 0);
 	if (as)
 		vdsoscope_unw_cache_pid(as, b->pid);
 	for (i = 0; i < n; i++) {
@@ -442,7 +452,6 @@ static int run_libunwind_pid(struct bt *b)
 extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_t ip,
 					      unw_dyn_info_t *di, unw_proc_info_t *pi,
 					      int need_unwind_info, void *arg);
-static struct bt *files_bt;
 
 static struct mapping *mapping_at(uint64_t addr)
 {
