@@ -35,6 +35,7 @@ static const char usage_text[] =
 	"                       address\n"
 	"  extract -o FILE      write the image's bytes, as mapped, to FILE\n"
 	"  verify [--self-test [--bits 32|64] [--image FILE] | --pid PID [--calls N]]\n"
+	"         [--engine core|libunwind]\n"
 	"                       single-step vDSO calls under ptrace and check every\n"
 	"                       unwind step against the state after the return\n"
 	"  backtrace ...        unwind every thread of a process or core through the\n"
