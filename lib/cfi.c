@@ -392,22 +392,6 @@ static int walk(struct build *b, Elf_Data *data, uint64_t vaddr, int eh, int deb
 	return 0;
 }
 
-static Elf_Scn *find_section(Elf *elf, const char *want, GElf_Shdr *sh)
-{
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		const char *name;
-		if (gelf_getshdr(scn, sh) && (name = elf_strptr(elf, shstrndx, sh->sh_name)) &&
-		    !strcmp(name, want))
-			return scn;
-	}
-	return NULL;
-}
-
 /* .eh_frame through PT_GNU_EH_FRAME: the binary-search table names every
  * FDE, so no section header is needed. */
 static int eh_frame_by_hdr(struct build *b)
@@ -725,7 +709,7 @@ static int compile(struct build *b, Elf *eh_elf, Elf *dbg_elf)
 static int section_data(Elf *elf, const char *name, Elf_Data *out, uint64_t *addr)
 {
 	GElf_Shdr sh;
-	Elf_Scn *scn = find_section(elf, name, &sh);
+	Elf_Scn *scn = vs__find_section(elf, name, &sh);
 	Elf_Data *data;
 
 	if (!scn || sh.sh_type == SHT_NOBITS || !(data = elf_rawdata(scn, NULL)) || !data->d_size)
@@ -927,7 +911,7 @@ int vs__cfi_compile(struct vs_data *d)
 	}
 	if (sane) {
 		GElf_Shdr sh;
-		if (find_section(elf, ".text", &sh) && sh.sh_type == SHT_PROGBITS && sh.sh_size) {
+		if (vs__find_section(elf, ".text", &sh) && sh.sh_type == SHT_PROGBITS && sh.sh_size) {
 			d->text_lo = sh.sh_addr;
 			d->text_hi = sh.sh_addr + sh.sh_size;
 		}
@@ -941,7 +925,7 @@ int vs__cfi_compile(struct vs_data *d)
 	else if (!rc && d->debug_elf && section_data(d->debug_elf, ".debug_frame", &data, &addr))
 		rc = walk(&b, &data, addr, 0, 2);
 	if (!rc)
-		rc = compile(&b, elf, sane && find_section(elf, ".debug_frame", &(GElf_Shdr){0})
+		rc = compile(&b, elf, sane && vs__find_section(elf, ".debug_frame", &(GElf_Shdr){0})
 					      ? elf : d->debug_elf);
 	if (!rc) {
 		d->fdes = malloc((b.nfdes ? b.nfdes : 1) * sizeof(*d->fdes));

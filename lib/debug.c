@@ -25,6 +25,23 @@ static void elf_init(void)
 	elf_version(EV_CURRENT);
 }
 
+/* The GNU build-id note in DATA, if any. */
+static int note_build_id(Elf_Data *data, uint8_t *id, size_t *len)
+{
+	GElf_Nhdr nh;
+	size_t off = 0, noff, doff;
+
+	while (data && (off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0)
+		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+		    !memcmp((char *)data->d_buf + noff, "GNU", 4) && nh.n_descsz <= 64 &&
+		    nh.n_descsz > 0) {
+			memcpy(id, (char *)data->d_buf + doff, nh.n_descsz);
+			*len = nh.n_descsz;
+			return 0;
+		}
+	return -1;
+}
+
 /* Build-id from the notes of ELF (sections first, then program headers). */
 static int elf_build_id(Elf *elf, uint8_t *id, size_t *len)
 {
@@ -33,79 +50,34 @@ static int elf_build_id(Elf *elf, uint8_t *id, size_t *len)
 
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
-		Elf_Data *data;
-		GElf_Nhdr nh;
-		size_t off = 0, noff, doff;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
-			continue;
-		data = elf_getdata(scn, NULL);
-		while (data && (off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0) {
-			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-			    !memcmp((char *)data->d_buf + noff, "GNU", 4) && nh.n_descsz <= 64 &&
-			    nh.n_descsz > 0) {
-				memcpy(id, (char *)data->d_buf + doff, nh.n_descsz);
-				*len = nh.n_descsz;
-				return 0;
-			}
-		}
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE &&
+		    !note_build_id(elf_getdata(scn, NULL), id, len))
+			return 0;
 	}
 	if (elf_getphdrnum(elf, &phnum))
 		return -1;
 	for (i = 0; i < phnum; i++) {
 		GElf_Phdr ph;
-		Elf_Data *data;
-		GElf_Nhdr nh;
-		size_t off = 0, noff, doff;
 
-		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE)
-			continue;
-		data = elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR);
-		while (data && (off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0) {
-			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-			    !memcmp((char *)data->d_buf + noff, "GNU", 4) && nh.n_descsz <= 64 &&
-			    nh.n_descsz > 0) {
-				memcpy(id, (char *)data->d_buf + doff, nh.n_descsz);
-				*len = nh.n_descsz;
-				return 0;
-			}
-		}
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_NOTE &&
+		    !note_build_id(elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz,
+							ELF_T_NHDR), id, len))
+			return 0;
 	}
 	return -1;
 }
 
 static int read_file(const char *path, unsigned char **bytes, size_t *size)
 {
-	struct stat st;
-	unsigned char *b;
-	size_t have = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = vs__read_file(path, DEBUG_FILE_MAX, bytes, size);
 
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > DEBUG_FILE_MAX ||
-	    st.st_size < 64) {
-		close(fd);
+	if (!rc && *size < 64) {
+		free(*bytes);
+		*bytes = NULL;
 		return -EINVAL;
 	}
-	b = malloc((size_t)st.st_size);
-	if (!b) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (have < (size_t)st.st_size) {
-		ssize_t n = pread(fd, b + have, (size_t)st.st_size - have, (off_t)have);
-		if (n <= 0) {
-			free(b);
-			close(fd);
-			return -EIO;
-		}
-		have += (size_t)n;
-	}
-	close(fd);
-	*bytes = b;
-	*size = have;
-	return 0;
+	return rc;
 }
 
 int vs__build_id_of_file(const char *path, uint8_t *id, size_t *len)
@@ -333,22 +305,27 @@ out:
 	return rc;
 }
 
-static int has_section(Elf *elf, const char *want)
+Elf_Scn *vs__find_section(Elf *elf, const char *want, GElf_Shdr *sh)
 {
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
 
 	if (elf_getshdrstrndx(elf, &shstrndx))
-		return 0;
+		return NULL;
 	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
 		const char *name;
-
-		if (gelf_getshdr(scn, &sh) && (name = elf_strptr(elf, shstrndx, sh.sh_name)) &&
+		if (gelf_getshdr(scn, sh) && (name = elf_strptr(elf, shstrndx, sh->sh_name)) &&
 		    !strcmp(name, want))
-			return 1;
+			return scn;
 	}
-	return 0;
+	return NULL;
+}
+
+static int has_section(Elf *elf, const char *want)
+{
+	GElf_Shdr sh;
+
+	return vs__find_section(elf, want, &sh) != NULL;
 }
 
 /* Uses BYTES (ownership taken) as the debug file of D. */

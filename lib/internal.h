@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <gelf.h>
 #include "vdsoscope.h"
 #include "vdso-elf.h"
 
@@ -192,6 +193,8 @@ VS_HIDDEN int vs__find_build_id_in_dir(const char *dir, const uint8_t *id, size_
 				       char **found);
 /* 1 when ELF's (an Elf *) section headers agree with D's program headers */
 VS_HIDDEN int vs__sections_sane(void *elf, const struct vs_data *d);
+/* The section called WANT of ELF, and its header in *SH; NULL when none. */
+VS_HIDDEN Elf_Scn *vs__find_section(Elf *elf, const char *want, GElf_Shdr *sh);
 /* Records the executable sections of the image, or of its debug file. */
 VS_HIDDEN int vs__exec_sections(struct vs_data *d);
 
