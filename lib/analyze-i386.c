@@ -242,6 +242,19 @@ static void sync_cfa(struct state *s)
 		s->cfa_off = s->sp_off;
 }
 
+/* Frames larger than this are not vDSO code: the function is left alone
+ * (and the offsets never overflow). */
+#define MAX_FRAME (1 << 20)
+
+static int set_sp_off(struct state *s, int64_t off)
+{
+	if (off < -MAX_FRAME || off > MAX_FRAME)
+		return -1;
+	s->sp_off = (int32_t)off;
+	sync_cfa(s);
+	return 0;
+}
+
 static int push(struct state *s, int reg)
 {
 	if (!s->sp_known)
@@ -324,9 +337,7 @@ static int apply(struct state *s, const struct insn *in)
 	}
 	if ((op == 0x83 || op == 0x81) && (in->modrm >> 6) == 3 && rm == ESP) {
 		if ((reg == 0 || reg == 5) && s->sp_known) { /* add/sub $imm,%esp */
-			s->sp_off += reg == 5 ? (int32_t)in->imm : -(int32_t)in->imm;
-			sync_cfa(s);
-			return 0;
+			return set_sp_off(s, (int64_t)s->sp_off + (reg == 5 ? in->imm : -in->imm));
 		}
 		if (reg == 4 && s->cfa_reg == EBP) { /* and $-n,%esp: realigned */
 			s->sp_known = 0;
@@ -343,13 +354,10 @@ static int apply(struct state *s, const struct insn *in)
 			return -1;
 		if (rm == EBP && s->cfa_reg == EBP) {
 			s->sp_known = 1;
-			s->sp_off = s->cfa_off - in->disp;
-			return 0;
+			return set_sp_off(s, (int64_t)s->cfa_off - in->disp);
 		}
 		if (rm == ESP && s->sp_known) {
-			s->sp_off -= in->disp;
-			sync_cfa(s);
-			return 0;
+			return set_sp_off(s, (int64_t)s->sp_off - in->disp);
 		}
 		return -1;
 	}
