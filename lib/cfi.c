@@ -623,6 +623,12 @@ static int add_row(struct build *b, Dwarf_Frame *f, uint64_t lo, uint64_t hi,
 	for (i = 0; i < d->nregs; i++)
 		if ((rc = reg_rule(b, f, i, &d->rules[row->regs + i])))
 			return rc;
+	{
+		Dwarf_Op mem[3], *ops;
+		size_t n;
+		/* no operations and OPS set: DW_CFA_undefined */
+		row->outermost = !dwarf_frame_register(f, ra, mem, &ops, &n) && n == 0 && ops;
+	}
 	d->nrows++;
 	return 0;
 }
@@ -719,51 +725,58 @@ static int section_data(Elf *elf, const char *name, Elf_Data *out, uint64_t *add
 	return 1;
 }
 
-/* The step's form of the rows: per row, the registers that pass through and
- * the few rules to evaluate. */
-static int condense(struct vs_data *d)
+/* The step's form of ROW (rules at RULES): the registers that pass through
+ * and the few rules to evaluate, into OUT; their number. */
+static unsigned int condense_row(const struct vs_data *d, struct vs_row *row,
+				 const struct vdsoscope_rule *rules, struct vs_crule *out)
 {
 	const struct vdsoscope_arch *a = d->arch;
-	size_t i, n = 0;
-	unsigned int r;
+	unsigned int r, n = 0;
 
-	if (!a || !d->nrows)
+	row->pass = 0;
+	row->sp_bit = 0;
+	for (r = 0; r < d->nregs; r++) {
+		const struct vdsoscope_rule *x = &rules[r];
+		uint64_t bit = 1ull << r;
+
+		switch (x->kind) {
+		case VDSOSCOPE_RULE_UNSPECIFIED:
+			if (r == a->sp_reg)
+				row->sp_bit = bit;
+			else if (a->callee_saved & bit)
+				row->pass |= bit;
+			continue;
+		case VDSOSCOPE_RULE_UNDEFINED:
+			continue;
+		case VDSOSCOPE_RULE_SAME:
+			row->pass |= bit;
+			continue;
+		}
+		out[n].reg = (uint8_t)r;
+		out[n].kind = x->kind;
+		out[n].expr_len = x->expr_len;
+		out[n].expr = x->expr;
+		out[n].off = x->off;
+		n++;
+	}
+	return n;
+}
+
+static int condense(struct vs_data *d)
+{
+	size_t i, n = 0;
+
+	if (!d->arch || !d->nrows)
 		return 0;
 	d->crules = malloc(d->nrows * d->nregs * sizeof(*d->crules));
 	if (!d->crules)
 		return -ENOMEM;
 	for (i = 0; i < d->nrows; i++) {
 		struct vs_row *row = &d->rows[i];
-		const struct vdsoscope_rule *rules = d->rules + row->regs;
 
 		row->first_crule = (uint32_t)n;
-		row->pass = 0;
-		row->sp_bit = 0;
-		for (r = 0; r < d->nregs; r++) {
-			const struct vdsoscope_rule *x = &rules[r];
-			uint64_t bit = 1ull << r;
-
-			switch (x->kind) {
-			case VDSOSCOPE_RULE_UNSPECIFIED:
-				if (r == a->sp_reg)
-					row->sp_bit = bit;
-				else if (a->callee_saved & bit)
-					row->pass |= bit;
-				continue;
-			case VDSOSCOPE_RULE_UNDEFINED:
-				continue;
-			case VDSOSCOPE_RULE_SAME:
-				row->pass |= bit;
-				continue;
-			}
-			d->crules[n].reg = (uint8_t)r;
-			d->crules[n].kind = x->kind;
-			d->crules[n].expr_len = x->expr_len;
-			d->crules[n].expr = x->expr;
-			d->crules[n].off = x->off;
-			n++;
-		}
-		row->ncrules = (uint8_t)(n - row->first_crule);
+		row->ncrules = (uint8_t)condense_row(d, row, d->rules + row->regs, d->crules + n);
+		n += row->ncrules;
 	}
 	if (d->nrows < 0xffff && d->size <= (1u << 20)) {
 		d->row_index = calloc(d->size, sizeof(*d->row_index));
@@ -779,6 +792,63 @@ static int condense(struct vs_data *d)
 		}
 	}
 	return 0;
+}
+
+int vs__cfi_chunk(struct vs_data *scratch, void *frame, int debug, struct vs_chunk **out)
+{
+	struct build b = { .d = scratch, .max_rows = 1 };
+	struct vs_crule cr[VDSOSCOPE_MAX_REGS];
+	struct vs_chunk *c = NULL;
+	struct fde fde = { .debug = debug };
+	Dwarf_Frame *f = frame;
+	Dwarf_Addr s, e;
+	bool sig;
+	unsigned int n;
+	int rc;
+
+	*out = NULL;
+	if (!scratch->arch || scratch->nregs > VDSOSCOPE_MAX_REGS)
+		return -VDSOSCOPE_E_BAD_MACHINE;
+	if (dwarf_frame_info(f, &s, &e, &sig) < 0 || e <= s)
+		return vs__err(VDSOSCOPE_E_BAD_CFI, "a CFI row without a range: %s", dwarf_errmsg(-1));
+	scratch->nrows = 0;
+	scratch->nops = 0;
+	scratch->cfi_errmsg[0] = 0;
+	scratch->rows = NULL;
+	scratch->rules = NULL;
+	scratch->ops = NULL;
+	fde.lo = s;
+	fde.hi = e;
+	rc = add_row(&b, f, s, e, &fde);
+	if (rc) {
+		if (b.err)
+			rc = vs__err(-rc, "%s", scratch->cfi_errmsg);
+		goto out;
+	}
+	n = condense_row(scratch, &scratch->rows[0], scratch->rules, cr);
+	c = malloc(sizeof(*c) + n * sizeof(*cr) + scratch->nops * sizeof(*scratch->ops));
+	if (!c) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	c->row = scratch->rows[0];
+	c->row.first_crule = 0;
+	c->row.ncrules = (uint8_t)n;
+	c->crules = (struct vs_crule *)(c + 1);
+	c->ops = (struct vs_op *)(c->crules + n);
+	memcpy(c->crules, cr, n * sizeof(*cr));
+	if (scratch->nops)
+		memcpy(c->ops, scratch->ops, scratch->nops * sizeof(*scratch->ops));
+	*out = c;
+out:
+	free(scratch->rows);
+	free(scratch->rules);
+	free(scratch->ops);
+	scratch->rows = NULL;
+	scratch->rules = NULL;
+	scratch->ops = NULL;
+	scratch->nrows = scratch->nops = 0;
+	return rc;
 }
 
 static int row_cmp(const void *a, const void *b)

@@ -53,6 +53,7 @@ struct vs_row {
 	uint8_t ncrules;      /* entries at crules[first_crule] */
 	uint32_t first_crule;
 	uint8_t synthesized;  /* from the instructions, not from CFI */
+	uint8_t outermost;    /* the CFI calls the return address undefined */
 	uint64_t pass;        /* registers that keep the callee's value */
 	uint64_t sp_bit;      /* SP's bit when SP becomes the CFA, else 0 */
 };
@@ -202,6 +203,26 @@ VS_HIDDEN int vs__exec_sections(struct vs_data *d);
  * without CFI where an analyzer exists, and the step's form of all rows */
 VS_HIDDEN int vs__cfi_compile(struct vs_data *d);
 VS_HIDDEN int vs__cfi_finish(struct vs_data *d);
+
+/* One row compiled on its own, for a mapped ELF file: immutable once made,
+ * one allocation with its rules and expressions behind it. */
+struct vs_chunk {
+	struct vs_row row;
+	struct vs_crule *crules;
+	struct vs_op *ops;
+};
+/* The row of FRAME (a libdw frame; DEBUG: from .debug_frame) compiled into
+ * *OUT with SCRATCH, whose arch, byte order and nregs say how; SCRATCH's
+ * row arrays are reused between calls. */
+VS_HIDDEN int vs__cfi_chunk(struct vs_data *scratch, void *frame, int debug,
+			    struct vs_chunk **out);
+
+/* step.c: one frame with ROW (rules at CRULES, expressions at OPS; D gives
+ * the arch and byte order); PC is the frame's IP. */
+VS_HIDDEN int vs__step_row(const struct vs_data *d, const struct vs_row *row,
+			   const struct vs_crule *crules, const struct vs_op *ops, uint64_t bias,
+			   uint64_t pc, const struct vdsoscope_regs *in, vdsoscope_read_fn read,
+			   void *arg, struct vdsoscope_regs *out, unsigned int *frame_flags);
 
 /* A row computed from instructions: CFA = cfa_reg + cfa_off, the return
  * address at CFA-4, saved[r] != 0: register r saved at CFA+saved[r]. */

@@ -60,52 +60,17 @@ static int vsyscall_step(const struct vdsoscope_regs *in, vdsoscope_read_fn read
 	return 0;
 }
 
-int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_regs *in,
-		   unsigned int flags, vdsoscope_read_fn read, void *arg,
-		   struct vdsoscope_regs *out, unsigned int *frame_flags)
+/* One frame with ROW, whose rules are at CRULES and expressions at OPS. */
+static inline int step_row(const struct vs_data *d, const struct vs_row *row,
+			   const struct vs_crule *crules, const struct vs_op *ops, uint64_t bias,
+			   uint64_t pc, const struct vdsoscope_regs *in, vdsoscope_read_fn read,
+			   void *arg, struct vdsoscope_regs *out, unsigned int *frame_flags)
 {
-	const struct vs_data *d = img->d;
 	const struct vdsoscope_arch *a = d->arch;
-	const struct vs_row *row;
-	uint64_t pc, link, cfa, mask, v;
+	uint64_t cfa, mask = a->addr_size == 8 ? ~0ull : 0xffffffffull, v;
 	const char *why = "";
-	size_t lo, hi;
 	unsigned int i, rsz;
 	int rc;
-
-	if (!a)
-		return vs__err(VDSOSCOPE_E_BAD_MACHINE, "%s: no register table for machine %u",
-			       img->source, d->elf.machine);
-	if (!(in->valid >> a->ip_reg & 1))
-		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "step without an IP");
-	mask = a->addr_size == 8 ? ~0ull : 0xffffffffull;
-	pc = in->r[a->ip_reg] & mask;
-	link = (((flags & VDSOSCOPE_STEP_CALLER) ? pc - 1 : pc) - img->bias) & mask;
-	if (link < d->link_base || link - d->link_base >= d->size) {
-		if (a == &vs__arch_x86_64 && vs__in_vsyscall(pc))
-			return vsyscall_step(in, read, arg, out, frame_flags);
-		return vs__err(VDSOSCOPE_E_NOT_IN_IMAGE, "0x%llx (%s at 0x%llx)",
-			       (unsigned long long)pc, img->source, (unsigned long long)img->load);
-	}
-	if (d->row_index) {
-		lo = d->row_index[link - d->link_base];
-	} else {
-		lo = 0;
-		hi = d->nrows;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-			if (d->rows[mid].start <= link)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo && link >= d->rows[lo - 1].end)
-			lo = 0;
-	}
-	if (lo == 0)
-		return vs__err(VDSOSCOPE_E_NO_CFI, "0x%llx in %s", (unsigned long long)pc,
-			       img->source);
-	row = &d->rows[lo - 1];
 
 	switch (row->cfa.kind) {
 	case VDSOSCOPE_RULE_CFA_REG_OFFSET:
@@ -115,7 +80,7 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 		cfa = (in->r[row->cfa.reg] + (uint64_t)row->cfa.off) & mask;
 		break;
 	case VDSOSCOPE_RULE_CFA_EXPRESSION:
-		rc = vs__expr_eval(d, d->ops + row->cfa.expr, row->cfa.expr_len, in, img->bias,
+		rc = vs__expr_eval(d, ops + row->cfa.expr, row->cfa.expr_len, in, bias,
 				   read, arg, 0, 0, &cfa, &why);
 		if (rc)
 			return vs__err(-rc, "CFA expression at 0x%llx: %s", (unsigned long long)pc, why);
@@ -126,7 +91,7 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 
 	/* evaluate first, write after: OUT may be IN */
 	{
-		const struct vs_crule *cr = d->crules + row->first_crule;
+		const struct vs_crule *cr = crules + row->first_crule;
 		uint64_t vals[VDSOSCOPE_MAX_REGS], set = 0, pass;
 		unsigned int n = row->ncrules;
 
@@ -152,7 +117,7 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 				break;
 			case VDSOSCOPE_RULE_EXPRESSION:
 			case VDSOSCOPE_RULE_VAL_EXPRESSION:
-				rc = vs__expr_eval(d, d->ops + r->expr, r->expr_len, in, img->bias, read,
+				rc = vs__expr_eval(d, ops + r->expr, r->expr_len, in, bias, read,
 						   arg, 1, cfa, &v, &why);
 				if (rc)
 					return vs__err(-rc, "rule of %s at 0x%llx: %s", a->reg_names[r->reg],
@@ -200,4 +165,57 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 	if (frame_flags)
 		*frame_flags = row->signal ? VDSOSCOPE_FRAME_SIGNAL : 0;
 	return 0;
+}
+
+int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_regs *in,
+		   unsigned int flags, vdsoscope_read_fn read, void *arg,
+		   struct vdsoscope_regs *out, unsigned int *frame_flags)
+{
+	const struct vs_data *d = img->d;
+	const struct vdsoscope_arch *a = d->arch;
+	uint64_t pc, link, mask;
+	size_t lo, hi;
+
+	if (!a)
+		return vs__err(VDSOSCOPE_E_BAD_MACHINE, "%s: no register table for machine %u",
+			       img->source, d->elf.machine);
+	if (!(in->valid >> a->ip_reg & 1))
+		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "step without an IP");
+	mask = a->addr_size == 8 ? ~0ull : 0xffffffffull;
+	pc = in->r[a->ip_reg] & mask;
+	link = (((flags & VDSOSCOPE_STEP_CALLER) ? pc - 1 : pc) - img->bias) & mask;
+	if (link < d->link_base || link - d->link_base >= d->size) {
+		if (a == &vs__arch_x86_64 && vs__in_vsyscall(pc))
+			return vsyscall_step(in, read, arg, out, frame_flags);
+		return vs__err(VDSOSCOPE_E_NOT_IN_IMAGE, "0x%llx (%s at 0x%llx)",
+			       (unsigned long long)pc, img->source, (unsigned long long)img->load);
+	}
+	if (d->row_index) {
+		lo = d->row_index[link - d->link_base];
+	} else {
+		lo = 0;
+		hi = d->nrows;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (d->rows[mid].start <= link)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo && link >= d->rows[lo - 1].end)
+			lo = 0;
+	}
+	if (lo == 0)
+		return vs__err(VDSOSCOPE_E_NO_CFI, "0x%llx in %s", (unsigned long long)pc,
+			       img->source);
+	return step_row(d, &d->rows[lo - 1], d->crules, d->ops, img->bias, pc, in, read, arg, out,
+			frame_flags);
+}
+
+int vs__step_row(const struct vs_data *d, const struct vs_row *row, const struct vs_crule *crules,
+		 const struct vs_op *ops, uint64_t bias, uint64_t pc,
+		 const struct vdsoscope_regs *in, vdsoscope_read_fn read, void *arg,
+		 struct vdsoscope_regs *out, unsigned int *frame_flags)
+{
+	return step_row(d, row, crules, ops, bias, pc, in, read, arg, out, frame_flags);
 }

@@ -378,6 +378,7 @@ typedef int (*vdsoscope_read_fn)(void *arg, uint64_t addr, void *buf, size_t len
 #define VDSOSCOPE_STEP_CALLER 0x1u /* IP is a return address: look up IP-1 */
 /* Flags it reports */
 #define VDSOSCOPE_FRAME_SIGNAL 0x1u /* the frame was a signal trampoline */
+#define VDSOSCOPE_FRAME_OUTERMOST 0x2u /* the CFI ends the stack here */
 
 /* One frame: from the registers IN of a frame whose IP is in IMG, compute
  * the caller's registers into OUT (which may equal IN).  Memory comes
@@ -399,6 +400,50 @@ VDSOSCOPE_API int vdsoscope_step(const struct vdsoscope_image *img,
  * /proc/PID/mem. */
 VDSOSCOPE_API int vdsoscope_read_self(void *arg, uint64_t addr, void *buf, size_t len);
 VDSOSCOPE_API int vdsoscope_read_pid(void *arg, uint64_t addr, void *buf, size_t len);
+
+/* ---- mapped ELF files ------------------------------------------------------ */
+
+/*
+ * An executable or shared library as processes map it, for unwinding the
+ * frames outside the vDSO with the same rows and step.  Its CFI (.eh_frame,
+ * else its .debug_frame) is compiled one row at a time, the first time an
+ * address is asked for, and kept per address with the address's function:
+ * (.symtab, else the debug file's found by build-id, and .dynsym).  An
+ * object may be used from several threads.
+ */
+struct vdsoscope_object;
+
+/* Opens the ELF file PATH.  OPTS: debug_dirs (DIR/xx/rest.debug; default
+ * /usr/lib/debug/.build-id) and VDSOSCOPE_OPEN_NO_DEBUG are used.
+ * Errors: an errno value, -VDSOSCOPE_E_NOT_ELF, -VDSOSCOPE_E_BAD_MACHINE
+ * (no register table for it), -VDSOSCOPE_E_BAD_PHDR. */
+VDSOSCOPE_API int vdsoscope_object_open(struct vdsoscope_object **out, const char *path,
+					const struct vdsoscope_open_opts *opts);
+VDSOSCOPE_API void vdsoscope_object_close(struct vdsoscope_object *obj);
+VDSOSCOPE_API const char *vdsoscope_object_path(const struct vdsoscope_object *obj);
+/* NULL and *LEN 0 when the file has no build-id note. */
+VDSOSCOPE_API const uint8_t *vdsoscope_object_build_id(const struct vdsoscope_object *obj,
+						       size_t *len);
+VDSOSCOPE_API const struct vdsoscope_arch *vdsoscope_object_arch(const struct vdsoscope_object *obj);
+/* The load bias (run-time minus link-time address) of a mapping of the file
+ * at START from file offset PGOFF, from the PT_LOAD that holds PGOFF;
+ * -VDSOSCOPE_E_NOT_FOUND when none does. */
+VDSOSCOPE_API int vdsoscope_object_bias(const struct vdsoscope_object *obj, uint64_t start,
+					uint64_t pgoff, uint64_t *bias);
+/* The function symbol holding link-time address ADDR: its name and
+ * link-time start.  -VDSOSCOPE_E_NOT_FOUND when none does. */
+VDSOSCOPE_API int vdsoscope_object_func_at(struct vdsoscope_object *obj, uint64_t addr,
+					   const char **name, uint64_t *start);
+/* As vdsoscope_step(), for a frame whose IP is in OBJ mapped with BIAS.
+ * Where the CFI makes the return address undefined (the outermost frame,
+ * such as _start), it returns 0 with OUT->valid 0 and *FRAME_FLAGS
+ * VDSOSCOPE_FRAME_OUTERMOST. */
+VDSOSCOPE_API int vdsoscope_object_step(struct vdsoscope_object *obj, uint64_t bias,
+					const struct vdsoscope_regs *in, unsigned int flags,
+					vdsoscope_read_fn read, void *arg,
+					struct vdsoscope_regs *out, unsigned int *frame_flags);
+/* Rows compiled so far. */
+VDSOSCOPE_API size_t vdsoscope_object_row_count(const struct vdsoscope_object *obj);
 
 /* ---- the build-id store ---------------------------------------------------- */
 

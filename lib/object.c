@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Mapped ELF files (executables, shared libraries): the same rows and step
+ * as an image's, but compiled one row at a time when an address is first
+ * asked for, since such files hold thousands of FDEs of which a process's
+ * stacks touch a few.  Each address keeps its row and its function. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
+#include "internal.h"
+
+/* Addresses remembered per file; past this a row is compiled, used once
+ * and dropped. */
+#define MAX_ENTRIES (1u << 20)
+
+struct osym {
+	uint64_t addr, size;  /* link-time */
+	const char *name;
+	int rank;             /* global, weak, local */
+};
+
+struct entry {
+	uint64_t key;         /* link-time address + 1; 0: empty slot */
+	struct vs_chunk *chunk;
+	int err;              /* when no chunk: why (negative code) */
+	const struct osym *sym;
+};
+
+struct vdsoscope_object {
+	pthread_mutex_t lock;
+	char *path;
+	int fd, debug_fd;
+	Elf *elf, *debug_elf;
+	Dwarf *dwarf;
+	Dwarf_CFI *eh, *dbg;
+	struct vs_data scratch; /* arch, byte order and nregs for rows and steps */
+	uint8_t build_id[64];
+	size_t build_id_len;
+	uint64_t (*loads)[3]; /* PT_LOAD: vaddr, offset, filesz */
+	size_t nloads;
+	struct osym *syms;
+	size_t nsyms;
+	char **owned;         /* names copied without their @VERSION */
+	size_t nowned;
+	struct entry *tab;
+	size_t nentries, cap; /* cap: a power of two */
+	size_t rows;
+};
+
+static int sym_cmp(const void *a, const void *b)
+{
+	const struct osym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->rank - y->rank;
+}
+
+/* FUNC symbols with a size from ELF's symbol tables of TYPE. */
+static int load_syms(struct vdsoscope_object *o, Elf *elf, Elf64_Word type)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		size_t i, n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != type || sh.sh_entsize < 16)
+			continue;
+		if (!(data = elf_getdata(scn, NULL)) || data->d_size < sh.sh_size)
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		for (i = 0; i < n && i < INT32_MAX; i++) {
+			GElf_Sym s;
+			const char *name;
+			struct osym *v;
+			size_t at;
+
+			if (!gelf_getsym(data, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC ||
+			    s.st_shndx == SHN_UNDEF || !s.st_size)
+				continue;
+			name = elf_strptr(elf, sh.sh_link, s.st_name);
+			if (!name || !*name)
+				continue;
+			if (o->nsyms % 1024 == 0) {
+				v = realloc(o->syms, (o->nsyms + 1024) * sizeof(*v));
+				if (!v)
+					return -ENOMEM;
+				o->syms = v;
+			}
+			v = &o->syms[o->nsyms];
+			v->addr = s.st_value;
+			v->size = s.st_size;
+			v->rank = GELF_ST_BIND(s.st_info) == STB_GLOBAL ? 0 :
+				  GELF_ST_BIND(s.st_info) == STB_WEAK ? 1 : 2;
+			v->name = name;
+			/* "memcpy@GLIBC_2.2.5" in .symtab: the name alone */
+			if ((at = strcspn(name, "@")) && name[at]) {
+				char **ov;
+				if (o->nowned % 64 == 0) {
+					ov = realloc(o->owned, (o->nowned + 64) * sizeof(*ov));
+					if (!ov)
+						return -ENOMEM;
+					o->owned = ov;
+				}
+				if (!(o->owned[o->nowned] = strndup(name, at)))
+					return -ENOMEM;
+				v->name = o->owned[o->nowned++];
+			}
+			o->nsyms++;
+		}
+	}
+	return 0;
+}
+
+static int has_section(Elf *elf, Elf64_Word type)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == type)
+			return 1;
+	return 0;
+}
+
+/* DIR/xx/rest.debug for the object's build-id, in the option's directories
+ * or /usr/lib/debug/.build-id. */
+static void open_debug(struct vdsoscope_object *o, const struct vdsoscope_open_opts *opts)
+{
+	static const char *const dflt[] = { "/usr/lib/debug/.build-id", NULL };
+	const char *const *dirs = VS_OPT(opts, debug_dirs) ? opts->debug_dirs : dflt;
+	char hex[129], path[4096 + 160];
+	size_t i;
+
+	if (o->build_id_len < 2 || (VS_OPT(opts, flags) & VDSOSCOPE_OPEN_NO_DEBUG))
+		return;
+	for (i = 0; i < o->build_id_len; i++)
+		sprintf(hex + 2 * i, "%02x", o->build_id[i]);
+	for (; *dirs; dirs++) {
+		const void *id;
+		Elf *e;
+		int fd;
+
+		if (strlen(*dirs) > 4096)
+			continue;
+		snprintf(path, sizeof(path), "%s/%.2s/%s.debug", *dirs, hex, hex + 2);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+		if (e && dwelf_elf_gnu_build_id(e, &id) == (ssize_t)o->build_id_len &&
+		    !memcmp(id, o->build_id, o->build_id_len)) {
+			o->debug_fd = fd;
+			o->debug_elf = e;
+			return;
+		}
+		if (e)
+			elf_end(e);
+		close(fd);
+	}
+}
+
+static int read_loads(struct vdsoscope_object *o)
+{
+	size_t n, i;
+
+	if (elf_getphdrnum(o->elf, &n))
+		return vs__err(VDSOSCOPE_E_BAD_PHDR, "%s: %s", o->path, elf_errmsg(-1));
+	if (!(o->loads = calloc(n ? n : 1, sizeof(*o->loads))))
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(o->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		o->loads[o->nloads][0] = ph.p_vaddr;
+		o->loads[o->nloads][1] = ph.p_offset;
+		o->loads[o->nloads][2] = ph.p_filesz;
+		o->nloads++;
+	}
+	return 0;
+}
+
+int vdsoscope_object_open(struct vdsoscope_object **out, const char *path,
+			  const struct vdsoscope_open_opts *opts)
+{
+	struct vdsoscope_object *o;
+	GElf_Ehdr eh;
+	const void *id;
+	ssize_t idlen;
+	int rc;
+
+	if (!out || !path)
+		return vs__err(VDSOSCOPE_E_INVALID, "vdsoscope_object_open");
+	*out = NULL;
+	if ((rc = vs__check_opts(opts)))
+		return rc;
+	if (!(o = calloc(1, sizeof(*o))))
+		return -ENOMEM;
+	pthread_mutex_init(&o->lock, NULL);
+	o->fd = o->debug_fd = -1;
+	if (!(o->path = strdup(path))) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	if ((o->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		rc = vs__err(errno, "file %s", path);
+		goto fail;
+	}
+	elf_version(EV_CURRENT);
+	o->elf = elf_begin(o->fd, ELF_C_READ_MMAP, NULL);
+	if (!o->elf || elf_kind(o->elf) != ELF_K_ELF || !gelf_getehdr(o->elf, &eh)) {
+		rc = vs__err(VDSOSCOPE_E_NOT_ELF, "file %s", path);
+		goto fail;
+	}
+	o->scratch.arch = vdsoscope_arch_by_machine(eh.e_machine,
+						    eh.e_ident[EI_CLASS] == ELFCLASS64 ? 64 : 32);
+	if (!o->scratch.arch) {
+		rc = vs__err(VDSOSCOPE_E_BAD_MACHINE, "file %s: machine %u, class %u", path,
+			     eh.e_machine, eh.e_ident[EI_CLASS]);
+		goto fail;
+	}
+	o->scratch.nregs = o->scratch.arch->nregs;
+	o->scratch.elf.is64 = eh.e_ident[EI_CLASS] == ELFCLASS64;
+	o->scratch.elf.swap = (eh.e_ident[EI_DATA] == ELFDATA2MSB) !=
+			      (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
+	o->scratch.elf.machine = eh.e_machine;
+	if ((idlen = dwelf_elf_gnu_build_id(o->elf, &id)) > 0 &&
+	    (size_t)idlen <= sizeof(o->build_id)) {
+		memcpy(o->build_id, id, (size_t)idlen);
+		o->build_id_len = (size_t)idlen;
+	}
+	if ((rc = read_loads(o)))
+		goto fail;
+	o->eh = dwarf_getcfi_elf(o->elf);
+	if ((o->dwarf = dwarf_begin_elf(o->elf, DWARF_C_READ, NULL)))
+		o->dbg = dwarf_getcfi(o->dwarf);
+	if (has_section(o->elf, SHT_SYMTAB)) {
+		rc = load_syms(o, o->elf, SHT_SYMTAB);
+	} else {
+		open_debug(o, opts);
+		rc = o->debug_elf ? load_syms(o, o->debug_elf, SHT_SYMTAB) : 0;
+		if (!rc)
+			rc = load_syms(o, o->elf, SHT_DYNSYM);
+	}
+	if (rc)
+		goto fail;
+	if (o->nsyms > 1)
+		qsort(o->syms, o->nsyms, sizeof(*o->syms), sym_cmp);
+	*out = o;
+	return 0;
+fail:
+	vdsoscope_object_close(o);
+	return rc;
+}
+
+void vdsoscope_object_close(struct vdsoscope_object *o)
+{
+	size_t i;
+
+	if (!o)
+		return;
+	for (i = 0; i < o->cap; i++)
+		free(o->tab[i].chunk);
+	free(o->tab);
+	for (i = 0; i < o->nowned; i++)
+		free(o->owned[i]);
+	free(o->owned);
+	free(o->syms);
+	free(o->loads);
+	if (o->eh)
+		dwarf_cfi_end(o->eh);
+	if (o->dwarf)
+		dwarf_end(o->dwarf);
+	if (o->debug_elf)
+		elf_end(o->debug_elf);
+	if (o->elf)
+		elf_end(o->elf);
+	if (o->debug_fd >= 0)
+		close(o->debug_fd);
+	if (o->fd >= 0)
+		close(o->fd);
+	pthread_mutex_destroy(&o->lock);
+	free(o->path);
+	free(o);
+}
+
+const uint8_t *vdsoscope_object_build_id(const struct vdsoscope_object *o, size_t *len)
+{
+	if (len)
+		*len = o->build_id_len;
+	return o->build_id_len ? o->build_id : NULL;
+}
+
+const struct vdsoscope_arch *vdsoscope_object_arch(const struct vdsoscope_object *o)
+{
+	return o->scratch.arch;
+}
+
+const char *vdsoscope_object_path(const struct vdsoscope_object *o)
+{
+	return o->path;
+}
+
+int vdsoscope_object_bias(const struct vdsoscope_object *o, uint64_t start, uint64_t pgoff,
+			  uint64_t *bias)
+{
+	size_t i;
+
+	for (i = 0; i < o->nloads; i++) {
+		uint64_t vaddr = o->loads[i][0], off = o->loads[i][1], filesz = o->loads[i][2];
+
+		if (pgoff >= (off & ~(uint64_t)0xfff) && pgoff < off + filesz) {
+			*bias = start - (vaddr - off + pgoff);
+			return 0;
+		}
+	}
+	return vs__err(VDSOSCOPE_E_NOT_FOUND, "%s: no PT_LOAD holds file offset 0x%llx", o->path,
+		       (unsigned long long)pgoff);
+}
+
+size_t vdsoscope_object_row_count(const struct vdsoscope_object *o)
+{
+	size_t n;
+
+	pthread_mutex_lock((pthread_mutex_t *)&o->lock);
+	n = o->rows;
+	pthread_mutex_unlock((pthread_mutex_t *)&o->lock);
+	return n;
+}
+
+static const struct osym *find_sym(const struct vdsoscope_object *o, uint64_t addr)
+{
+	size_t lo = 0, hi = o->nsyms;
+
+	/* the last symbol starting at or before ADDR; of those at one address
+	 * the best ranked sorts first */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (o->syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	while (lo > 0) {
+		size_t k = lo - 1;
+		const struct osym *s;
+
+		while (k > 0 && o->syms[k - 1].addr == o->syms[lo - 1].addr)
+			k--;
+		s = &o->syms[k];
+		if (addr - s->addr < s->size)
+			return s;
+		/* a symbol that encloses this one may start earlier */
+		if (k == 0 || addr - o->syms[k - 1].addr >= 1u << 20)
+			break;
+		lo = k;
+	}
+	return NULL;
+}
+
+/* The row of link-time address ADDR into E. */
+static void compile(struct vdsoscope_object *o, uint64_t addr, struct entry *e)
+{
+	Dwarf_Frame *f = NULL;
+	int debug = 0, rc;
+
+	e->chunk = NULL;
+	if (!(o->eh && dwarf_cfi_addrframe(o->eh, addr, &f) == 0)) {
+		f = NULL;
+		if (!(o->dbg && dwarf_cfi_addrframe(o->dbg, addr, &f) == 0)) {
+			e->err = -VDSOSCOPE_E_NO_CFI;
+			return;
+		}
+		debug = 1;
+	}
+	rc = vs__cfi_chunk(&o->scratch, f, debug, &e->chunk);
+	free(f);
+	e->err = rc;
+	if (!rc)
+		o->rows++;
+}
+
+static int grow(struct vdsoscope_object *o)
+{
+	size_t cap = o->cap ? 2 * o->cap : 1024, i;
+	struct entry *v = calloc(cap, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < o->cap; i++) {
+		size_t h;
+		if (!o->tab[i].key)
+			continue;
+		h = (size_t)((o->tab[i].key * 0x9e3779b97f4a7c15ull) >> 24) & (cap - 1);
+		while (v[h].key)
+			h = (h + 1) & (cap - 1);
+		v[h] = o->tab[i];
+	}
+	free(o->tab);
+	o->tab = v;
+	o->cap = cap;
+	return 0;
+}
+
+/* The entry of ADDR, made on first use; with the lock held.  NULL when the
+ * table is full (*TMP then holds a computed entry the caller frees). */
+static const struct entry *lookup(struct vdsoscope_object *o, uint64_t addr, struct entry *tmp)
+{
+	uint64_t key = addr + 1;
+	struct entry *e;
+	size_t h;
+
+	if (o->cap) {
+		h = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 24) & (o->cap - 1);
+		for (; o->tab[h].key; h = (h + 1) & (o->cap - 1))
+			if (o->tab[h].key == key)
+				return &o->tab[h];
+	}
+	if (o->nentries >= MAX_ENTRIES ||
+	    ((o->nentries + 1) * 2 > o->cap && grow(o))) {
+		memset(tmp, 0, sizeof(*tmp));
+		compile(o, addr, tmp);
+		tmp->sym = find_sym(o, addr);
+		return NULL;
+	}
+	h = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 24) & (o->cap - 1);
+	while (o->tab[h].key)
+		h = (h + 1) & (o->cap - 1);
+	e = &o->tab[h];
+	compile(o, addr, e);
+	e->sym = find_sym(o, addr);
+	e->key = key;
+	o->nentries++;
+	return e;
+}
+
+int vdsoscope_object_func_at(struct vdsoscope_object *o, uint64_t addr, const char **name,
+			     uint64_t *start)
+{
+	const struct entry *e;
+	struct entry tmp;
+	const struct osym *s;
+
+	pthread_mutex_lock(&o->lock);
+	e = lookup(o, addr, &tmp);
+	s = e ? e->sym : tmp.sym;
+	if (!e)
+		free(tmp.chunk);
+	pthread_mutex_unlock(&o->lock);
+	if (!s)
+		return -VDSOSCOPE_E_NOT_FOUND;
+	if (name)
+		*name = s->name;
+	if (start)
+		*start = s->addr;
+	return 0;
+}
+
+int vdsoscope_object_step(struct vdsoscope_object *o, uint64_t bias,
+			  const struct vdsoscope_regs *in, unsigned int flags,
+			  vdsoscope_read_fn read, void *arg, struct vdsoscope_regs *out,
+			  unsigned int *frame_flags)
+{
+	const struct vdsoscope_arch *a = o->scratch.arch;
+	const struct entry *e;
+	struct entry tmp;
+	const struct vs_chunk *c;
+	uint64_t mask = a->addr_size == 8 ? ~0ull : 0xffffffffull, pc, addr;
+	int rc;
+
+	if (!(in->valid >> a->ip_reg & 1))
+		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "step without an IP");
+	pc = in->r[a->ip_reg] & mask;
+	addr = (((flags & VDSOSCOPE_STEP_CALLER) ? pc - 1 : pc) - bias) & mask;
+	pthread_mutex_lock(&o->lock);
+	e = lookup(o, addr, &tmp);
+	if (!e)
+		e = &tmp;
+	/* chunks never move or change once made */
+	c = e->chunk;
+	rc = e->err;
+	pthread_mutex_unlock(&o->lock);
+	if (!c) {
+		if (rc == -VDSOSCOPE_E_NO_CFI)
+			return vs__err(VDSOSCOPE_E_NO_CFI, "0x%llx in %s", (unsigned long long)pc,
+				       o->path);
+		return rc ? rc : -ENOMEM;
+	}
+	if (c->row.outermost) {
+		out->valid = 0;
+		if (frame_flags)
+			*frame_flags = VDSOSCOPE_FRAME_OUTERMOST;
+		rc = 0;
+	} else {
+		rc = vs__step_row(&o->scratch, &c->row, c->crules, c->ops, bias, pc, in, read, arg,
+				  out, frame_flags);
+	}
+	if (e == &tmp)
+		free(tmp.chunk);
+	return rc;
+}
