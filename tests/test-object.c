@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <execinfo.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,73 @@ static const struct map *map_of(uint64_t pc)
 	return NULL;
 }
 
+#define THREADS 4
+
+/* each frame's step as the single thread did it, for the threads to redo */
+struct frame_step {
+	struct vdsoscope_regs in, out;
+	size_t map;
+	uint64_t bias;
+	unsigned int flags;
+	const char *name;
+};
+static struct frame_step steps[MAX_FRAMES];
+static int nsteps;
+static struct vdsoscope_object *shared[256];
+static int thread_errors[THREADS];
+
+static void *worker(void *arg)
+{
+	int *err = arg;
+
+	for (int i = 0; i < nsteps; i++) {
+		const struct frame_step *f = &steps[i];
+		const struct vdsoscope_arch *a = vdsoscope_object_arch(shared[f->map]);
+		struct vdsoscope_regs out;
+		const char *name = NULL;
+		unsigned int ff = 0;
+		uint64_t pc = f->in.r[a->ip_reg];
+
+		if (vdsoscope_object_step(shared[f->map], f->bias, &f->in, f->flags,
+					  vdsoscope_read_self, NULL, &out, &ff)) {
+			(*err)++;
+			continue;
+		}
+		vdsoscope_object_func_at(shared[f->map], pc - 1 - f->bias, &name, NULL);
+		if ((name || f->name) && (!name || !f->name || strcmp(name, f->name)))
+			(*err)++;
+		if (out.valid != f->out.valid)
+			(*err)++;
+		for (int r = 0; r < VDSOSCOPE_MAX_REGS; r++)
+			if ((out.valid >> r & 1) && out.r[r] != f->out.r[r])
+				(*err)++;
+	}
+	return NULL;
+}
+
+/* THREADS threads redo every step on fresh objects they share, so rows are
+ * compiled while others read them; the results must be the same. */
+static void check_threads(void)
+{
+	pthread_t t[THREADS];
+	int i;
+
+	for (i = 0; i < nsteps; i++)
+		if (!shared[steps[i].map] &&
+		    vdsoscope_object_open(&shared[steps[i].map], maps[steps[i].map].path, NULL)) {
+			CHECK(0, "reopening %s", maps[steps[i].map].path);
+			return;
+		}
+	for (i = 0; i < THREADS; i++)
+		CHECK_EQ_INT(pthread_create(&t[i], NULL, worker, &thread_errors[i]), 0);
+	for (i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		CHECK_EQ_INT(thread_errors[i], 0);
+	}
+	for (i = 0; i < 256; i++)
+		vdsoscope_object_close(shared[i]);
+}
+
 static void *bt[MAX_FRAMES];
 static int nbt;
 static ucontext_t uc;
@@ -93,7 +161,7 @@ static void unwind_from_context(void)
 	uint64_t pcs[MAX_FRAMES];
 	const char *name = NULL;
 	unsigned int flags = VDSOSCOPE_STEP_CALLER, ff = 0;
-	int n = 0, i, rc = 0, outermost = 0;
+	int n = 0, i, j, rc = 0, outermost = 0;
 
 	a = vdsoscope_arch_by_machine(sizeof(void *) == 8 ? 62 : 3, sizeof(void *) == 8 ? 64 : 32);
 	CHECK(a != NULL, "no register table");
@@ -150,7 +218,14 @@ static void unwind_from_context(void)
 			CHECK_EQ_U64(start + bias, (uint64_t)(uintptr_t)inner);
 		}
 		ff = 0;
+		steps[nsteps].in = r;
+		steps[nsteps].map = k;
+		steps[nsteps].bias = bias;
+		steps[nsteps].flags = flags;
+		steps[nsteps].name = NULL;
+		vdsoscope_object_func_at(objs[k], pc - 1 - bias, &steps[nsteps].name, NULL);
 		rc = vdsoscope_object_step(objs[k], bias, &r, flags, vdsoscope_read_self, NULL, &r, &ff);
+		steps[nsteps++].out = r;
 		CHECK(rc == 0, "frame %d at 0x%llx: %s (%s)", n - 1, (unsigned long long)pc,
 		      vdsoscope_strerror(rc), vdsoscope_errmsg());
 		if (rc)
@@ -161,11 +236,19 @@ static void unwind_from_context(void)
 		}
 	}
 	CHECK(outermost, "the unwind did not end at an outermost frame (%d frames)", n);
-	/* backtrace()'s first frame is its own call site in inner() */
-	CHECK(nbt >= 5, "backtrace() gave %d frames", nbt);
-	CHECK_EQ_INT(n, nbt);
-	for (i = 1; i < n && i < nbt; i++)
-		CHECK_EQ_U64(pcs[i], (uint64_t)(uintptr_t)bt[i]);
+	check_threads();
+	/* backtrace()'s first frame is its own call site in inner() (with a
+	 * sanitizer's interceptor, one more before it); from inner()'s caller
+	 * on, both lists must be the same */
+	CHECK(nbt >= 5 && n >= 5, "backtrace() gave %d frames, the objects %d", nbt, n);
+	for (j = 1; j < 3 && j < nbt && n > 1; j++)
+		if ((uint64_t)(uintptr_t)bt[j] == pcs[1])
+			break;
+	CHECK(j < 3, "middle()'s return address 0x%llx is not in backtrace()'s first frames",
+	      n > 1 ? (unsigned long long)pcs[1] : 0ull);
+	CHECK_EQ_INT(n - 1, nbt - j);
+	for (i = 1; i < n && i - 1 + j < nbt; i++)
+		CHECK_EQ_U64(pcs[i], (uint64_t)(uintptr_t)bt[i - 1 + j]);
 	for (i = 0; i < 256; i++) {
 		if (objs[i])
 			CHECK(vdsoscope_object_row_count(objs[i]) > 0, "%s: no rows", maps[i].path);

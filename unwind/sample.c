@@ -365,7 +365,13 @@ static int stack_read(void *arg, uint64_t addr, void *buf, size_t len)
 	uint64_t lo;
 
 	if (addr >= s->addr && addr - s->addr <= s->size && s->size - (addr - s->addr) >= len) {
-		memcpy(buf, s->bytes + (addr - s->addr), len);
+		/* words, nearly always: a fixed-size copy is one load */
+		if (len == 8)
+			memcpy(buf, s->bytes + (addr - s->addr), 8);
+		else if (len == 4)
+			memcpy(buf, s->bytes + (addr - s->addr), 4);
+		else
+			memcpy(buf, s->bytes + (addr - s->addr), len);
 		return 0;
 	}
 	if (s->vdso) {

@@ -121,13 +121,12 @@ VDSOSCOPE_UNWIND_API int vdsoscope_dwfl_report_vdso(Dwfl *dwfl, const struct vds
  * a copy of the user stack from SP upward.  vdsoscope_space_unwind() turns
  * them into frames without touching the process, which may be gone: vDSO
  * frames are stepped with vdsoscope_step() on the process's vDSO image,
- * other frames with the .eh_frame (else .debug_frame) of the ELF file
- * mapped there, read with libdw; every stack word comes from the copy.
- * x86_64 and i386 targets.
+ * other frames with vdsoscope_object_step() on the ELF file mapped there;
+ * every stack word comes from the copy.  x86_64 and i386 targets.
  *
- * struct vdsoscope_modules holds the ELF files (one per build-id, or per
- * path when a file has none), their symbols and the unwind rows computed so
- * far, keyed by link-time address, so every process that maps a file shares
+ * struct vdsoscope_modules holds the ELF files as struct vdsoscope_object
+ * (one per build-id, or per path when a file has none), with their symbols
+ * and the rows compiled so far, so every process that maps a file shares
  * them.  struct vdsoscope_space is one process: its executable mappings and
  * its vDSO.  A modules set and its spaces may be used by one thread at a
  * time; the modules set must outlive its spaces. */
