@@ -18,7 +18,7 @@
 
 /* Addresses remembered per file; past this a row is compiled, used once
  * and dropped. */
-#define MAX_ENTRIES (1u << 20)
+#define MAX_ENTRIES (1u << 16)
 
 struct osym {
 	uint64_t addr, size;  /* link-time */
