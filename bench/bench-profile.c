@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* bench-profile FILE: offline unwinding of the recorded samples (from
- * `vdsoscope profile --record FILE`) whose IP is in the vDSO.  Prints the
- * samples per second of vdsoscope_space_unwind() over them, after one pass
- * that fills the row tables (as any long profile has). */
+/* bench-profile [--engine libunwind] FILE: offline unwinding of the
+ * recorded samples (from `vdsoscope profile --record FILE`) whose IP is in
+ * the vDSO.  Prints the samples per second of vdsoscope_space_unwind() (or
+ * of libunwind over the snapshot accessors) over them, after one pass that
+ * fills the row tables and caches (as any long profile has). */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,16 +71,21 @@ int main(int argc, char **argv)
 	double t0, t;
 	size_t i;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: bench-profile RECORD-FILE\n");
+	int unw = argc == 4 && !strcmp(argv[1], "--engine") && !strcmp(argv[2], "libunwind");
+
+	if (argc != 2 && !unw) {
+		fprintf(stderr, "usage: bench-profile [--engine libunwind] RECORD-FILE\n");
 		return 2;
 	}
-	if (psession_init(&s) || replay_file(&s, argv[1], &cb)) {
+	if (psession_init(&s))
+		return 1;
+	s.engine = unw ? PROFILE_ENGINE_LIBUNWIND : PROFILE_ENGINE_CORE;
+	if (replay_file(&s, argv[argc - 1], &cb)) {
 		fprintf(stderr, "bench-profile: %s\n", s.err);
 		return 1;
 	}
 	if (!n) {
-		fprintf(stderr, "bench-profile: no sample of %s is in the vDSO\n", argv[1]);
+		fprintf(stderr, "bench-profile: no sample of %s is in the vDSO\n", argv[argc - 1]);
 		return 1;
 	}
 	/* the processes as recorded last; the workload maps nothing late */

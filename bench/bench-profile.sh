@@ -26,6 +26,9 @@ fi
 "$BP" "$tmp/rec" > "$tmp/ours" || exit 1
 ours=$(sed -n 's/^offline unwinding: \([0-9]*\) samples.*/\1/p' "$tmp/ours")
 cat "$tmp/ours"
+"$BP" --engine libunwind "$tmp/rec" > "$tmp/unw" || exit 1
+unw=$(sed -n 's/^offline unwinding: \([0-9]*\) samples.*/\1/p' "$tmp/unw")
+sed 's/^/libunwind engine: /' "$tmp/unw"
 if ! command -v perf > /dev/null; then
 	echo "bench-profile: perf is not installed; no peer figure"
 	exit 0
@@ -45,4 +48,6 @@ peer=$(awk -v n="$nperf" -v t=$((t1 - t0)) 'BEGIN { printf "%.0f", (t > 0 ? n / 
 printf "%-44s %14s %14s %9s\n" figure ours peer ratio
 awk -v o="$ours" -v p="$peer" 'BEGIN {
 	printf "%-44s %12s/s %12s/s %8.1fx\n", "unwinding vDSO samples vs perf script", o, p, (p > 0 ? o / p : 0) }'
+awk -v o="$ours" -v p="$unw" 'BEGIN {
+	printf "%-44s %12s/s %12s/s %8.1fx\n", "the same vs libunwind (snapshot accessors)", o, p, (p > 0 ? o / p : 0) }'
 echo "(perf script: $nperf samples, $nvdso with a vDSO leaf, in $(((t1 - t0) / 1000000)) ms, whole command)"

@@ -16,20 +16,14 @@ static unsigned int enc_size(uint8_t enc, unsigned int addr_size)
 	return 0;
 }
 
-int vdsoscope_eh_frame_hdr(const struct vdsoscope_image *img, struct vdsoscope_eh_frame_hdr *out)
+/* The header of E's bytes [OFF, OFF+SIZE), which are at runtime ADDR. */
+int vs__eh_frame_hdr_parse(const struct vs_elf *e, uint64_t off, uint64_t size, uint64_t addr,
+			   struct vdsoscope_eh_frame_hdr *out)
 {
-	const struct vs_data *d;
-	const struct vs_elf *e;
-	uint64_t off, size, count;
+	uint64_t count;
 	unsigned int asz, psz, csz, tsz;
 	uint8_t ptr_enc, cnt_enc, tab_enc;
 
-	if (!img || !out)
-		return -VDSOSCOPE_E_INVALID;
-	d = img->d;
-	e = &d->elf;
-	off = e->eh_frame_hdr;
-	size = e->eh_frame_hdr_size;
 	if (!off || size < 4 || !vs_elf_in(e, off, size))
 		return -VDSOSCOPE_E_NOT_FOUND;
 	if (e->data[off] != 1)
@@ -51,11 +45,22 @@ int vdsoscope_eh_frame_hdr(const struct vdsoscope_image *img, struct vdsoscope_e
 	count = csz == 4 ? vs_elf_u32(e, off + 4 + psz) : vs_elf_u64(e, off + 4 + psz);
 	if (count > (size - 4 - psz - csz) / (2u * tsz))
 		return -VDSOSCOPE_E_TRUNCATED;
-	out->addr = off + d->link_base + img->bias;
+	out->addr = addr;
 	out->size = size;
 	out->table = out->addr + 4 + psz + csz;
 	out->fde_count = count;
 	out->table_enc = tab_enc;
 	out->entry_size = 2 * tsz;
 	return 0;
+}
+
+int vdsoscope_eh_frame_hdr(const struct vdsoscope_image *img, struct vdsoscope_eh_frame_hdr *out)
+{
+	const struct vs_data *d;
+
+	if (!img || !out)
+		return -VDSOSCOPE_E_INVALID;
+	d = img->d;
+	return vs__eh_frame_hdr_parse(&d->elf, d->elf.eh_frame_hdr, d->elf.eh_frame_hdr_size,
+				      d->elf.eh_frame_hdr + d->link_base + img->bias, out);
 }

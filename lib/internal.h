@@ -217,11 +217,17 @@ struct vs_chunk {
 VS_HIDDEN int vs__cfi_chunk(struct vs_data *scratch, void *frame, int debug,
 			    struct vs_chunk **out);
 
+/* eh-frame-hdr.c: the .eh_frame_hdr at E's bytes [OFF, OFF+SIZE), which a
+ * process sees at ADDR. */
+VS_HIDDEN int vs__eh_frame_hdr_parse(const struct vs_elf *e, uint64_t off, uint64_t size,
+				     uint64_t addr, struct vdsoscope_eh_frame_hdr *out);
+
 /* step.c: one frame with ROW (rules at CRULES, expressions at OPS; D gives
  * the arch and byte order); PC is the frame's IP. */
 VS_HIDDEN int vs__step_row(const struct vs_data *d, const struct vs_row *row,
 			   const struct vs_crule *crules, const struct vs_op *ops, uint64_t bias,
-			   uint64_t pc, const struct vdsoscope_regs *in, vdsoscope_read_fn read,
+			   uint64_t pc, unsigned int flags, const struct vdsoscope_regs *in,
+			   vdsoscope_read_fn read,
 			   void *arg, struct vdsoscope_regs *out, unsigned int *frame_flags);
 
 /* A row computed from instructions: CFA = cfa_reg + cfa_off, the return

@@ -45,6 +45,8 @@ struct vdsoscope_object {
 	size_t build_id_len;
 	uint64_t (*loads)[3]; /* PT_LOAD: vaddr, offset, filesz */
 	size_t nloads;
+	uint64_t ehf[3];      /* PT_GNU_EH_FRAME: vaddr, offset, filesz; or 0 */
+	struct vs_elf raw;    /* the file's bytes, for reads and the header */
 	struct osym *syms;
 	size_t nsyms;
 	char **owned;         /* names copied without their @VERSION */
@@ -178,7 +180,14 @@ static int read_loads(struct vdsoscope_object *o)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		GElf_Phdr ph;
-		if (!gelf_getphdr(o->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+		if (!gelf_getphdr(o->elf, (int)i, &ph))
+			continue;
+		if (ph.p_type == PT_GNU_EH_FRAME) {
+			o->ehf[0] = ph.p_vaddr;
+			o->ehf[1] = ph.p_offset;
+			o->ehf[2] = ph.p_filesz;
+		}
+		if (ph.p_type != PT_LOAD)
 			continue;
 		o->loads[o->nloads][0] = ph.p_vaddr;
 		o->loads[o->nloads][1] = ph.p_offset;
@@ -232,6 +241,10 @@ int vdsoscope_object_open(struct vdsoscope_object **out, const char *path,
 	o->scratch.elf.swap = (eh.e_ident[EI_DATA] == ELFDATA2MSB) !=
 			      (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
 	o->scratch.elf.machine = eh.e_machine;
+	o->raw = o->scratch.elf;
+	o->raw.data = (const unsigned char *)elf_rawfile(o->elf, &o->raw.size);
+	if (!o->raw.data)
+		o->raw.size = 0;
 	if ((idlen = dwelf_elf_gnu_build_id(o->elf, &id)) > 0 &&
 	    (size_t)idlen <= sizeof(o->build_id)) {
 		memcpy(o->build_id, id, (size_t)idlen);
@@ -324,6 +337,32 @@ int vdsoscope_object_bias(const struct vdsoscope_object *o, uint64_t start, uint
 	}
 	return vs__err(VDSOSCOPE_E_NOT_FOUND, "%s: no PT_LOAD holds file offset 0x%llx", o->path,
 		       (unsigned long long)pgoff);
+}
+
+int vdsoscope_object_read(const struct vdsoscope_object *o, uint64_t bias, uint64_t addr,
+			  void *buf, size_t len)
+{
+	uint64_t link = addr - bias;
+	size_t i;
+
+	for (i = 0; i < o->nloads; i++) {
+		uint64_t vaddr = o->loads[i][0], off = o->loads[i][1], filesz = o->loads[i][2];
+
+		if (link >= vaddr && link - vaddr < filesz && filesz - (link - vaddr) >= len &&
+		    vs_elf_in(&o->raw, off + (link - vaddr), len)) {
+			memcpy(buf, o->raw.data + off + (link - vaddr), len);
+			return 0;
+		}
+	}
+	return -VDSOSCOPE_E_MEMORY;
+}
+
+int vdsoscope_object_eh_frame_hdr(const struct vdsoscope_object *o, uint64_t bias,
+				  struct vdsoscope_eh_frame_hdr *out)
+{
+	if (!o || !out)
+		return -VDSOSCOPE_E_INVALID;
+	return vs__eh_frame_hdr_parse(&o->raw, o->ehf[1], o->ehf[2], o->ehf[0] + bias, out);
 }
 
 size_t vdsoscope_object_row_count(const struct vdsoscope_object *o)
@@ -500,8 +539,8 @@ int vdsoscope_object_step(struct vdsoscope_object *o, uint64_t bias,
 			*frame_flags = VDSOSCOPE_FRAME_OUTERMOST;
 		rc = 0;
 	} else {
-		rc = vs__step_row(&o->scratch, &c->row, c->crules, c->ops, bias, pc, in, read, arg,
-				  out, frame_flags);
+		rc = vs__step_row(&o->scratch, &c->row, c->crules, c->ops, bias, pc, flags, in, read,
+				  arg, out, frame_flags);
 	}
 	if (e == &tmp)
 		free(tmp.chunk);

@@ -63,8 +63,9 @@ static int vsyscall_step(const struct vdsoscope_regs *in, vdsoscope_read_fn read
 /* One frame with ROW, whose rules are at CRULES and expressions at OPS. */
 static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 			   const struct vs_crule *crules, const struct vs_op *ops, uint64_t bias,
-			   uint64_t pc, const struct vdsoscope_regs *in, vdsoscope_read_fn read,
-			   void *arg, struct vdsoscope_regs *out, unsigned int *frame_flags)
+			   uint64_t pc, unsigned int flags, const struct vdsoscope_regs *in,
+			   vdsoscope_read_fn read, void *arg, struct vdsoscope_regs *out,
+			   unsigned int *frame_flags)
 {
 	const struct vdsoscope_arch *a = d->arch;
 	uint64_t cfa, mask = a->addr_size == 8 ? ~0ull : 0xffffffffull, v;
@@ -102,10 +103,13 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 			switch (r->kind) {
 			case VDSOSCOPE_RULE_OFFSET:
 				v = (cfa + (uint64_t)r->off) & mask;
-				if (fetch(d, read, arg, v, rsz, &vals[i]))
+				if (fetch(d, read, arg, v, rsz, &vals[i])) {
+					if ((flags & VDSOSCOPE_STEP_LENIENT) && r->reg != row->ra)
+						continue;
 					return vs__err(VDSOSCOPE_E_MEMORY, "%s saved at 0x%llx (pc 0x%llx)",
 						       a->reg_names[r->reg], (unsigned long long)v,
 						       (unsigned long long)pc);
+				}
 				break;
 			case VDSOSCOPE_RULE_VAL_OFFSET:
 				vals[i] = (cfa + (uint64_t)r->off) & mask;
@@ -123,10 +127,13 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 					return vs__err(-rc, "rule of %s at 0x%llx: %s", a->reg_names[r->reg],
 						       (unsigned long long)pc, why);
 				if (r->kind == VDSOSCOPE_RULE_EXPRESSION &&
-				    fetch(d, read, arg, v & mask, rsz, &v))
+				    fetch(d, read, arg, v & mask, rsz, &v)) {
+					if ((flags & VDSOSCOPE_STEP_LENIENT) && r->reg != row->ra)
+						continue;
 					return vs__err(VDSOSCOPE_E_MEMORY, "%s saved at 0x%llx (pc 0x%llx)",
 						       a->reg_names[r->reg], (unsigned long long)(v & mask),
 						       (unsigned long long)pc);
+				}
 				vals[i] = v;
 				break;
 			default:
@@ -208,14 +215,14 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 	if (lo == 0)
 		return vs__err(VDSOSCOPE_E_NO_CFI, "0x%llx in %s", (unsigned long long)pc,
 			       img->source);
-	return step_row(d, &d->rows[lo - 1], d->crules, d->ops, img->bias, pc, in, read, arg, out,
-			frame_flags);
+	return step_row(d, &d->rows[lo - 1], d->crules, d->ops, img->bias, pc, flags, in, read, arg,
+			out, frame_flags);
 }
 
 int vs__step_row(const struct vs_data *d, const struct vs_row *row, const struct vs_crule *crules,
-		 const struct vs_op *ops, uint64_t bias, uint64_t pc,
+		 const struct vs_op *ops, uint64_t bias, uint64_t pc, unsigned int flags,
 		 const struct vdsoscope_regs *in, vdsoscope_read_fn read, void *arg,
 		 struct vdsoscope_regs *out, unsigned int *frame_flags)
 {
-	return step_row(d, row, crules, ops, bias, pc, in, read, arg, out, frame_flags);
+	return step_row(d, row, crules, ops, bias, pc, flags, in, read, arg, out, frame_flags);
 }

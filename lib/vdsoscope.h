@@ -376,6 +376,10 @@ typedef int (*vdsoscope_read_fn)(void *arg, uint64_t addr, void *buf, size_t len
 
 /* Flags for vdsoscope_step() */
 #define VDSOSCOPE_STEP_CALLER 0x1u /* IP is a return address: look up IP-1 */
+/* A register other than the return address whose save slot cannot be read
+ * becomes unknown instead of failing the step: for stack copies that start
+ * at SP, where an epilogue's popped slot lies below the copy. */
+#define VDSOSCOPE_STEP_LENIENT 0x2u
 /* Flags it reports */
 #define VDSOSCOPE_FRAME_SIGNAL 0x1u /* the frame was a signal trampoline */
 #define VDSOSCOPE_FRAME_OUTERMOST 0x2u /* the CFI ends the stack here */
@@ -442,6 +446,16 @@ VDSOSCOPE_API int vdsoscope_object_step(struct vdsoscope_object *obj, uint64_t b
 					const struct vdsoscope_regs *in, unsigned int flags,
 					vdsoscope_read_fn read, void *arg,
 					struct vdsoscope_regs *out, unsigned int *frame_flags);
+/* LEN bytes of the file as mapped with BIAS at runtime ADDR (file-backed
+ * bytes of a PT_LOAD only); 0 or -VDSOSCOPE_E_MEMORY.  A vdsoscope_read_fn
+ * for code and unwind tables when the process is gone. */
+VDSOSCOPE_API int vdsoscope_object_read(const struct vdsoscope_object *obj, uint64_t bias,
+					uint64_t addr, void *buf, size_t len);
+/* The file's .eh_frame_hdr (PT_GNU_EH_FRAME) as mapped with BIAS;
+ * -VDSOSCOPE_E_NOT_FOUND when it has none. */
+VDSOSCOPE_API int vdsoscope_object_eh_frame_hdr(const struct vdsoscope_object *obj,
+						uint64_t bias,
+						struct vdsoscope_eh_frame_hdr *out);
 /* Rows compiled so far. */
 VDSOSCOPE_API size_t vdsoscope_object_row_count(const struct vdsoscope_object *obj);
 

@@ -92,11 +92,13 @@ def gdb(path, gdb_path):
     return 0 if ours == theirs else 1
 
 
-def same(a, b):
+def same(a, b, vdso_only=False):
+    def keep(s):
+        return not vdso_only or split(s)[0]
     sa = sorted((";".join(str(f["function"]) for f in s["frames"]), s["count"])
-                for s in load(a)["stacks"])
+                for s in load(a)["stacks"] if keep(s))
     sb = sorted((";".join(str(f["function"]) for f in s["frames"]), s["count"])
-                for s in load(b)["stacks"])
+                for s in load(b)["stacks"] if keep(s))
     n = sum(c for _, c in sa)
     if sa == sb:
         print(f"{len(sa)} stacks, {n} samples, the same")
@@ -115,5 +117,7 @@ if __name__ == "__main__":
         sys.exit(gdb(sys.argv[2], sys.argv[3]))
     if cmd == "same" and len(sys.argv) == 4:
         sys.exit(same(sys.argv[2], sys.argv[3]))
+    if cmd == "same-vdso" and len(sys.argv) == 4:
+        sys.exit(same(sys.argv[2], sys.argv[3], vdso_only=True))
     print(__doc__, file=sys.stderr)
     sys.exit(2)

@@ -4,7 +4,8 @@
 # vDSO along two known chains (x86_64 and i386): the vDSO samples unwind
 # through the vDSO to main and _start; the frames agree with gdb's bt for
 # the same chain; the recorded samples replayed after the process exited
-# give the same stacks; bad input gets a clear error.
+# give the same stacks, and libunwind over the same copies (--engine
+# libunwind) gives the same vDSO stacks; bad input gets a clear error.
 . "${top_srcdir:-.}/tests/lib.sh"
 PCHECK="python3 $top_srcdir/tests/profile-check.py"
 
@@ -51,6 +52,19 @@ for bits in 64 32; do
 		fail "$bits-bit: replay"; sed 's/^/  | /' "$tmp/err"
 	fi
 	check "$bits-bit: replayed stacks are the live ones" same "$tmp/live$bits.json" "$tmp/replay$bits.json"
+	# libunwind over the same copies, with the snapshot accessors
+	$VDSOSCOPE profile --json --engine libunwind --replay "$tmp/rec$bits" \
+		> "$tmp/unw$bits.json" 2> "$tmp/err"
+	if [ $bits = 64 ]; then
+		check "64-bit: --engine libunwind: vDSO samples unwind into the known chains" \
+			chains "$tmp/unw$bits.json" 200
+		check "64-bit: --engine libunwind gives the core's stacks for every vDSO sample" \
+			same-vdso "$tmp/replay$bits.json" "$tmp/unw$bits.json"
+	elif grep -q "engine libunwind unwinds x86_64 processes only" "$tmp/err"; then
+		pass "32-bit: --engine libunwind says it cannot"
+	else
+		fail "32-bit: --engine libunwind: $(cat "$tmp/err")"
+	fi
 done
 
 # --pid: a running process, folded output

@@ -270,6 +270,9 @@ int psession_unwind(struct psession *s, struct pproc *p, const struct vdsoscope_
 		    uint64_t stack_addr, const void *stack, size_t len,
 		    struct vdsoscope_frame_info *frames, unsigned int *n)
 {
+	if (s->engine == PROFILE_ENGINE_LIBUNWIND)
+		return vdsoscope_space_unwind_libunwind(p->sp, regs, stack_addr, stack, len, frames,
+							PROFILE_MAX_FRAMES, n);
 	return vdsoscope_space_unwind(p->sp, regs, stack_addr, stack, len, frames,
 				      PROFILE_MAX_FRAMES, n);
 }

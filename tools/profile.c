@@ -34,6 +34,7 @@ static const char usage[] =
 	"Usage: vdsoscope profile (--pid PID | --replay FILE | -- COMMAND [ARGS...])\n"
 	"                         [--duration S] [--frequency HZ] [--stack-size BYTES]\n"
 	"                         [--folded | --json] [--svg FILE] [--record FILE]\n"
+	"                         [--engine core|libunwind]\n"
 	"\n"
 	"Samples every thread of process PID (or of COMMAND, started here) with\n"
 	"perf_event_open: the registers and a copy of the user stack at each sample.\n"
@@ -42,7 +43,9 @@ static const char usage[] =
 	"the default: 'main;outer;inner;__vdso_clock_gettime 123'), or JSON;\n"
 	"--svg also writes a flame graph.  A summary goes to stderr.  --record\n"
 	"keeps the samples, the maps and the vDSO images in FILE; --replay FILE\n"
-	"unwinds them again later, without the process.\n"
+	"unwinds them again later, without the process.  --engine libunwind unwinds\n"
+	"with libunwind over the stack copy (x86_64 targets) instead of the library's\n"
+	"own step.\n"
 	"Defaults: until the process exits (or Ctrl-C), 1000 Hz, 16384 bytes of stack.\n";
 
 struct ring {
@@ -58,6 +61,7 @@ struct prof {
 	const char *pid_arg, *svg, *record, *replay;
 	double duration;
 	unsigned long freq, stack_size;
+	int said_engine;
 	int json;
 	char **cmd;
 	pid_t pid;                /* the target */
@@ -226,6 +230,11 @@ static void unwind_one(struct prof *p, struct pproc *pp, const struct vdsoscope_
 		end = psession_unwind(&p->s, pp, regs, stack_addr, stack, len, frames, &n);
 	p->unwind_ns += now_ns() - t;
 	p->samples++;
+	if (end == -ENOTSUP && !p->said_engine) {
+		p->said_engine = 1;
+		perr("profile: --engine libunwind unwinds x86_64 processes only (pid %d is not); "
+		     "--engine core unwinds both", (int)pp->pid);
+	}
 	if (end < 0)
 		end = VDSOSCOPE_END_FILE;
 	p->ends[end]++;
@@ -768,6 +777,7 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		{ "svg", required_argument, NULL, 'g' },
 		{ "record", required_argument, NULL, 'r' },
 		{ "replay", required_argument, NULL, 'R' },
+		{ "engine", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -775,7 +785,7 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 	struct pstack **v = NULL;
 	struct sigaction sa;
 	double d;
-	int c, rc = 0, folded = 0;
+	int c, rc = 0, folded = 0, engine = PROFILE_ENGINE_CORE;
 	size_t i;
 
 	memset(&p, 0, sizeof(p));
@@ -811,6 +821,16 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		case 'g': p.svg = optarg; break;
 		case 'r': p.record = optarg; break;
 		case 'R': p.replay = optarg; break;
+		case 'e':
+			if (!strcmp(optarg, "core")) {
+				engine = PROFILE_ENGINE_CORE;
+			} else if (!strcmp(optarg, "libunwind")) {
+				engine = PROFILE_ENGINE_LIBUNWIND;
+			} else {
+				perr("profile: --engine %s: use core or libunwind", optarg);
+				return 2;
+			}
+			break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs("Try 'vdsoscope profile --help'.\n", stderr); return 2;
 		}
@@ -843,6 +863,7 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 	}
 	if (psession_init(&p.s))
 		return perr("out of memory");
+	p.s.engine = engine;
 	if (p.replay) {
 		struct replay_cb cb = { &p, replay_sample, replay_lost };
 		if (replay_file(&p.s, p.replay, &cb)) {

@@ -42,8 +42,10 @@ struct psession {
 	size_t nvdsos;
 	FILE *rec;                /* record file being written, or NULL */
 	const char *rec_path;
+	int engine;               /* PROFILE_ENGINE_* */
 	char err[512];
 };
+enum { PROFILE_ENGINE_CORE, PROFILE_ENGINE_LIBUNWIND };
 
 int psession_init(struct psession *s);
 void psession_fini(struct psession *s);

@@ -47,6 +47,7 @@ struct vdsoscope_space {
 	struct smap *maps;
 	size_t nmaps;
 	size_t last;                  /* index of the last map found */
+	unw_addr_space_t unw;         /* for the libunwind engine, made on first use */
 };
 
 static char *hex(const uint8_t *b, size_t n)
@@ -215,6 +216,7 @@ void vdsoscope_space_free(struct vdsoscope_space *sp)
 	if (!sp)
 		return;
 	clear_maps(sp);
+	vdsoscope_unw_destroy_addr_space(sp->unw);
 	free(sp);
 }
 
@@ -222,6 +224,10 @@ void vdsoscope_space_set_vdso(struct vdsoscope_space *sp, const struct vdsoscope
 {
 	size_t size = 0;
 
+	if (sp->unw && img != sp->vdso) {
+		vdsoscope_unw_destroy_addr_space(sp->unw);
+		sp->unw = NULL;
+	}
 	sp->vdso = img;
 	sp->vdso_lo = sp->vdso_hi = 0;
 	if (img) {
@@ -424,8 +430,9 @@ static int step_file(struct vdsoscope_space *sp, const struct smap *m, struct st
 		fi->function = name;
 		fi->offset = pc - m->bias - start;
 	}
-	rc = vdsoscope_object_step(m->mod->obj, m->bias, r, exact ? 0 : VDSOSCOPE_STEP_CALLER,
-				   stack_read, stk, r, &ff);
+	rc = vdsoscope_object_step(m->mod->obj, m->bias, r,
+				   VDSOSCOPE_STEP_LENIENT | (exact ? 0 : VDSOSCOPE_STEP_CALLER), stack_read,
+				   stk, r, &ff);
 	switch (rc) {
 	case 0:
 		return ff & VDSOSCOPE_FRAME_OUTERMOST ? VDSOSCOPE_END_ROOT : -1;
@@ -476,8 +483,9 @@ int vdsoscope_space_unwind(struct vdsoscope_space *sp, const struct vdsoscope_re
 				fi->function = f.names[0].name;
 				fi->offset = pc - f.start;
 			}
-			rc = vdsoscope_step(sp->vdso, &r, exact ? 0 : VDSOSCOPE_STEP_CALLER, stack_read,
-					    &stk, &r, &ff);
+			rc = vdsoscope_step(sp->vdso, &r,
+					    VDSOSCOPE_STEP_LENIENT | (exact ? 0 : VDSOSCOPE_STEP_CALLER),
+					    stack_read, &stk, &r, &ff);
 			if (rc == -VDSOSCOPE_E_MEMORY)
 				return VDSOSCOPE_END_STACK;
 			if (rc == -VDSOSCOPE_E_NO_CFI)
@@ -500,6 +508,156 @@ int vdsoscope_space_unwind(struct vdsoscope_space *sp, const struct vdsoscope_re
 		if ((r.r[a->sp_reg] & mask) <= sp_in)
 			return VDSOSCOPE_END_BAD_FRAME;
 		exact = 0;
+	}
+}
+
+/* ---- the same through libunwind ---------------------------------------------- */
+
+extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_t ip,
+					      unw_dyn_info_t *di, unw_proc_info_t *pi,
+					      int need_unwind_info, void *arg);
+
+struct unw_ctx {
+	struct vdsoscope_unw_snapshot snap; /* first: it is libunwind's argument */
+	struct vdsoscope_space *sp;
+};
+
+/* Bytes of the mapped files (unwind tables, FDEs): the file whose
+ * PT_LOADs hold ADDR with the bias of one of its mappings. */
+static int files_read(void *arg, uint64_t addr, void *buf, size_t len)
+{
+	struct vdsoscope_space *sp = arg;
+	const struct smap *m = &sp->maps[sp->last < sp->nmaps ? sp->last : 0];
+	size_t i;
+
+	if (sp->nmaps && m->mod->obj && !m->nobias &&
+	    vdsoscope_object_read(m->mod->obj, m->bias, addr, buf, len) == 0)
+		return 0;
+	for (i = 0; i < sp->nmaps; i++) {
+		m = &sp->maps[i];
+		if (m->mod->obj && !m->nobias &&
+		    vdsoscope_object_read(m->mod->obj, m->bias, addr, buf, len) == 0)
+			return 0;
+	}
+	return -VDSOSCOPE_E_MEMORY;
+}
+
+/* Unwind info outside the vDSO: the mapped file's .eh_frame_hdr table,
+ * searched by libunwind itself as for any remote table. */
+static int files_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
+				int need_unwind_info, void *arg)
+{
+	struct unw_ctx *c = arg;
+	const struct smap *m = find_map(c->sp, ip);
+	struct vdsoscope_eh_frame_hdr eh;
+	unw_dyn_info_t di;
+
+	if (!m || !m->mod->obj || m->nobias ||
+	    vdsoscope_object_eh_frame_hdr(m->mod->obj, m->bias, &eh) || eh.table_enc != 0x3b ||
+	    eh.entry_size != 8)
+		return -UNW_ENOINFO;
+	memset(&di, 0, sizeof(di));
+	di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+	di.start_ip = m->start;
+	di.end_ip = m->end;
+	di.u.rti.segbase = eh.addr;
+	di.u.rti.table_data = eh.table;
+	di.u.rti.table_len = eh.fde_count * 8 / sizeof(unw_word_t);
+	return _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need_unwind_info, arg);
+}
+
+static void name_frame(struct vdsoscope_space *sp, struct vdsoscope_frame_info *fi, int exact)
+{
+	uint64_t pc = fi->pc, look = exact ? pc : pc - 1, start;
+	const struct smap *m;
+	const char *name;
+
+	if (sp->vdso && ((pc >= sp->vdso_lo && pc < sp->vdso_hi) ||
+			 (pc >= VSYSCALL_LO && pc < VSYSCALL_HI))) {
+		struct vdsoscope_func f;
+		fi->flags |= VDSOSCOPE_FRAME_INFO_VDSO;
+		fi->module = vdsoscope_soname(sp->vdso);
+		if (vdsoscope_func_at(sp->vdso, look, &f, NULL) == 0 && f.nnames) {
+			fi->function = f.names[0].name;
+			fi->offset = pc - f.start;
+		}
+		return;
+	}
+	if (!(m = find_map(sp, pc)))
+		return;
+	fi->module = m->mod->name;
+	if (m->mod->obj && !m->nobias &&
+	    vdsoscope_object_func_at(m->mod->obj, look - m->bias, &name, &start) == 0) {
+		fi->function = name;
+		fi->offset = pc - m->bias - start;
+	}
+}
+
+int vdsoscope_space_unwind_libunwind(struct vdsoscope_space *sp, const struct vdsoscope_regs *regs,
+				     uint64_t stack_addr, const void *stack, size_t stack_size,
+				     struct vdsoscope_frame_info *frames, unsigned int max,
+				     unsigned int *n)
+{
+	struct unw_ctx c;
+	unw_cursor_t cur;
+	uint64_t prev_sp = 0;
+	int exact = 1, rc, r;
+
+	*n = 0;
+	if (sp->arch->elf_class != 64)
+		return -ENOTSUP;  /* libunwind's remote unwinding is the host's architecture */
+	if (!(regs->valid >> 16 & 1) || !(regs->valid >> 7 & 1))
+		return VDSOSCOPE_END_REGISTER;
+	if (!sp->unw) {
+		if (!(sp->unw = vdsoscope_unw_create_snapshot(sp->vdso)))
+			return -errno;
+		unw_set_caching_policy(sp->unw, UNW_CACHE_GLOBAL);
+	}
+	memset(&c, 0, sizeof(c));
+	for (r = 0; r < 17; r++)
+		c.snap.regs[r] = regs->valid >> r & 1 ? regs->r[r] : 0;
+	c.snap.stack_addr = stack_addr;
+	c.snap.stack = stack;
+	c.snap.stack_size = stack_size;
+	c.snap.read = files_read;
+	c.snap.read_arg = sp;
+	c.snap.find_proc_info = files_find_proc_info;
+	c.sp = sp;
+	if (unw_init_remote(&cur, sp->unw, &c.snap) < 0)
+		return VDSOSCOPE_END_REGISTER;
+	for (;;) {
+		struct vdsoscope_frame_info *fi;
+		unw_word_t ip, spv;
+
+		if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || unw_get_reg(&cur, UNW_REG_SP, &spv) < 0)
+			return VDSOSCOPE_END_REGISTER;
+		if (*n && ip == 0)
+			return VDSOSCOPE_END_ROOT;
+		if (*n == max)
+			return VDSOSCOPE_END_MAX_FRAMES;
+		if (*n && spv <= prev_sp && !exact)
+			return VDSOSCOPE_END_BAD_FRAME;
+		prev_sp = spv;
+		fi = &frames[(*n)++];
+		memset(fi, 0, sizeof(*fi));
+		fi->pc = ip;
+		fi->flags = exact ? VDSOSCOPE_FRAME_INFO_EXACT : 0;
+		name_frame(sp, fi, exact);
+		exact = unw_is_signal_frame(&cur) > 0;
+		rc = unw_step(&cur);
+		if (rc == 0)
+			return VDSOSCOPE_END_ROOT;
+		if (rc < 0) {
+			if (!(fi->flags & VDSOSCOPE_FRAME_INFO_VDSO) && !find_map(sp, ip))
+				return VDSOSCOPE_END_NO_MAPPING;
+			switch (rc) {
+			case -UNW_ENOINFO: return VDSOSCOPE_END_NO_CFI;
+			case -UNW_EINVAL: return VDSOSCOPE_END_STACK;
+			case -UNW_EBADREG: return VDSOSCOPE_END_REGISTER;
+			case -UNW_EBADFRAME: return VDSOSCOPE_END_BAD_FRAME;
+			default: return VDSOSCOPE_END_UNSUPPORTED;
+			}
+		}
 	}
 }
 

@@ -216,6 +216,18 @@ VDSOSCOPE_UNWIND_API int vdsoscope_space_unwind(struct vdsoscope_space *sp,
 						struct vdsoscope_frame_info *frames,
 						unsigned int max, unsigned int *n);
 
+/* The same with libunwind: vdsoscope_unw_create_snapshot()'s accessors over
+ * the stack copy, the vDSO through the hook, the mapped files' own
+ * .eh_frame_hdr tables searched by libunwind (read from the files), and the
+ * same names.  x86_64 targets only (-ENOTSUP otherwise); ends as above,
+ * libunwind's errors mapped onto the same reasons. */
+VDSOSCOPE_UNWIND_API int vdsoscope_space_unwind_libunwind(struct vdsoscope_space *sp,
+							  const struct vdsoscope_regs *regs,
+							  uint64_t stack_addr, const void *stack,
+							  size_t stack_size,
+							  struct vdsoscope_frame_info *frames,
+							  unsigned int max, unsigned int *n);
+
 /* perf_event's user registers (PERF_SAMPLE_REGS_USER on x86: the values of
  * the bits set in MASK, in bit order, PERF_REG_X86_* numbering) in DWARF
  * numbering for an ABI of PERF_SAMPLE_REGS_ABI_64 (2, x86_64) or _32 (1,
