@@ -126,6 +126,63 @@ static void check_threads(void)
 		vdsoscope_object_close(shared[i]);
 }
 
+/* A reader of this process that records the addresses read and refuses
+ * one of them. */
+struct rec_reader {
+	uint64_t seen[64];
+	int n;
+	uint64_t refuse;
+};
+static int rec_read(void *arg, uint64_t addr, void *buf, size_t len)
+{
+	struct rec_reader *r = arg;
+
+	if (r->n < 64)
+		r->seen[r->n++] = addr;
+	if (addr == r->refuse)
+		return -1;
+	return vdsoscope_read_self(NULL, addr, buf, len);
+}
+
+/* A frame that restores a register from its save slot: with that slot
+ * unreadable the step fails, unless VDSOSCOPE_STEP_LENIENT, which leaves
+ * just that register unknown. */
+static void check_lenient(struct vdsoscope_object **objs)
+{
+	const struct vdsoscope_arch *a;
+	int i, k, tried = 0;
+
+	for (i = 0; i < nsteps && !tried; i++) {
+		const struct frame_step *f = &steps[i];
+		struct rec_reader rr = { .refuse = 1 };
+		struct vdsoscope_regs out;
+		uint64_t ra_slot;
+
+		a = vdsoscope_object_arch(objs[f->map]);
+		if (vdsoscope_object_step(objs[f->map], f->bias, &f->in, f->flags, rec_read, &rr,
+					  &out, NULL) ||
+		    !(out.valid >> a->sp_reg & 1))
+			continue;
+		ra_slot = out.r[a->sp_reg] - a->addr_size;
+		for (k = 0; k < rr.n && rr.seen[k] == ra_slot; k++)
+			;
+		if (k == rr.n)
+			continue;
+		tried = 1;
+		rr.refuse = rr.seen[k];
+		rr.n = 0;
+		CHECK_EQ_INT(vdsoscope_object_step(objs[f->map], f->bias, &f->in, f->flags, rec_read,
+						   &rr, &out, NULL), -VDSOSCOPE_E_MEMORY);
+		rr.n = 0;
+		CHECK_EQ_INT(vdsoscope_object_step(objs[f->map], f->bias, &f->in,
+						   f->flags | VDSOSCOPE_STEP_LENIENT, rec_read, &rr,
+						   &out, NULL), 0);
+		CHECK_EQ_U64(out.r[a->ip_reg], f->out.r[a->ip_reg]);
+		CHECK_EQ_INT(__builtin_popcountll(f->out.valid & ~out.valid), 1);
+	}
+	CHECK(tried, "no frame restores a register from the stack");
+}
+
 static void *bt[MAX_FRAMES];
 static int nbt;
 static ucontext_t uc;
@@ -237,6 +294,7 @@ static void unwind_from_context(void)
 	}
 	CHECK(outermost, "the unwind did not end at an outermost frame (%d frames)", n);
 	check_threads();
+	check_lenient(objs);
 	/* backtrace()'s first frame is its own call site in inner() (with a
 	 * sanitizer's interceptor, one more before it); from inner()'s caller
 	 * on, both lists must be the same */
