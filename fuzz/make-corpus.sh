@@ -32,5 +32,9 @@ for h in buffer lookup step vdso-elf; do
 	mkdir -p "$out/fuzz-$h"
 	cp "$out"/images/* "$out/fuzz-$h/"
 done
+# mapped ELF files: the images and a test program
+mkdir -p "$out/fuzz-object"
+cp "$out"/images/* "$out/fuzz-object/"
+[ -x "$build/tests/vdso-target" ] && cp "$build/tests/vdso-target" "$out/fuzz-object/"
 mkdir -p "$out/fuzz-core"
 cp "$out"/cores/* "$out/fuzz-core/" 2>/dev/null || true

@@ -26,6 +26,7 @@ struct build {
 	size_t nfdes, capfdes;
 	size_t caprows, caprules, capops;
 	size_t max_rows; /* bounds memory by the input's size */
+	int check_only;  /* entries are checked, their ranges not kept */
 	int err;
 };
 
@@ -273,7 +274,7 @@ static int scan_program(struct build *b, const uint8_t *p, const uint8_t *end, u
 
 static int add_fde(struct build *b, uint64_t lo, uint64_t hi, int debug)
 {
-	if (hi <= lo)
+	if (hi <= lo || b->check_only)
 		return 0;
 	if (b->nfdes >= MAX_FDES)
 		return fail(b, "more than %u FDEs", MAX_FDES);
@@ -384,7 +385,7 @@ static int walk(struct build *b, Elf_Data *data, uint64_t vaddr, int eh, int deb
 			break;
 		if (rc < 0)
 			return rc;
-		if (next <= off || ++n > 4 * MAX_FDES)
+		if (next <= off || (++n > 4 * MAX_FDES && !b->check_only))
 			return fail(b, "CFI entries do not advance at offset 0x%llx",
 				    (unsigned long long)off);
 		off = next;
@@ -792,6 +793,30 @@ static int condense(struct vs_data *d)
 		}
 	}
 	return 0;
+}
+
+int vs__cfi_check_file(struct vs_data *scratch, void *elfp, int *have_eh, int *have_dbg)
+{
+	struct build b = { .d = scratch, .check_only = 1 };
+	Elf *elf = elfp;
+	Elf_Data data;
+	uint64_t addr;
+	int rc = 0;
+
+	*have_eh = *have_dbg = 0;
+	scratch->cfi_errmsg[0] = 0;
+	if (section_data(elf, ".eh_frame", &data, &addr)) {
+		*have_eh = 1;
+		rc = walk(&b, &data, addr, 1, 0);
+	}
+	if (!rc && section_data(elf, ".debug_frame", &data, &addr)) {
+		*have_dbg = 1;
+		rc = walk(&b, &data, addr, 0, 1);
+	}
+	if (rc && b.err)
+		rc = vs__err(-rc, "%s", scratch->cfi_errmsg);
+	free(b.fdes);
+	return rc;
 }
 
 int vs__cfi_chunk(struct vs_data *scratch, void *frame, int debug, struct vs_chunk **out)

@@ -222,6 +222,13 @@ VS_HIDDEN int vs__cfi_chunk(struct vs_data *scratch, void *frame, int debug,
 VS_HIDDEN int vs__eh_frame_hdr_parse(const struct vs_elf *e, uint64_t off, uint64_t size,
 				     uint64_t addr, struct vdsoscope_eh_frame_hdr *out);
 
+/* Checks every CIE and FDE of ELF's .eh_frame and .debug_frame sections
+ * (SCRATCH: byte order, its elf.data the file's bytes) the way an image's
+ * are checked before libdw runs them; *HAVE_EH and *HAVE_DBG say which
+ * sections there are. */
+VS_HIDDEN int vs__cfi_check_file(struct vs_data *scratch, void *elf, int *have_eh,
+				 int *have_dbg);
+
 /* step.c: one frame with ROW (rules at CRULES, expressions at OPS; D gives
  * the arch and byte order); PC is the frame's IP. */
 VS_HIDDEN int vs__step_row(const struct vs_data *d, const struct vs_row *row,

@@ -51,6 +51,8 @@ struct vdsoscope_object {
 	size_t nsyms;
 	char **owned;         /* names copied without their @VERSION */
 	size_t nowned;
+	int cfi_err;          /* the CFI failed its checks: every step says so */
+	char cfi_msg[320];
 	struct entry *tab;
 	size_t nentries, cap; /* cap: a power of two */
 	size_t rows;
@@ -204,7 +206,7 @@ int vdsoscope_object_open(struct vdsoscope_object **out, const char *path,
 	GElf_Ehdr eh;
 	const void *id;
 	ssize_t idlen;
-	int rc;
+	int rc, have_eh, have_dbg;
 
 	if (!out || !path)
 		return vs__err(VDSOSCOPE_E_INVALID, "vdsoscope_object_open");
@@ -245,6 +247,8 @@ int vdsoscope_object_open(struct vdsoscope_object **out, const char *path,
 	o->raw.data = (const unsigned char *)elf_rawfile(o->elf, &o->raw.size);
 	if (!o->raw.data)
 		o->raw.size = 0;
+	o->scratch.elf.data = o->raw.data;
+	o->scratch.elf.size = o->raw.size;
 	if ((idlen = dwelf_elf_gnu_build_id(o->elf, &id)) > 0 &&
 	    (size_t)idlen <= sizeof(o->build_id)) {
 		memcpy(o->build_id, id, (size_t)idlen);
@@ -252,9 +256,17 @@ int vdsoscope_object_open(struct vdsoscope_object **out, const char *path,
 	}
 	if ((rc = read_loads(o)))
 		goto fail;
-	o->eh = dwarf_getcfi_elf(o->elf);
-	if ((o->dwarf = dwarf_begin_elf(o->elf, DWARF_C_READ, NULL)))
-		o->dbg = dwarf_getcfi(o->dwarf);
+	/* libdw runs a file's CFI only once all of it passed the checks an
+	 * image's get (register numbers, nesting) */
+	o->cfi_err = vs__cfi_check_file(&o->scratch, o->elf, &have_eh, &have_dbg);
+	if (o->cfi_err) {
+		snprintf(o->cfi_msg, sizeof(o->cfi_msg), "%s: %s", path, vdsoscope_errmsg());
+	} else {
+		if (have_eh)
+			o->eh = dwarf_getcfi_elf(o->elf);
+		if (have_dbg && (o->dwarf = dwarf_begin_elf(o->elf, DWARF_C_READ, NULL)))
+			o->dbg = dwarf_getcfi(o->dwarf);
+	}
 	if (has_section(o->elf, SHT_SYMTAB)) {
 		rc = load_syms(o, o->elf, SHT_SYMTAB);
 	} else {
@@ -346,11 +358,14 @@ int vdsoscope_object_read(const struct vdsoscope_object *o, uint64_t bias, uint6
 	size_t i;
 
 	for (i = 0; i < o->nloads; i++) {
-		uint64_t vaddr = o->loads[i][0], off = o->loads[i][1], filesz = o->loads[i][2];
+		uint64_t vaddr = o->loads[i][0], off = o->loads[i][1], filesz = o->loads[i][2], at;
 
-		if (link >= vaddr && link - vaddr < filesz && filesz - (link - vaddr) >= len &&
-		    vs_elf_in(&o->raw, off + (link - vaddr), len)) {
-			memcpy(buf, o->raw.data + off + (link - vaddr), len);
+		if (link < vaddr || link - vaddr >= filesz || filesz - (link - vaddr) < len)
+			continue;
+		at = off + (link - vaddr);
+		/* offsets come from the file: one past 2^64 wraps */
+		if (at >= off && vs_elf_in(&o->raw, at, len)) {
+			memcpy(buf, o->raw.data + at, len);
 			return 0;
 		}
 	}
@@ -515,6 +530,8 @@ int vdsoscope_object_step(struct vdsoscope_object *o, uint64_t bias,
 	uint64_t mask = a->addr_size == 8 ? ~0ull : 0xffffffffull, pc, addr;
 	int rc;
 
+	if (o->cfi_err)
+		return vs__err(-o->cfi_err, "%s", o->cfi_msg);
 	if (!(in->valid >> a->ip_reg & 1))
 		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "step without an IP");
 	pc = in->r[a->ip_reg] & mask;

@@ -412,8 +412,11 @@ VDSOSCOPE_API int vdsoscope_read_pid(void *arg, uint64_t addr, void *buf, size_t
  * frames outside the vDSO with the same rows and step.  Its CFI (.eh_frame,
  * else its .debug_frame) is compiled one row at a time, the first time an
  * address is asked for, and kept per address with the address's function:
- * (.symtab, else the debug file's found by build-id, and .dynsym).  An
- * object may be used from several threads.
+ * (.symtab, else the debug file's found by build-id, and .dynsym).  The
+ * .eh_frame and .debug_frame sections are checked whole at open as an
+ * image's are; when they fail, every step returns the reason
+ * (-VDSOSCOPE_E_BAD_CFI) and names still work.  An object may be used from
+ * several threads.
  */
 struct vdsoscope_object;
 

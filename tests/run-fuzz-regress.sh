@@ -7,7 +7,7 @@
 
 shopt -s nullglob
 "$VDSOSCOPE" extract -o "$tmp/x86_64.so"
-for h in buffer core lookup step vdso-elf; do
+for h in buffer core lookup step vdso-elf object; do
 	prog=$top_builddir/tests/replay-$h
 	inputs=("$top_srcdir/fuzz/regress/fuzz-$h"/*)
 	[ "$h" = core ] || inputs+=("$tmp/x86_64.so")
