@@ -59,6 +59,7 @@ struct bt {
 	size_t nmaps;
 	char source[4200];
 	Dwfl *names;          /* libunwind on cores: names outside the vDSO */
+	int table;            /* libunwind: the hook's table for the vDSO, or -1 */
 };
 
 static const char bt_usage[] =
@@ -72,6 +73,37 @@ static const char bt_usage[] =
 	"--build-id ID looked up in the store, debug directories and debuginfod, supplies the\n"
 	"vDSO of a core that lacks its segment.  Engines: libunwind (x86_64 targets;\n"
 	"the default for them) and libdwfl (also i386; the default otherwise).\n";
+
+int unw_table_from_env(unw_addr_space_t as)
+{
+	static const char *const names[] = { "none", "image", "rows" };
+	const char *v = getenv("VDSOSCOPE_UNW_TABLE");
+	int t;
+
+	if (!v || !*v)
+		return 0;
+	for (t = 0; t < 3 && strcmp(v, names[t]); t++)
+		;
+	if (t == 3) {
+		fprintf(stderr, "vdsoscope: VDSOSCOPE_UNW_TABLE=%s: not image, rows or none\n", v);
+		return -1;
+	}
+	if (vdsoscope_unw_set_table(as, t)) {
+		fprintf(stderr, "vdsoscope: VDSOSCOPE_UNW_TABLE=%s: %s\n", v,
+			errno == ENODATA ? "the vDSO image has no such table" : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+const char *unw_table_name(int table)
+{
+	switch (table) {
+	case VDSOSCOPE_UNW_TABLE_IMAGE: return "eh_frame_hdr";
+	case VDSOSCOPE_UNW_TABLE_ROWS: return "rows";
+	}
+	return "none";
+}
 
 static int bt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int bt_err(const char *fmt, ...)
@@ -405,8 +437,18 @@ static int run_libunwind_pid(struct bt *b)
 	acc = _UPT_accessors;
 	acc.find_proc_info = files_find_proc_info;
 	as = vdsoscope_unw_create_addr_space(&acc, b->img, 0);
-	if (as)
+	if (as) {
 		vdsoscope_unw_cache_pid(as, b->pid);
+		if (unw_table_from_env(as)) {
+			vdsoscope_unw_destroy_addr_space(as);
+			if (b->names)
+				dwfl_end(b->names);
+			b->names = NULL;
+			free(tids);
+			return 1;
+		}
+		b->table = vdsoscope_unw_table(as);
+	}
 	for (i = 0; i < n; i++) {
 		struct thread *t;
 		void *upt;
@@ -565,6 +607,12 @@ static int run_libunwind_core(struct bt *b)
 		_UCD_destroy(ucd);
 		return bt_err("libunwind: cannot set up the address space: %s", strerror(errno));
 	}
+	if (unw_table_from_env(as)) {
+		vdsoscope_unw_destroy_addr_space(as);
+		_UCD_destroy(ucd);
+		return 1;
+	}
+	b->table = vdsoscope_unw_table(as);
 	n = _UCD_get_num_threads(ucd);
 	for (i = 0; i < n; i++) {
 		struct thread *t;
@@ -773,6 +821,12 @@ static void print_text(const struct bt *b)
 	printf("vdso:   %s build-id %s at 0x%" PRIx64 " (%s)\n", vdsoscope_soname(b->img),
 	       vdsoscope_build_id_hex(b->img), vdsoscope_load_address(b->img),
 	       vdsoscope_image_source(b->img));
+	if (b->table == VDSOSCOPE_UNW_TABLE_IMAGE)
+		printf("table:  the image's .eh_frame_hdr\n");
+	else if (b->table == VDSOSCOPE_UNW_TABLE_ROWS)
+		printf("table:  built from the image's CFI rows\n");
+	else if (b->table == VDSOSCOPE_UNW_TABLE_NONE)
+		printf("table:  none (libunwind has no unwind info for the vDSO)\n");
 	for (i = 0; i < b->nthreads; i++) {
 		const struct thread *t = &b->threads[i];
 		printf("\nthread %d%s%s%s:\n", (int)t->tid, t->name[0] ? " (" : "", t->name,
@@ -814,6 +868,8 @@ static void print_json(const struct bt *b)
 	json_kstr(&j, "build_id", vdsoscope_build_id_hex(b->img));
 	json_khex(&j, "load_address", vdsoscope_load_address(b->img));
 	json_kstr(&j, "image_source", vdsoscope_image_source(b->img));
+	if (b->table >= 0)
+		json_kstr(&j, "unwind_table", unw_table_name(b->table));
 	json_obj_end(&j);
 	json_key(&j, "threads");
 	json_arr(&j);
@@ -929,7 +985,7 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct bt b = { 0 };
+	struct bt b = { .table = -1 };
 	int c, rc, is64;
 	unsigned int i;
 
