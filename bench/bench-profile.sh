@@ -9,7 +9,7 @@ set -u
 b=${1:-.}
 V=$b/tools/vdsoscope
 BP=$b/bench/bench-profile
-if [ -x "$b/tools/.libs/vdsoscope" ]; then
+if [ "$(head -c 2 "$V")" = "#!" ] && [ -x "$b/tools/.libs/vdsoscope" ]; then
 	V=$b/tools/.libs/vdsoscope
 	LD_LIBRARY_PATH=$b/lib/.libs:$b/unwind/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 	export LD_LIBRARY_PATH

@@ -11,8 +11,9 @@
 set -u
 b=${1:-.}; n=${2:-15}
 # the built command itself, not libtool's wrapper script (which costs a shell)
+# when there is one
 V=$b/tools/vdsoscope
-if [ -x "$b/tools/.libs/vdsoscope" ]; then
+if [ "$(head -c 2 "$V")" = "#!" ] && [ -x "$b/tools/.libs/vdsoscope" ]; then
 	V=$b/tools/.libs/vdsoscope
 	LD_LIBRARY_PATH=$b/lib/.libs:$b/unwind/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 	export LD_LIBRARY_PATH
