@@ -59,6 +59,11 @@ struct bt {
 	size_t nmaps;
 	char source[4200];
 	Dwfl *names;          /* libunwind on cores: names outside the vDSO */
+	char *maps_text;      /* /proc/PID/maps as read */
+	size_t maps_len;
+	/* frames named through libdwfl, by address: threads share most return
+	 * addresses, and libdwfl searches a module's symbols linearly */
+	const struct frame *named[1024];
 	int table;            /* libunwind: the hook's table for the vDSO, or -1 */
 };
 
@@ -180,27 +185,68 @@ static int add_map(struct bt *b, uint64_t lo, uint64_t hi, uint64_t off, const c
 	return 0;
 }
 
-/* File-backed mappings of a live process, from /proc/PID/maps. */
-static void read_maps(struct bt *b)
-{
-	char path[64], line[4352];
-	FILE *f;
+#define MAX_MAPS_TEXT (64u << 20)
 
+/* /proc/PID/maps, read once into B->maps_text: the file mappings it names
+ * go to B->maps, its read-only ranges to *RO (*NRO of them), for the hook's
+ * page cache; libdwfl gets the text as it is. */
+static void read_maps(struct bt *b, uint64_t (**ro)[2], size_t *nro)
+{
+	char path[64], *text = NULL, *line, *next;
+	size_t len = 0, cap = 0;
+	ssize_t got;
+	int fd;
+
+	*ro = NULL;
+	*nro = 0;
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)b->pid);
-	if (!(f = fopen(path, "r")))
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long lo, hi, off;
-		int n = 0;
-		char *name;
-		if (sscanf(line, "%llx-%llx %*s %llx %*s %*s %n", &lo, &hi, &off, &n) < 3 || n == 0)
-			continue;
-		name = line + n;
-		name[strcspn(name, "\n")] = 0;
-		if (name[0] == '/')
-			add_map(b, lo, hi, off, name);
+	for (;;) {
+		if (cap - len < 4096) {
+			char *p = cap < MAX_MAPS_TEXT ? realloc(text, cap ? 2 * cap : 16384) : NULL;
+			if (!p)
+				break;
+			text = p;
+			cap = cap ? 2 * cap : 16384;
+		}
+		got = read(fd, text + len, cap - len - 1);
+		if (got <= 0)
+			break;
+		len += (size_t)got;
 	}
-	fclose(f);
+	close(fd);
+	if (!text)
+		return;
+	text[len] = 0;
+	b->maps_text = text;
+	b->maps_len = len;
+	for (line = text; line && *line; line = next) {
+		unsigned long long lo, hi, off;
+		char perms[8], *name, *nl = strchr(line, '\n');
+		int n = 0;
+		next = nl ? nl + 1 : NULL;
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &lo, &hi, perms, &off, &n) < 4 ||
+		    n == 0 || hi <= lo)
+			continue;
+		if (perms[0] == 'r' && perms[1] != 'w') {
+			uint64_t (*v)[2] = *nro % 64 ? *ro : realloc(*ro, (*nro + 64) * sizeof(**ro));
+			if (v) {
+				*ro = v;
+				v[*nro][0] = lo;
+				v[*nro][1] = hi;
+				(*nro)++;
+			}
+		}
+		name = line + n;
+		if (name[0] != '/')
+			continue;
+		if (nl)
+			*nl = 0;
+		add_map(b, lo, hi, off, name);
+		if (nl)
+			*nl = '\n';
+	}
 }
 
 /* File-backed mappings of a core, from its NT_FILE note; every entry is
@@ -290,7 +336,7 @@ static int name_vdso(struct bt *b, struct frame *fr)
 	return 1;
 }
 
-static void name_dwfl(Dwfl *dwfl, struct frame *fr);
+static void name_dwfl(struct bt *b, Dwfl *dwfl, struct frame *fr);
 
 /* ---- libunwind ------------------------------------------------------------ */
 
@@ -322,7 +368,7 @@ static void unwind_cursor(struct bt *b, struct thread *t, unw_addr_space_t as, v
 			if (m)
 				snprintf(fr->module, sizeof(fr->module), "%s", m);
 			if (b->names)
-				name_dwfl(b->names, fr);
+				name_dwfl(b, b->names, fr);
 			else if (unw_get_proc_name(&c, fr->func, sizeof(fr->func), &off) == 0)
 				fr->offset = off;
 			else
@@ -413,8 +459,9 @@ static int files_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_inf
 static int run_libunwind_pid(struct bt *b)
 {
 	static unw_accessors_t acc;
+	uint64_t (*ro)[2] = NULL;
 	pid_t *tids;
-	size_t n, i;
+	size_t n, i, nro = 0;
 	int rc = 0;
 
 	unw_addr_space_t as;
@@ -422,7 +469,7 @@ static int run_libunwind_pid(struct bt *b)
 	if (list_tasks(b, &tids, &n))
 		return 1;
 	qsort(tids, n, sizeof(*tids), cmp_pid);
-	read_maps(b);
+	read_maps(b, &ro, &nro);
 	/* names outside the vDSO from libdwfl, which opens each module once
 	 * and reads its .symtab when there is one (libunwind-ptrace's
 	 * get_proc_name maps the file again for every frame and sees only
@@ -438,13 +485,17 @@ static int run_libunwind_pid(struct bt *b)
 	acc.find_proc_info = files_find_proc_info;
 	as = vdsoscope_unw_create_addr_space(&acc, b->img, 0);
 	if (as) {
-		vdsoscope_unw_cache_pid(as, b->pid);
+		if (b->maps_text)
+			vdsoscope_unw_cache_ranges(as, b->pid, (const uint64_t (*)[2])ro, nro);
+		else
+			vdsoscope_unw_cache_pid(as, b->pid);
 		if (unw_table_from_env(as)) {
 			vdsoscope_unw_destroy_addr_space(as);
 			if (b->names)
 				dwfl_end(b->names);
 			b->names = NULL;
 			free(tids);
+			free(ro);
 			return 1;
 		}
 		b->table = vdsoscope_unw_table(as);
@@ -482,6 +533,7 @@ static int run_libunwind_pid(struct bt *b)
 		dwfl_end(b->names);
 	b->names = NULL;
 	free(tids);
+	free(ro);
 	return rc;
 }
 
@@ -651,13 +703,21 @@ static const Dwfl_Callbacks core_callbacks = {
 static Dwfl *proc_names(struct bt *b)
 {
 	Dwfl *d = dwfl_begin(&proc_callbacks);
+	FILE *f = NULL;
+	int rc;
 
 	elf_version(EV_CURRENT);
 	if (!d)
 		return NULL;
 	dwfl_report_begin(d);
-	if (dwfl_linux_proc_report(d, b->pid) || dwfl_report_end(d, NULL, NULL) ||
-	    vdsoscope_dwfl_report_vdso(d, b->img) < 0) {
+	/* the maps read once: libdwfl's reading of a copy drops the vDSO, which
+	 * is reported from the image below */
+	if (b->maps_text && b->maps_len)
+		f = fmemopen(b->maps_text, b->maps_len, "r");
+	rc = f ? dwfl_linux_proc_maps_report(d, f) : dwfl_linux_proc_report(d, b->pid);
+	if (f)
+		fclose(f);
+	if (rc || dwfl_report_end(d, NULL, NULL) || vdsoscope_dwfl_report_vdso(d, b->img) < 0) {
 		dwfl_end(d);
 		return NULL;
 	}
@@ -671,10 +731,12 @@ struct dwfl_walk {
 };
 
 /* Names FR from the module libdwfl reports at its address. */
-static void name_dwfl(Dwfl *dwfl, struct frame *fr)
+static void name_dwfl(struct bt *b, Dwfl *dwfl, struct frame *fr)
 {
 	uint64_t pc = fr->pc, at = fr->exact ? pc : pc - 1;
-	Dwfl_Module *mod = dwfl_addrmodule(dwfl, at);
+	size_t slot = (size_t)((pc ^ pc >> 10 ^ pc >> 20) % (sizeof(b->named) / sizeof(b->named[0])));
+	const struct frame *same = b->named[slot];
+	Dwfl_Module *mod;
 	const char *name, *sym;
 	const unsigned char *id;
 	GElf_Addr vaddr;
@@ -682,7 +744,15 @@ static void name_dwfl(Dwfl *dwfl, struct frame *fr)
 	GElf_Sym s;
 	int len, i;
 
-	if (!mod)
+	if (same && same->pc == pc && same->exact == fr->exact) {
+		memcpy(fr->module, same->module, sizeof(fr->module));
+		memcpy(fr->build_id, same->build_id, sizeof(fr->build_id));
+		memcpy(fr->func, same->func, sizeof(fr->func));
+		fr->offset = same->offset;
+		return;
+	}
+	b->named[slot] = fr;
+	if (!(mod = dwfl_addrmodule(dwfl, at)))
 		return;
 	name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 	snprintf(fr->module, sizeof(fr->module), "%s", name ? name : "");
@@ -711,7 +781,7 @@ static int dwfl_frame_cb(Dwfl_Frame *state, void *arg)
 	fr->pc = pc;
 	fr->exact = act;
 	if (!name_vdso(w->b, fr))
-		name_dwfl(w->dwfl, fr);
+		name_dwfl(w->b, w->dwfl, fr);
 	t->nframes++;
 	if (t->nframes == MAX_FRAMES) {
 		snprintf(t->end, sizeof(t->end), "frame limit (%d) reached", MAX_FRAMES);
@@ -1100,6 +1170,7 @@ out:
 			close(b.maps[k].fd);
 	}
 	free(b.maps);
+	free(b.maps_text);
 	if (core_elf)
 		elf_end(core_elf);
 	if (core_fd >= 0)

@@ -379,13 +379,46 @@ unw_addr_space_t vdsoscope_unw_create_addr_space(const unw_accessors_t *wrapped,
 	return h->as;
 }
 
-int vdsoscope_unw_cache_pid(unw_addr_space_t as, pid_t pid)
+int vdsoscope_unw_cache_ranges(unw_addr_space_t as, pid_t pid, const uint64_t (*ro)[2], size_t n)
 {
 	struct hook *h = hook_of(as);
-	char path[64], line[4352];
-	FILE *f;
+	uint64_t (*v)[2] = NULL;
 
 	if (!h) {
+		errno = ENOENT;
+		return -1;
+	}
+	if ((n && !ro) || n > SIZE_MAX / sizeof(*v)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (n && !(v = malloc(n * sizeof(*v))))
+		return -1;
+	if (n)
+		memcpy(v, ro, n * sizeof(*v));
+	/* the pages themselves are touched only when filled */
+	if (!h->pages && (!(h->page_addr = calloc(CACHE_PAGES, sizeof(*h->page_addr))) ||
+			  !(h->pages = malloc(CACHE_PAGES * sizeof(*h->pages))))) {
+		free(v);
+		return -1;
+	}
+	free(h->ro);
+	h->ro = v;
+	h->nro = n;
+	memset(h->page_addr, 0, CACHE_PAGES * sizeof(*h->page_addr));
+	h->pid = pid;
+	return 0;
+}
+
+int vdsoscope_unw_cache_pid(unw_addr_space_t as, pid_t pid)
+{
+	char path[64], line[4352];
+	uint64_t (*ro)[2] = NULL;
+	size_t n = 0;
+	FILE *f;
+	int rc;
+
+	if (!hook_of(as)) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -401,23 +434,21 @@ int vdsoscope_unw_cache_pid(unw_addr_space_t as, pid_t pid)
 		if (sscanf(line, "%llx-%llx %7s", &lo, &hi, perms) != 3 || perms[1] == 'w' ||
 		    perms[0] != 'r' || hi <= lo)
 			continue;
-		v = realloc(h->ro, (h->nro + 1) * sizeof(*v));
+		v = realloc(ro, (n + 1) * sizeof(*v));
 		if (!v) {
+			free(ro);
 			fclose(f);
 			return -1;
 		}
-		h->ro = v;
-		h->ro[h->nro][0] = lo;
-		h->ro[h->nro][1] = hi;
-		h->nro++;
+		ro = v;
+		ro[n][0] = lo;
+		ro[n][1] = hi;
+		n++;
 	}
 	fclose(f);
-	/* the pages themselves are touched only when filled */
-	if (!h->pages && (!(h->page_addr = calloc(CACHE_PAGES, sizeof(*h->page_addr))) ||
-			  !(h->pages = malloc(CACHE_PAGES * sizeof(*h->pages)))))
-		return -1;
-	h->pid = pid;
-	return 0;
+	rc = vdsoscope_unw_cache_ranges(as, pid, ro, n);
+	free(ro);
+	return rc;
 }
 
 unw_addr_space_t vdsoscope_unw_create_upt(const struct vdsoscope_image *img)

@@ -75,6 +75,11 @@ VDSOSCOPE_UNWIND_API void vdsoscope_unw_destroy_addr_space(unw_addr_space_t as);
  * Returns 0, or -1 with errno (ENOENT: AS was not made here; the maps of
  * PID unreadable). */
 VDSOSCOPE_UNWIND_API int vdsoscope_unw_cache_pid(unw_addr_space_t as, pid_t pid);
+/* The same with PID's read-only mappings given: N ranges [RO[i][0],
+ * RO[i][1]) the caller took from /proc/PID/maps (copied), which is then not
+ * read again.  Returns 0, or -1 with errno (ENOENT: AS was not made here). */
+VDSOSCOPE_UNWIND_API int vdsoscope_unw_cache_ranges(unw_addr_space_t as, pid_t pid,
+						    const uint64_t (*ro)[2], size_t n);
 /* Where find_proc_info finds unwind info for the image's code. */
 enum vdsoscope_unw_table {
 	/* nowhere: -UNW_ENOINFO, as libunwind without the hook (also when no
