@@ -10,14 +10,12 @@
 # Usage: bench-unwind.sh BUILDDIR [N]
 set -u
 b=${1:-.}; n=${2:-15}
-# the built command itself, not libtool's wrapper script (which costs a shell)
-# when there is one
+# the built programs themselves, not libtool's wrapper scripts (which cost a
+# shell): the example's and, when it has one, the command's
 V=$b/tools/vdsoscope
-if [ "$(head -c 2 "$V")" = "#!" ] && [ -x "$b/tools/.libs/vdsoscope" ]; then
-	V=$b/tools/.libs/vdsoscope
-	LD_LIBRARY_PATH=$b/lib/.libs:$b/unwind/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-	export LD_LIBRARY_PATH
-fi
+[ "$(head -c 2 "$V")" = "#!" ] && [ -x "$b/tools/.libs/vdsoscope" ] && V=$b/tools/.libs/vdsoscope
+LD_LIBRARY_PATH=$b/lib/.libs:$b/unwind/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export LD_LIBRARY_PATH
 command -v eu-stack > /dev/null || { echo "bench-unwind: eu-stack is not installed"; exit 0; }
 [ -x "$b/unwind/examples/upt-backtrace" ] || { echo "bench-unwind: built without libunwind"; exit 0; }
 tmp=$(mktemp -d)

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <elf.h>
@@ -55,7 +57,13 @@ struct bt {
 	struct thread *threads;
 	unsigned int nthreads;
 	/* file mappings (maps or NT_FILE): start, end, name */
-	struct mapping { uint64_t lo, hi, off; char *name; int fd; } *maps;
+	struct mapping {
+		uint64_t lo, hi, off;
+		char *name;
+		int tried;                  /* the file was opened (or failed to) */
+		const unsigned char *bytes; /* the file, mapped read-only */
+		size_t size;
+	} *maps;
 	size_t nmaps;
 	char source[4200];
 	Dwfl *names;          /* libunwind on cores: names outside the vDSO */
@@ -177,7 +185,8 @@ static int add_map(struct bt *b, uint64_t lo, uint64_t hi, uint64_t off, const c
 	b->maps[b->nmaps].lo = lo;
 	b->maps[b->nmaps].hi = hi;
 	b->maps[b->nmaps].off = off;
-	b->maps[b->nmaps].fd = -1;
+	b->maps[b->nmaps].tried = 0;
+	b->maps[b->nmaps].bytes = NULL;
 	b->maps[b->nmaps].name = strdup(name);
 	if (!b->maps[b->nmaps].name)
 		return -1;
@@ -557,25 +566,72 @@ static struct mapping *mapping_at(uint64_t addr)
 	return NULL;
 }
 
+/* LEN bytes at offset OFF of M's file, which is mapped at first use:
+ * unwinding reads it a word at a time. */
 static int file_read(struct mapping *m, uint64_t off, void *buf, size_t len)
 {
-	if (m->fd < 0)
-		m->fd = open(m->name, O_RDONLY | O_CLOEXEC);
-	if (m->fd < 0 || off > INT64_MAX - len)
+	if (!m->tried) {
+		struct stat st;
+		int fd = open(m->name, O_RDONLY | O_CLOEXEC);
+		void *p;
+		m->tried = 1;
+		if (fd < 0)
+			return -1;
+		if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0 &&
+		    (uint64_t)st.st_size <= SIZE_MAX &&
+		    (p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) != MAP_FAILED) {
+			m->bytes = p;
+			m->size = (size_t)st.st_size;
+		}
+		close(fd);
+	}
+	if (!m->bytes || off > m->size || m->size - off < len)
 		return -1;
-	return pread(m->fd, buf, len, (off_t)off) == (ssize_t)len ? 0 : -1;
+	memcpy(buf, m->bytes + off, len);
+	return 0;
+}
+
+/* The core's PT_LOAD segments with bytes, over libelf's mapping of the
+ * core: libunwind-coredump reads each word with a pread. */
+static struct core_seg { uint64_t vaddr, size; const unsigned char *bytes; } *core_segs;
+static size_t ncore_segs;
+
+static void core_segments(Elf *elf)
+{
+	size_t nph, i, size;
+	const unsigned char *raw;
+
+	if (!elf || elf_getphdrnum(elf, &nph) || !(raw = (const unsigned char *)elf_rawfile(elf, &size)) ||
+	    !(core_segs = calloc(nph ? nph : 1, sizeof(*core_segs))))
+		return;
+	for (i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD || !ph.p_filesz ||
+		    ph.p_offset > size || size - ph.p_offset < ph.p_filesz)
+			continue;
+		core_segs[ncore_segs].vaddr = ph.p_vaddr;
+		core_segs[ncore_segs].size = ph.p_filesz;
+		core_segs[ncore_segs].bytes = raw + ph.p_offset;
+		ncore_segs++;
+	}
 }
 
 static int files_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
 			    void *arg)
 {
 	struct mapping *m;
+	size_t i;
 
-	if (_UCD_access_mem(as, addr, val, write, arg) == 0)
+	for (i = 0; !write && i < ncore_segs; i++)
+		if (addr >= core_segs[i].vaddr && addr - core_segs[i].vaddr < core_segs[i].size &&
+		    core_segs[i].size - (addr - core_segs[i].vaddr) >= sizeof(*val)) {
+			memcpy(val, core_segs[i].bytes + (addr - core_segs[i].vaddr), sizeof(*val));
+			return 0;
+		}
+	if (!write && (m = mapping_at(addr)) && m->hi - addr >= sizeof(*val) &&
+	    !file_read(m, m->off + (addr - m->lo), val, sizeof(*val)))
 		return 0;
-	if (write || !(m = mapping_at(addr)) || m->hi - addr < sizeof(*val))
-		return -UNW_EINVAL;
-	return file_read(m, m->off + (addr - m->lo), val, sizeof(*val)) ? -UNW_EINVAL : 0;
+	return _UCD_access_mem(as, addr, val, write, arg);
 }
 
 static int files_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
@@ -652,6 +708,7 @@ static int run_libunwind_core(struct bt *b)
 		return bt_err("core %s: libunwind-coredump cannot read it", b->core);
 	files_bt = b;
 	b->names = core_names(b);
+	core_segments(core_elf);
 	files.access_mem = files_access_mem;
 	files.find_proc_info = files_find_proc_info;
 	as = vdsoscope_unw_create_addr_space(&files, b->img, 0);
@@ -1166,11 +1223,14 @@ out:
 	free(b.threads);
 	for (size_t k = 0; k < b.nmaps; k++) {
 		free(b.maps[k].name);
-		if (b.maps[k].fd >= 0)
-			close(b.maps[k].fd);
+		if (b.maps[k].bytes)
+			munmap((void *)b.maps[k].bytes, b.maps[k].size);
 	}
 	free(b.maps);
 	free(b.maps_text);
+	free(core_segs);
+	core_segs = NULL;
+	ncore_segs = 0;
 	if (core_elf)
 		elf_end(core_elf);
 	if (core_fd >= 0)
