@@ -91,9 +91,9 @@ enum vdsoscope_unw_table {
 	 * (vdsoscope_cfi_get(): .eh_frame, .debug_frame, the debug file's, rows
 	 * from instructions), built once per address space and served through
 	 * access_mem at 0xffff800000000000, in the kernel's half of the address
-	 * space where no process memory is; the table gives the code as
-	 * starting at 0xffff800040000000 and the hook translates, so
-	 * unw_get_proc_info() shows the real addresses */
+	 * space where no process memory is; the table places the image at
+	 * 0xffff800040000000, within reach of its 32-bit offsets, and the
+	 * hook translates, so unw_get_proc_info() shows the real addresses */
 	VDSOSCOPE_UNW_TABLE_ROWS,
 };
 /* The table in use: IMAGE when the image has a usable .eh_frame_hdr
