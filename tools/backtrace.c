@@ -499,13 +499,8 @@ static int run_libunwind_pid(struct bt *b)
 		else
 			vdsoscope_unw_cache_pid(as, b->pid);
 		if (unw_table_from_env(as)) {
-			vdsoscope_unw_destroy_addr_space(as);
-			if (b->names)
-				dwfl_end(b->names);
-			b->names = NULL;
-			free(tids);
-			free(ro);
-			return 1;
+			rc = 1;
+			goto out;
 		}
 		b->table = vdsoscope_unw_table(as);
 	}
@@ -537,6 +532,7 @@ static int run_libunwind_pid(struct bt *b)
 			_UPT_destroy(upt);
 		ptrace(PTRACE_DETACH, tids[i], 0, 0);
 	}
+out:
 	vdsoscope_unw_destroy_addr_space(as);
 	if (b->names)
 		dwfl_end(b->names);
@@ -701,7 +697,7 @@ static int run_libunwind_core(struct bt *b)
 	unw_accessors_t files = _UCD_accessors;
 	struct UCD_info *ucd;
 	unw_addr_space_t as;
-	int i, n;
+	int i, n, rc = 0;
 
 	ucd = _UCD_create(b->core);
 	if (!ucd)
@@ -713,13 +709,12 @@ static int run_libunwind_core(struct bt *b)
 	files.find_proc_info = files_find_proc_info;
 	as = vdsoscope_unw_create_addr_space(&files, b->img, 0);
 	if (!as) {
-		_UCD_destroy(ucd);
-		return bt_err("libunwind: cannot set up the address space: %s", strerror(errno));
+		rc = bt_err("libunwind: cannot set up the address space: %s", strerror(errno));
+		goto out;
 	}
 	if (unw_table_from_env(as)) {
-		vdsoscope_unw_destroy_addr_space(as);
-		_UCD_destroy(ucd);
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	b->table = vdsoscope_unw_table(as);
 	n = _UCD_get_num_threads(ucd);
@@ -733,12 +728,13 @@ static int run_libunwind_core(struct bt *b)
 		unw_flush_cache(as, 0, 0);
 		unwind_cursor(b, t, as, ucd);
 	}
+out:
 	vdsoscope_unw_destroy_addr_space(as);
 	_UCD_destroy(ucd);
 	if (b->names)
 		dwfl_end(b->names);
 	b->names = NULL;
-	return 0;
+	return rc;
 }
 
 /* ---- libdwfl ---------------------------------------------------------------- */
