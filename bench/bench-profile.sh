@@ -9,11 +9,9 @@ set -u
 b=${1:-.}
 V=$b/tools/vdsoscope
 BP=$b/bench/bench-profile
-if [ -x "$b/tools/.libs/vdsoscope" ]; then
-	V=$b/tools/.libs/vdsoscope
-	LD_LIBRARY_PATH=$b/lib/.libs:$b/unwind/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-	export LD_LIBRARY_PATH
-fi
+[ "$(head -c 2 "$V")" = "#!" ] && [ -x "$b/tools/.libs/vdsoscope" ] && V=$b/tools/.libs/vdsoscope
+LD_LIBRARY_PATH=$b/lib/.libs:$b/unwind/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export LD_LIBRARY_PATH
 [ -x "$b/bench/.libs/bench-profile" ] && BP=$b/bench/.libs/bench-profile
 T=$b/tests/vdso-target
 tmp=$(mktemp -d)

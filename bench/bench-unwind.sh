@@ -10,13 +10,12 @@
 # Usage: bench-unwind.sh BUILDDIR [N]
 set -u
 b=${1:-.}; n=${2:-15}
-# the built command itself, not libtool's wrapper script (which costs a shell)
+# the built programs themselves, not libtool's wrapper scripts (which cost a
+# shell): the example's and, when it has one, the command's
 V=$b/tools/vdsoscope
-if [ -x "$b/tools/.libs/vdsoscope" ]; then
-	V=$b/tools/.libs/vdsoscope
-	LD_LIBRARY_PATH=$b/lib/.libs:$b/unwind/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-	export LD_LIBRARY_PATH
-fi
+[ "$(head -c 2 "$V")" = "#!" ] && [ -x "$b/tools/.libs/vdsoscope" ] && V=$b/tools/.libs/vdsoscope
+LD_LIBRARY_PATH=$b/lib/.libs:$b/unwind/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export LD_LIBRARY_PATH
 command -v eu-stack > /dev/null || { echo "bench-unwind: eu-stack is not installed"; exit 0; }
 [ -x "$b/unwind/examples/upt-backtrace" ] || { echo "bench-unwind: built without libunwind"; exit 0; }
 tmp=$(mktemp -d)
@@ -28,13 +27,22 @@ read -r line < "$tmp/out"
 trap 'kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 "$b/tests/vdso-stop" "$pid" > /dev/null
 
-# median wall time in microseconds of N runs of a command
+# median wall time in microseconds of N runs of a command, from its spawn to
+# its exit (timing with date(1) around it would add date's own start-up, a
+# millisecond here, to every figure)
 median_us() {
-	local i t0 t1
-	for i in $(seq "$n"); do
-		t0=$(date +%s%N); "$@" > /dev/null 2>&1; t1=$(date +%s%N)
-		echo $(((t1 - t0) / 1000))
-	done | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'
+	python3 - "$n" "$@" <<'PY'
+import os, sys, time
+n, cmd = int(sys.argv[1]), sys.argv[2:]
+null = os.open(os.devnull, os.O_WRONLY)
+acts = [(os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)]
+ts = []
+for _ in range(n):
+    t0 = time.perf_counter_ns()
+    os.waitpid(os.posix_spawnp(cmd[0], cmd, os.environ, file_actions=acts), 0)
+    ts.append((time.perf_counter_ns() - t0) // 1000)
+print(sorted(ts)[(n - 1) // 2])
+PY
 }
 row() { # row FIGURE OURS PEER UNIT
 	awk -v f="$1" -v o="$2" -v p="$3" -v u="$4" 'BEGIN {
@@ -45,6 +53,11 @@ eu=$(median_us eu-stack -p "$pid")
 for e in libunwind libdwfl; do
 	row "backtrace --pid, $e vs eu-stack -p" "$(median_us "$V" backtrace --pid "$pid" --engine $e)" "$eu" us
 done
+# what no work costs: start-up and exit of a program linked as vdsoscope is
+if [ -x "$b/bench/startup" ]; then
+	row "start-up only (bench/startup) vs eu-stack -p" "$(median_us "$b/bench/startup")" "$eu" us
+	row "vdsoscope --version vs eu-stack -p" "$(median_us "$V" --version)" "$eu" us
+fi
 EX=$b/unwind/examples/upt-backtrace
 [ -x "$b/unwind/examples/.libs/upt-backtrace" ] && EX=$b/unwind/examples/.libs/upt-backtrace
 "$EX" "$pid" > "$tmp/hook"

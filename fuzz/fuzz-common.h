@@ -50,8 +50,11 @@ static inline void fuzz_walk(const struct vdsoscope_image *img)
 		if (vdsoscope_cfi_get(img, i, &r))
 			continue;
 		vdsoscope_rule_format(img, &r.cfa, buf, sizeof(buf));
-		for (k = 0; k < r.nregs; k++)
+		(void)vdsoscope_rule_expr(img, &r.cfa, buf, sizeof(buf));
+		for (k = 0; k < r.nregs; k++) {
 			vdsoscope_rule_format(img, &r.regs[k], buf, sizeof(buf));
+			(void)vdsoscope_rule_expr(img, &r.regs[k], buf, sizeof(buf));
+		}
 	}
 	(void)a;
 }

@@ -11,13 +11,22 @@ LIB_NAMES = vdso-elf error acquire image symbols debug cfi expr step analyze-i38
 	eh-frame-hdr store lookup object arch arch-x86_64 arch-i386 arch-x32
 LIB_OBJS = $(LIB_NAMES:%=fuzz/obj/%.o)
 HARNESSES = fuzz-buffer fuzz-core fuzz-lookup fuzz-step fuzz-vdso-elf fuzz-object
-CPPFLAGS_FUZZ = -I$(top_builddir) -I$(srcdir)/lib -I$(srcdir)/fuzz $(LIBDW_CFLAGS)
+CPPFLAGS_FUZZ = -I$(top_builddir) -I$(srcdir)/lib -I$(srcdir)/unwind -I$(srcdir)/fuzz $(LIBDW_CFLAGS)
 
 all: $(HARNESSES:%=fuzz/%) fuzz/corpus/.done
 
 fuzz/obj/%.o: $(srcdir)/lib/%.c $(wildcard $(srcdir)/lib/*.h)
 	@mkdir -p fuzz/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -c -o $@ $<
+
+# the hook's table writer, for fuzz-buffer
+fuzz/obj/eh-table.o: $(srcdir)/unwind/eh-table.c $(srcdir)/unwind/eh-table.h $(wildcard $(srcdir)/lib/*.h)
+	@mkdir -p fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -c -o $@ $<
+
+fuzz/fuzz-buffer: $(srcdir)/fuzz/fuzz-buffer.c $(srcdir)/fuzz/fuzz-common.h $(LIB_OBJS) fuzz/obj/eh-table.o
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -o $@ $< $(LIB_OBJS) fuzz/obj/eh-table.o \
+		$(LIBDW_LIBS) $(LIBELF_LIBS) -lpthread -ldl
 
 fuzz/fuzz-vdso-elf: $(srcdir)/fuzz/fuzz-vdso-elf.c fuzz/obj/vdso-elf.o
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -o $@ $^

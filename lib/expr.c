@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "internal.h"
+#include "dwarf-write.h"
 
 static uint64_t load(const struct vs_data *d, const unsigned char *b, unsigned int n)
 {
@@ -202,4 +203,121 @@ int vs__expr_format(const struct vs_data *d, const struct vs_op *ops, size_t n, 
 					 used < len ? len - used : 1, "%s%s", i ? "; " : "", one);
 	}
 	return (int)used;
+}
+
+/* ---- encoding -------------------------------------------------------------- */
+
+struct enc {
+	uint8_t *buf;
+	size_t len, used;
+	int big;
+};
+
+static void put(struct enc *e, uint8_t b)
+{
+	if (e->used < e->len)
+		e->buf[e->used] = b;
+	e->used++;
+}
+
+static void put_bytes(struct enc *e, const uint8_t *b, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		put(e, b[i]);
+}
+
+static void put_uleb(struct enc *e, uint64_t v)
+{
+	uint8_t b[10];
+
+	put_bytes(e, b, vs_uleb128(b, v));
+}
+
+static void put_sleb(struct enc *e, int64_t v)
+{
+	uint8_t b[10];
+
+	put_bytes(e, b, vs_sleb128(b, v));
+}
+
+static void put_fixed(struct enc *e, uint64_t v, unsigned int n)
+{
+	uint8_t b[8];
+
+	vs_put_fixed(b, v, n, e->big);
+	put_bytes(e, b, n);
+}
+
+/* OPS as DWARF bytes; -VDSOSCOPE_E_BAD_EXPR for an operation the evaluator
+ * does not take either. */
+static int encode(const struct vs_data *d, const struct vs_op *ops, size_t n, struct enc *e)
+{
+	unsigned int asz = d->arch ? d->arch->addr_size : (d->elf.is64 ? 8 : 4);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct vs_op *op = &ops[i];
+		uint8_t a = op->atom;
+
+		put(e, a);
+		if ((a >= DW_OP_lit0 && a <= DW_OP_lit31) || binary_op(a))
+			continue;
+		if (a >= DW_OP_breg0 && a <= DW_OP_breg31) {
+			put_sleb(e, (int64_t)op->n1);
+			continue;
+		}
+		switch (a) {
+		case DW_OP_bregx: put_uleb(e, op->n1); put_sleb(e, (int64_t)op->n2); break;
+		case DW_OP_addr: put_fixed(e, op->n1, asz); break;
+		case DW_OP_const1u: case DW_OP_const1s: case DW_OP_pick: case DW_OP_deref_size:
+			put_fixed(e, op->n1, 1);
+			break;
+		case DW_OP_const2u: case DW_OP_const2s: put_fixed(e, op->n1, 2); break;
+		case DW_OP_const4u: case DW_OP_const4s: put_fixed(e, op->n1, 4); break;
+		case DW_OP_const8u: case DW_OP_const8s: put_fixed(e, op->n1, 8); break;
+		case DW_OP_constu: case DW_OP_plus_uconst: put_uleb(e, op->n1); break;
+		case DW_OP_consts: put_sleb(e, (int64_t)op->n1); break;
+		case DW_OP_call_frame_cfa: case DW_OP_dup: case DW_OP_drop: case DW_OP_over:
+		case DW_OP_swap: case DW_OP_rot: case DW_OP_deref: case DW_OP_abs: case DW_OP_neg:
+		case DW_OP_not: case DW_OP_nop:
+			break;
+		default:
+			return -VDSOSCOPE_E_BAD_EXPR;
+		}
+	}
+	return 0;
+}
+
+int vdsoscope_rule_expr(const struct vdsoscope_image *img, const struct vdsoscope_rule *rule,
+			void *buf, size_t len)
+{
+	const struct vs_data *d;
+	const struct vs_op *ops;
+	struct enc e = { .buf = buf, .len = buf ? len : 0 };
+	size_t n;
+	int rc;
+
+	if (!img || !rule)
+		return -VDSOSCOPE_E_INVALID;
+	d = img->d;
+	if (rule->kind != VDSOSCOPE_RULE_EXPRESSION && rule->kind != VDSOSCOPE_RULE_VAL_EXPRESSION &&
+	    rule->kind != VDSOSCOPE_RULE_CFA_EXPRESSION)
+		return -VDSOSCOPE_E_INVALID;
+	if (rule->expr + (size_t)rule->expr_len > d->nops)
+		return -VDSOSCOPE_E_INVALID;
+	ops = d->ops + rule->expr;
+	n = rule->expr_len;
+	/* libdw starts a register rule's expression with DW_OP_call_frame_cfa;
+	 * DW_CFA_expression and DW_CFA_val_expression push the CFA themselves */
+	if (rule->kind != VDSOSCOPE_RULE_CFA_EXPRESSION && n && ops[0].atom == DW_OP_call_frame_cfa) {
+		ops++;
+		n--;
+	}
+	e.big = d->bytes[5] == 2;
+	rc = encode(d, ops, n, &e);
+	if (rc)
+		return rc;
+	return e.used > INT32_MAX ? -VDSOSCOPE_E_TOO_LARGE : (int)e.used;
 }

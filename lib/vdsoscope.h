@@ -337,6 +337,18 @@ VDSOSCOPE_API int vdsoscope_rule_format(const struct vdsoscope_image *img,
 					const struct vdsoscope_rule *rule,
 					char *buf, size_t len);
 
+/* The DWARF expression of RULE (kinds EXPRESSION, VAL_EXPRESSION and
+ * CFA_EXPRESSION) as the operation bytes DW_CFA_expression,
+ * DW_CFA_val_expression and DW_CFA_def_cfa_expression carry, in IMG's byte
+ * order; a register rule's block does not start with DW_OP_call_frame_cfa,
+ * as DWARF pushes the CFA before evaluating it.  Writes at most LEN bytes to
+ * BUF (may be NULL when LEN is 0) and returns the number the whole
+ * expression takes, which may exceed LEN.  -VDSOSCOPE_E_INVALID when RULE
+ * has no expression, -VDSOSCOPE_E_BAD_EXPR for an operation that cannot be
+ * encoded. */
+VDSOSCOPE_API int vdsoscope_rule_expr(const struct vdsoscope_image *img,
+				      const struct vdsoscope_rule *rule, void *buf, size_t len);
+
 /* ---- architecture ------------------------------------------------------ */
 
 struct vdsoscope_arch {

@@ -7,12 +7,25 @@
                                     of the catalogue into DIR, and DIR/LIST:
                                     "NAME<TAB>expected error (grep -E)"
   elfmut.py core-cuts CORE          offsets of every segment boundary in CORE
+  elfmut.py no-eh-frame-hdr IMAGE OUT
+                                    PT_GNU_EH_FRAME made PT_NULL: the CFI is
+                                    left in .eh_frame, found by section only
+  elfmut.py wrap-eh-frame IMAGE BLOB ADDR EHOFF OUT
+                                    an ELF file of IMAGE's class, byte order
+                                    and machine whose .eh_frame_hdr at ADDR
+                                    is BLOB's first EHOFF bytes and whose
+                                    .eh_frame the rest (for readelf)
+  elfmut.py debug-frame-only IMAGE OUT
+                                    .eh_frame rewritten as .debug_frame (no
+                                    augmentation, absolute addresses) where
+                                    .eh_frame_hdr and .eh_frame were; those
+                                    two and PT_GNU_EH_FRAME gone
 """
 import os
 import struct
 import sys
 
-PT_LOAD, PT_DYNAMIC, PT_NOTE = 1, 2, 4
+PT_NULL, PT_LOAD, PT_DYNAMIC, PT_NOTE = 0, 1, 2, 4
 PT_GNU_EH_FRAME = 0x6474E550
 DT = {"NULL": 0, "HASH": 4, "STRTAB": 5, "SYMTAB": 6, "STRSZ": 10, "SYMENT": 11,
       "SONAME": 14, "GNU_HASH": 0x6FFFFEF5, "VERSYM": 0x6FFFFFF0, "VERDEF": 0x6FFFFFFC,
@@ -132,13 +145,18 @@ def small_core(src, dst):
     return 0
 
 
-def uleb(b, p):
+def leb(b, p, signed=False):
+    """the LEB128 number at B[P] and the offset after it"""
     v = shift = 0
     while True:
         x = b[p]; p += 1
         v |= (x & 0x7F) << shift; shift += 7
         if not x & 0x80:
-            return v, p
+            return (v - (1 << shift) if signed and x & 0x40 else v), p
+
+
+def uleb(b, p):
+    return leb(b, p)
 
 
 def eh_entries(img):
@@ -316,12 +334,178 @@ def bad_images(src, outdir):
 
 
 
+def sections(img):
+    """(offset of the header, name, type, flags, addr, offset, size) of every section"""
+    if img.is64:
+        shoff = img.get("Q", 40)
+        shentsize, shnum, shstrndx = struct.unpack_from(img.e + "HHH", img.b, 58)
+        fields = [("name", 0, "I"), ("type", 4, "I"), ("flags", 8, "Q"), ("addr", 16, "Q"),
+                  ("offset", 24, "Q"), ("size", 32, "Q")]
+    else:
+        shoff = img.get("I", 32)
+        shentsize, shnum, shstrndx = struct.unpack_from(img.e + "HHH", img.b, 46)
+        fields = [("name", 0, "I"), ("type", 4, "I"), ("flags", 8, "I"), ("addr", 12, "I"),
+                  ("offset", 16, "I"), ("size", 20, "I")]
+    hdrs = []
+    for i in range(shnum):
+        at = shoff + i * shentsize
+        hdrs.append(dict({k: img.get(f, at + o) for k, o, f in fields}, at=at, fields=fields))
+    strtab = hdrs[shstrndx]["offset"]
+    for h in hdrs:
+        end = img.b.index(0, strtab + h["name"])
+        h["sname"] = bytes(img.b[strtab + h["name"]:end]).decode()
+    return hdrs, strtab
+
+
+def set_section(img, h, **kw):
+    for k, o, f in h["fields"]:
+        if k in kw:
+            img.put(f, h["at"] + o, kw[k])
+
+
+def no_eh_frame_hdr(src, dst):
+    img = Elf(open(src, "rb").read())
+    k, _ = img.find_phdr(PT_GNU_EH_FRAME)
+    if k is None:
+        raise SystemExit(f"{src}: no PT_GNU_EH_FRAME")
+    img.set_phdr(k, type=PT_NULL)
+    open(dst, "wb").write(img.b)
+    return 0
+
+
+def enc_uleb(v):
+    out = bytearray()
+    while True:
+        x = v & 0x7F; v >>= 7
+        out.append(x | (0x80 if v else 0))
+        if not v:
+            return bytes(out)
+
+
+def enc_sleb(v):
+    out = bytearray()
+    while True:
+        x = v & 0x7F; v >>= 7
+        if (v == 0 and not x & 0x40) or (v == -1 and x & 0x40):
+            out.append(x)
+            return bytes(out)
+        out.append(x | 0x80)
+
+
+def debug_frame_only(src, dst):
+    """Each CIE and FDE of .eh_frame again in .debug_frame's form: CIE id
+    0xffffffff, no augmentation, FDE addresses absolute and CIE pointers
+    offsets from the section's start; the instructions unchanged.  Handles
+    the encodings the kernel's images use ("zR", pcrel|sdata4)."""
+    img = Elf(open(src, "rb").read())
+    e, w = img.e, img.ws
+    hdrs, strtab = sections(img)
+    by = {h["sname"]: h for h in hdrs}
+    hdr, eh = by[".eh_frame_hdr"], by[".eh_frame"]
+    out, cie_at = bytearray(), {}
+    q, end = eh["offset"], eh["offset"] + eh["size"]
+    while q + 4 <= end:
+        n = img.get("I", q)
+        if n == 0:
+            break
+        body = q + 4
+        cid = img.get("I", body)
+        if cid == 0:
+            p = body + 5
+            aug = bytes(img.b[p:img.b.index(0, p)]); p += len(aug) + 1
+            if aug not in (b"zR", b"zRS") or img.b[body + 4] != 1:
+                raise SystemExit(f"CIE at 0x{q:x}: augmentation {aug!r} not handled")
+            code, p = uleb(img.b, p)
+            data, p = leb(img.b, p, signed=True)
+            ra = img.b[p]; p += 1
+            alen, p = uleb(img.b, p)
+            if img.b[p] != 0x1B:
+                raise SystemExit(f"CIE at 0x{q:x}: FDE encoding 0x{img.b[p]:x} not handled")
+            p += alen
+            new = (struct.pack(e + "IB", 0xFFFFFFFF, 1) + b"\0" + enc_uleb(code) +
+                   enc_sleb(data) + bytes([ra]) + bytes(img.b[p:body + n]))
+            cie_at[q] = len(out)
+        else:
+            cie = body - cid
+            if cie not in cie_at:
+                raise SystemExit(f"FDE at 0x{q:x}: no CIE before it")
+            pc = body + 4 + img.get("i", body + 4) + eh["addr"] - eh["offset"]
+            rng = img.get("I", body + 8)
+            alen, p = uleb(img.b, body + 12)
+            p += alen
+            new = (struct.pack(e + "I", cie_at[cie]) + struct.pack(e + img.w, pc) +
+                   struct.pack(e + img.w, rng) + bytes(img.b[p:body + n]))
+        new += b"\0" * (-len(new) % w)
+        out += struct.pack(e + "I", len(new)) + new
+        q = body + n
+    start = hdr["offset"]
+    room = eh["offset"] + eh["size"] - start
+    if len(out) > room:
+        raise SystemExit(f".debug_frame needs {len(out)} bytes, {room} are free")
+    img.b[start:start + room] = out + b"\0" * (room - len(out))
+    # .debug_frame's name where .eh_frame_hdr's was (it is longer than
+    # .eh_frame's); .eh_frame_hdr's header becomes an empty SHT_NULL
+    name = hdr["name"]
+    if len(".debug_frame") > len(hdr["sname"]):
+        raise SystemExit("no room for the name")
+    img.b[strtab + name:strtab + name + len(hdr["sname"])] = \
+        b".debug_frame".ljust(len(hdr["sname"]), b"\0")
+    set_section(img, eh, name=name, type=1, flags=0, addr=0, offset=start, size=len(out))
+    set_section(img, hdr, name=0, type=0, flags=0, addr=0, offset=0, size=0)
+    k, _ = img.find_phdr(PT_GNU_EH_FRAME)
+    if k is not None:
+        img.set_phdr(k, type=PT_NULL)
+    open(dst, "wb").write(img.b)
+    return 0
+
+
+def wrap_eh_frame(src, blob, addr, ehoff, dst):
+    img = Elf(open(src, "rb").read())
+    data = open(blob, "rb").read()
+    e, w = img.e, img.w
+    names = b"\0.eh_frame_hdr\0.eh_frame\0.shstrtab\0"
+    ehsize = 64 if img.is64 else 52
+    shentsize = 64 if img.is64 else 40
+    body = bytearray(img.b[:16])
+    body += b"\0" * (ehsize - 16)
+    hdr_off = ehsize
+    eh_off = hdr_off + ehoff
+    str_off = hdr_off + len(data)
+    shoff = (str_off + len(names) + 7) & ~7
+    out = body + data + names
+    out += b"\0" * (shoff - len(out))
+    machine = struct.unpack_from(e + "H", img.b, 18)[0]
+
+    def sh(name, typ, flags, a, off, size, align):
+        if img.is64:
+            return struct.pack(e + "IIQQQQIIQQ", name, typ, flags, a, off, size, 0, 0, align, 0)
+        return struct.pack(e + "IIIIIIIIII", name, typ, flags, a, off, size, 0, 0, align, 0)
+    out += sh(0, 0, 0, 0, 0, 0, 0)
+    out += sh(1, 1, 2, addr, hdr_off, ehoff, 4)
+    out += sh(15, 1, 2, addr + ehoff, eh_off, len(data) - ehoff, 8)
+    out += sh(25, 3, 0, 0, str_off, len(names), 1)
+    if img.is64:
+        struct.pack_into(e + "HHIQQQIHHHHHH", out, 16, 3, machine, 1, 0, 0, shoff, 0, ehsize,
+                         0, 0, shentsize, 4, 3)
+    else:
+        struct.pack_into(e + "HHIIIIIHHHHHH", out, 16, 3, machine, 1, 0, 0, shoff, 0, ehsize,
+                         0, 0, shentsize, 4, 3)
+    open(dst, "wb").write(out)
+    return 0
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "small-core" and len(argv) == 4:
         return small_core(argv[2], argv[3])
     if cmd == "bad-images" and len(argv) == 4:
         return bad_images(argv[2], argv[3])
+    if cmd == "no-eh-frame-hdr" and len(argv) == 4:
+        return no_eh_frame_hdr(argv[2], argv[3])
+    if cmd == "wrap-eh-frame" and len(argv) == 7:
+        return wrap_eh_frame(argv[2], argv[3], int(argv[4], 0), int(argv[5], 0), argv[6])
+    if cmd == "debug-frame-only" and len(argv) == 4:
+        return debug_frame_only(argv[2], argv[3])
     if cmd == "core-cuts" and len(argv) == 3:
         c = Elf(open(argv[2], "rb").read())
         cuts = {c.phoff, c.phoff + c.phnum * c.phentsize, 16, 64 if c.is64 else 52}

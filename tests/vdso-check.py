@@ -12,6 +12,10 @@
   vdso-check.py garble-shdrs IN OUT       point section headers at nonsense
   vdso-check.py drop-vdso-load CORE OUT   turn the core's vDSO PT_LOAD into PT_NULL
   vdso-check.py cut-in-vdso CORE OUT      the core's vDSO segment moved to end 100 bytes in
+  vdso-check.py frames-same IMAGE OTHER   every address IMAGE's FDEs cover has the
+                                same rules in OTHER's CFI (.eh_frame or .debug_frame,
+                                readelf frames-interp), and OTHER's DWARF expressions
+                                are IMAGE's (readelf --debug-dump=frames)
 
 BIAS is added to readelf's link-time addresses (the load address when the
 JSON came from a live image).  Exit status 0 when all agrees; otherwise the
@@ -193,6 +197,45 @@ def check_cfi(image, js, bias):
     return 1 if bad else 0
 
 
+def expressions(image):
+    out = set()
+    for line in readelf("--debug-dump=frames", image).splitlines():
+        m = re.search(r"(DW_CFA_\w*expression)\W.*", line.strip())
+        if m:
+            out.add(m.group(0))
+    return out
+
+
+def frames_same(image, other):
+    """readelf's rules of IMAGE at every address its FDEs cover against
+    OTHER's; a value rule is "v" either way (CFA+N, or its expression)."""
+    def at(fdes):
+        rules = {}
+        for lo, (end, table) in fdes.items():
+            for i, (loc, cfa, regs) in enumerate(table):
+                nxt = table[i + 1][0] if i + 1 < len(table) else end
+                norm = {k: ("v" if v.startswith("v") else v) for k, v in regs.items() if v != "u"}
+                for a in range(loc, nxt):
+                    rules[a] = (cfa, norm)
+        return rules
+    want, got = at(parse_frames(image)), at(parse_frames(other))
+    bad = 0
+    for a in sorted(want):
+        if got.get(a) != want[a]:
+            if bad < 5:
+                print(f"0x{a:x}: {image} {want[a]}, {other} {got.get(a)}")
+            bad += 1
+    ew, eg = expressions(image), expressions(other)
+    for x in sorted(ew ^ eg):
+        print(("only in " + image if x in ew else "only in " + other) + ": " + x)
+    if not want:
+        print(f"readelf found no FDE in {image}")
+        return 1
+    print(f"frames: {len(want)} addresses compared, {bad} differ; {len(ew)} expressions, "
+          f"{len(ew ^ eg)} differ")
+    return 1 if bad or ew != eg else 0
+
+
 def check_locals(image, tool):
     names = {}
     for line in readelf("-s", image).splitlines():
@@ -321,6 +364,8 @@ def main(argv):
         return check_symbols(argv[2], argv[3], int(argv[4], 0))
     if cmd == "cfi":
         return check_cfi(argv[2], argv[3], int(argv[4], 0))
+    if cmd == "frames-same":
+        return frames_same(argv[2], argv[3])
     if cmd == "locals":
         return check_locals(argv[2], argv[3])
     if cmd == "mem":

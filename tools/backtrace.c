@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <elf.h>
@@ -55,10 +57,22 @@ struct bt {
 	struct thread *threads;
 	unsigned int nthreads;
 	/* file mappings (maps or NT_FILE): start, end, name */
-	struct mapping { uint64_t lo, hi, off; char *name; int fd; } *maps;
+	struct mapping {
+		uint64_t lo, hi, off;
+		char *name;
+		int tried;                  /* the file was opened (or failed to) */
+		const unsigned char *bytes; /* the file, mapped read-only */
+		size_t size;
+	} *maps;
 	size_t nmaps;
 	char source[4200];
 	Dwfl *names;          /* libunwind on cores: names outside the vDSO */
+	char *maps_text;      /* /proc/PID/maps as read */
+	size_t maps_len;
+	/* frames named through libdwfl, by address: threads share most return
+	 * addresses, and libdwfl searches a module's symbols linearly */
+	const struct frame *named[1024];
+	int table;            /* libunwind: the hook's table for the vDSO, or -1 */
 };
 
 static const char bt_usage[] =
@@ -72,6 +86,37 @@ static const char bt_usage[] =
 	"--build-id ID looked up in the store, debug directories and debuginfod, supplies the\n"
 	"vDSO of a core that lacks its segment.  Engines: libunwind (x86_64 targets;\n"
 	"the default for them) and libdwfl (also i386; the default otherwise).\n";
+
+int unw_table_from_env(unw_addr_space_t as)
+{
+	static const char *const names[] = { "none", "image", "rows" };
+	const char *v = getenv("VDSOSCOPE_UNW_TABLE");
+	int t;
+
+	if (!v || !*v)
+		return 0;
+	for (t = 0; t < 3 && strcmp(v, names[t]); t++)
+		;
+	if (t == 3) {
+		fprintf(stderr, "vdsoscope: VDSOSCOPE_UNW_TABLE=%s: not image, rows or none\n", v);
+		return -1;
+	}
+	if (vdsoscope_unw_set_table(as, t)) {
+		fprintf(stderr, "vdsoscope: VDSOSCOPE_UNW_TABLE=%s: %s\n", v,
+			errno == ENODATA ? "the vDSO image has no such table" : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+const char *unw_table_name(int table)
+{
+	switch (table) {
+	case VDSOSCOPE_UNW_TABLE_IMAGE: return "eh_frame_hdr";
+	case VDSOSCOPE_UNW_TABLE_ROWS: return "rows";
+	}
+	return "none";
+}
 
 static int bt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int bt_err(const char *fmt, ...)
@@ -140,7 +185,8 @@ static int add_map(struct bt *b, uint64_t lo, uint64_t hi, uint64_t off, const c
 	b->maps[b->nmaps].lo = lo;
 	b->maps[b->nmaps].hi = hi;
 	b->maps[b->nmaps].off = off;
-	b->maps[b->nmaps].fd = -1;
+	b->maps[b->nmaps].tried = 0;
+	b->maps[b->nmaps].bytes = NULL;
 	b->maps[b->nmaps].name = strdup(name);
 	if (!b->maps[b->nmaps].name)
 		return -1;
@@ -148,27 +194,68 @@ static int add_map(struct bt *b, uint64_t lo, uint64_t hi, uint64_t off, const c
 	return 0;
 }
 
-/* File-backed mappings of a live process, from /proc/PID/maps. */
-static void read_maps(struct bt *b)
-{
-	char path[64], line[4352];
-	FILE *f;
+#define MAX_MAPS_TEXT (64u << 20)
 
+/* /proc/PID/maps, read once into B->maps_text: the file mappings it names
+ * go to B->maps, its read-only ranges to *RO (*NRO of them), for the hook's
+ * page cache; libdwfl gets the text as it is. */
+static void read_maps(struct bt *b, uint64_t (**ro)[2], size_t *nro)
+{
+	char path[64], *text = NULL, *line, *next;
+	size_t len = 0, cap = 0;
+	ssize_t got;
+	int fd;
+
+	*ro = NULL;
+	*nro = 0;
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)b->pid);
-	if (!(f = fopen(path, "r")))
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long lo, hi, off;
-		int n = 0;
-		char *name;
-		if (sscanf(line, "%llx-%llx %*s %llx %*s %*s %n", &lo, &hi, &off, &n) < 3 || n == 0)
-			continue;
-		name = line + n;
-		name[strcspn(name, "\n")] = 0;
-		if (name[0] == '/')
-			add_map(b, lo, hi, off, name);
+	for (;;) {
+		if (cap - len < 4096) {
+			char *p = cap < MAX_MAPS_TEXT ? realloc(text, cap ? 2 * cap : 16384) : NULL;
+			if (!p)
+				break;
+			text = p;
+			cap = cap ? 2 * cap : 16384;
+		}
+		got = read(fd, text + len, cap - len - 1);
+		if (got <= 0)
+			break;
+		len += (size_t)got;
 	}
-	fclose(f);
+	close(fd);
+	if (!text)
+		return;
+	text[len] = 0;
+	b->maps_text = text;
+	b->maps_len = len;
+	for (line = text; line && *line; line = next) {
+		unsigned long long lo, hi, off;
+		char perms[8], *name, *nl = strchr(line, '\n');
+		int n = 0;
+		next = nl ? nl + 1 : NULL;
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &lo, &hi, perms, &off, &n) < 4 ||
+		    n == 0 || hi <= lo)
+			continue;
+		if (perms[0] == 'r' && perms[1] != 'w') {
+			uint64_t (*v)[2] = *nro % 64 ? *ro : realloc(*ro, (*nro + 64) * sizeof(**ro));
+			if (v) {
+				*ro = v;
+				v[*nro][0] = lo;
+				v[*nro][1] = hi;
+				(*nro)++;
+			}
+		}
+		name = line + n;
+		if (name[0] != '/')
+			continue;
+		if (nl)
+			*nl = 0;
+		add_map(b, lo, hi, off, name);
+		if (nl)
+			*nl = '\n';
+	}
 }
 
 /* File-backed mappings of a core, from its NT_FILE note; every entry is
@@ -258,7 +345,7 @@ static int name_vdso(struct bt *b, struct frame *fr)
 	return 1;
 }
 
-static void name_dwfl(Dwfl *dwfl, struct frame *fr);
+static void name_dwfl(struct bt *b, Dwfl *dwfl, struct frame *fr);
 
 /* ---- libunwind ------------------------------------------------------------ */
 
@@ -290,7 +377,7 @@ static void unwind_cursor(struct bt *b, struct thread *t, unw_addr_space_t as, v
 			if (m)
 				snprintf(fr->module, sizeof(fr->module), "%s", m);
 			if (b->names)
-				name_dwfl(b->names, fr);
+				name_dwfl(b, b->names, fr);
 			else if (unw_get_proc_name(&c, fr->func, sizeof(fr->func), &off) == 0)
 				fr->offset = off;
 			else
@@ -381,8 +468,9 @@ static int files_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_inf
 static int run_libunwind_pid(struct bt *b)
 {
 	static unw_accessors_t acc;
+	uint64_t (*ro)[2] = NULL;
 	pid_t *tids;
-	size_t n, i;
+	size_t n, i, nro = 0;
 	int rc = 0;
 
 	unw_addr_space_t as;
@@ -390,7 +478,7 @@ static int run_libunwind_pid(struct bt *b)
 	if (list_tasks(b, &tids, &n))
 		return 1;
 	qsort(tids, n, sizeof(*tids), cmp_pid);
-	read_maps(b);
+	read_maps(b, &ro, &nro);
 	/* names outside the vDSO from libdwfl, which opens each module once
 	 * and reads its .symtab when there is one (libunwind-ptrace's
 	 * get_proc_name maps the file again for every frame and sees only
@@ -405,8 +493,17 @@ static int run_libunwind_pid(struct bt *b)
 	acc = _UPT_accessors;
 	acc.find_proc_info = files_find_proc_info;
 	as = vdsoscope_unw_create_addr_space(&acc, b->img, 0);
-	if (as)
-		vdsoscope_unw_cache_pid(as, b->pid);
+	if (as) {
+		if (b->maps_text)
+			vdsoscope_unw_cache_ranges(as, b->pid, (const uint64_t (*)[2])ro, nro);
+		else
+			vdsoscope_unw_cache_pid(as, b->pid);
+		if (unw_table_from_env(as)) {
+			rc = 1;
+			goto out;
+		}
+		b->table = vdsoscope_unw_table(as);
+	}
 	for (i = 0; i < n; i++) {
 		struct thread *t;
 		void *upt;
@@ -435,11 +532,13 @@ static int run_libunwind_pid(struct bt *b)
 			_UPT_destroy(upt);
 		ptrace(PTRACE_DETACH, tids[i], 0, 0);
 	}
+out:
 	vdsoscope_unw_destroy_addr_space(as);
 	if (b->names)
 		dwfl_end(b->names);
 	b->names = NULL;
 	free(tids);
+	free(ro);
 	return rc;
 }
 
@@ -463,25 +562,72 @@ static struct mapping *mapping_at(uint64_t addr)
 	return NULL;
 }
 
+/* LEN bytes at offset OFF of M's file, which is mapped at first use:
+ * unwinding reads it a word at a time. */
 static int file_read(struct mapping *m, uint64_t off, void *buf, size_t len)
 {
-	if (m->fd < 0)
-		m->fd = open(m->name, O_RDONLY | O_CLOEXEC);
-	if (m->fd < 0 || off > INT64_MAX - len)
+	if (!m->tried) {
+		struct stat st;
+		int fd = open(m->name, O_RDONLY | O_CLOEXEC);
+		void *p;
+		m->tried = 1;
+		if (fd < 0)
+			return -1;
+		if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0 &&
+		    (uint64_t)st.st_size <= SIZE_MAX &&
+		    (p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) != MAP_FAILED) {
+			m->bytes = p;
+			m->size = (size_t)st.st_size;
+		}
+		close(fd);
+	}
+	if (!m->bytes || off > m->size || m->size - off < len)
 		return -1;
-	return pread(m->fd, buf, len, (off_t)off) == (ssize_t)len ? 0 : -1;
+	memcpy(buf, m->bytes + off, len);
+	return 0;
+}
+
+/* The core's PT_LOAD segments with bytes, over libelf's mapping of the
+ * core: libunwind-coredump reads each word with a pread. */
+static struct core_seg { uint64_t vaddr, size; const unsigned char *bytes; } *core_segs;
+static size_t ncore_segs;
+
+static void core_segments(Elf *elf)
+{
+	size_t nph, i, size;
+	const unsigned char *raw;
+
+	if (!elf || elf_getphdrnum(elf, &nph) || !(raw = (const unsigned char *)elf_rawfile(elf, &size)) ||
+	    !(core_segs = calloc(nph ? nph : 1, sizeof(*core_segs))))
+		return;
+	for (i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD || !ph.p_filesz ||
+		    ph.p_offset > size || size - ph.p_offset < ph.p_filesz)
+			continue;
+		core_segs[ncore_segs].vaddr = ph.p_vaddr;
+		core_segs[ncore_segs].size = ph.p_filesz;
+		core_segs[ncore_segs].bytes = raw + ph.p_offset;
+		ncore_segs++;
+	}
 }
 
 static int files_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
 			    void *arg)
 {
 	struct mapping *m;
+	size_t i;
 
-	if (_UCD_access_mem(as, addr, val, write, arg) == 0)
+	for (i = 0; !write && i < ncore_segs; i++)
+		if (addr >= core_segs[i].vaddr && addr - core_segs[i].vaddr < core_segs[i].size &&
+		    core_segs[i].size - (addr - core_segs[i].vaddr) >= sizeof(*val)) {
+			memcpy(val, core_segs[i].bytes + (addr - core_segs[i].vaddr), sizeof(*val));
+			return 0;
+		}
+	if (!write && (m = mapping_at(addr)) && m->hi - addr >= sizeof(*val) &&
+	    !file_read(m, m->off + (addr - m->lo), val, sizeof(*val)))
 		return 0;
-	if (write || !(m = mapping_at(addr)) || m->hi - addr < sizeof(*val))
-		return -UNW_EINVAL;
-	return file_read(m, m->off + (addr - m->lo), val, sizeof(*val)) ? -UNW_EINVAL : 0;
+	return _UCD_access_mem(as, addr, val, write, arg);
 }
 
 static int files_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
@@ -551,20 +697,26 @@ static int run_libunwind_core(struct bt *b)
 	unw_accessors_t files = _UCD_accessors;
 	struct UCD_info *ucd;
 	unw_addr_space_t as;
-	int i, n;
+	int i, n, rc = 0;
 
 	ucd = _UCD_create(b->core);
 	if (!ucd)
 		return bt_err("core %s: libunwind-coredump cannot read it", b->core);
 	files_bt = b;
 	b->names = core_names(b);
+	core_segments(core_elf);
 	files.access_mem = files_access_mem;
 	files.find_proc_info = files_find_proc_info;
 	as = vdsoscope_unw_create_addr_space(&files, b->img, 0);
 	if (!as) {
-		_UCD_destroy(ucd);
-		return bt_err("libunwind: cannot set up the address space: %s", strerror(errno));
+		rc = bt_err("libunwind: cannot set up the address space: %s", strerror(errno));
+		goto out;
 	}
+	if (unw_table_from_env(as)) {
+		rc = 1;
+		goto out;
+	}
+	b->table = vdsoscope_unw_table(as);
 	n = _UCD_get_num_threads(ucd);
 	for (i = 0; i < n; i++) {
 		struct thread *t;
@@ -576,12 +728,13 @@ static int run_libunwind_core(struct bt *b)
 		unw_flush_cache(as, 0, 0);
 		unwind_cursor(b, t, as, ucd);
 	}
+out:
 	vdsoscope_unw_destroy_addr_space(as);
 	_UCD_destroy(ucd);
 	if (b->names)
 		dwfl_end(b->names);
 	b->names = NULL;
-	return 0;
+	return rc;
 }
 
 /* ---- libdwfl ---------------------------------------------------------------- */
@@ -603,13 +756,21 @@ static const Dwfl_Callbacks core_callbacks = {
 static Dwfl *proc_names(struct bt *b)
 {
 	Dwfl *d = dwfl_begin(&proc_callbacks);
+	FILE *f = NULL;
+	int rc;
 
 	elf_version(EV_CURRENT);
 	if (!d)
 		return NULL;
 	dwfl_report_begin(d);
-	if (dwfl_linux_proc_report(d, b->pid) || dwfl_report_end(d, NULL, NULL) ||
-	    vdsoscope_dwfl_report_vdso(d, b->img) < 0) {
+	/* the maps read once: libdwfl's reading of a copy drops the vDSO, which
+	 * is reported from the image below */
+	if (b->maps_text && b->maps_len)
+		f = fmemopen(b->maps_text, b->maps_len, "r");
+	rc = f ? dwfl_linux_proc_maps_report(d, f) : dwfl_linux_proc_report(d, b->pid);
+	if (f)
+		fclose(f);
+	if (rc || dwfl_report_end(d, NULL, NULL) || vdsoscope_dwfl_report_vdso(d, b->img) < 0) {
 		dwfl_end(d);
 		return NULL;
 	}
@@ -623,10 +784,12 @@ struct dwfl_walk {
 };
 
 /* Names FR from the module libdwfl reports at its address. */
-static void name_dwfl(Dwfl *dwfl, struct frame *fr)
+static void name_dwfl(struct bt *b, Dwfl *dwfl, struct frame *fr)
 {
 	uint64_t pc = fr->pc, at = fr->exact ? pc : pc - 1;
-	Dwfl_Module *mod = dwfl_addrmodule(dwfl, at);
+	size_t slot = (size_t)((pc ^ pc >> 10 ^ pc >> 20) % (sizeof(b->named) / sizeof(b->named[0])));
+	const struct frame *same = b->named[slot];
+	Dwfl_Module *mod;
 	const char *name, *sym;
 	const unsigned char *id;
 	GElf_Addr vaddr;
@@ -634,7 +797,15 @@ static void name_dwfl(Dwfl *dwfl, struct frame *fr)
 	GElf_Sym s;
 	int len, i;
 
-	if (!mod)
+	if (same && same->pc == pc && same->exact == fr->exact) {
+		memcpy(fr->module, same->module, sizeof(fr->module));
+		memcpy(fr->build_id, same->build_id, sizeof(fr->build_id));
+		memcpy(fr->func, same->func, sizeof(fr->func));
+		fr->offset = same->offset;
+		return;
+	}
+	b->named[slot] = fr;
+	if (!(mod = dwfl_addrmodule(dwfl, at)))
 		return;
 	name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 	snprintf(fr->module, sizeof(fr->module), "%s", name ? name : "");
@@ -663,7 +834,7 @@ static int dwfl_frame_cb(Dwfl_Frame *state, void *arg)
 	fr->pc = pc;
 	fr->exact = act;
 	if (!name_vdso(w->b, fr))
-		name_dwfl(w->dwfl, fr);
+		name_dwfl(w->b, w->dwfl, fr);
 	t->nframes++;
 	if (t->nframes == MAX_FRAMES) {
 		snprintf(t->end, sizeof(t->end), "frame limit (%d) reached", MAX_FRAMES);
@@ -773,6 +944,12 @@ static void print_text(const struct bt *b)
 	printf("vdso:   %s build-id %s at 0x%" PRIx64 " (%s)\n", vdsoscope_soname(b->img),
 	       vdsoscope_build_id_hex(b->img), vdsoscope_load_address(b->img),
 	       vdsoscope_image_source(b->img));
+	if (b->table == VDSOSCOPE_UNW_TABLE_IMAGE)
+		printf("table:  the image's .eh_frame_hdr\n");
+	else if (b->table == VDSOSCOPE_UNW_TABLE_ROWS)
+		printf("table:  built from the image's CFI rows\n");
+	else if (b->table == VDSOSCOPE_UNW_TABLE_NONE)
+		printf("table:  none (libunwind has no unwind info for the vDSO)\n");
 	for (i = 0; i < b->nthreads; i++) {
 		const struct thread *t = &b->threads[i];
 		printf("\nthread %d%s%s%s:\n", (int)t->tid, t->name[0] ? " (" : "", t->name,
@@ -814,6 +991,8 @@ static void print_json(const struct bt *b)
 	json_kstr(&j, "build_id", vdsoscope_build_id_hex(b->img));
 	json_khex(&j, "load_address", vdsoscope_load_address(b->img));
 	json_kstr(&j, "image_source", vdsoscope_image_source(b->img));
+	if (b->table >= 0)
+		json_kstr(&j, "unwind_table", unw_table_name(b->table));
 	json_obj_end(&j);
 	json_key(&j, "threads");
 	json_arr(&j);
@@ -929,7 +1108,7 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct bt b = { 0 };
+	struct bt b = { .table = -1 };
 	int c, rc, is64;
 	unsigned int i;
 
@@ -1040,10 +1219,14 @@ out:
 	free(b.threads);
 	for (size_t k = 0; k < b.nmaps; k++) {
 		free(b.maps[k].name);
-		if (b.maps[k].fd >= 0)
-			close(b.maps[k].fd);
+		if (b.maps[k].bytes)
+			munmap((void *)b.maps[k].bytes, b.maps[k].size);
 	}
 	free(b.maps);
+	free(b.maps_text);
+	free(core_segs);
+	core_segs = NULL;
+	ncore_segs = 0;
 	if (core_elf)
 		elf_end(core_elf);
 	if (core_fd >= 0)

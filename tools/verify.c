@@ -133,10 +133,13 @@ int verify_core_unwind(void *ctx, const struct vdsoscope_image *img, pid_t pid,
 #ifdef HAVE_LIBUNWIND
 #include <libunwind-ptrace.h>
 #include "vdsoscope-unwind.h"
+#include "backtrace.h"
 
 struct lu_ctx {
 	const struct vdsoscope_image *img;
 	unw_addr_space_t as;
+	int table;              /* the hook's table for the vDSO, -1: none yet */
+	int failed;             /* $VDSOSCOPE_UNW_TABLE could not be applied */
 };
 
 /* libunwind-ptrace through the hook's address space: unw_step from the
@@ -165,8 +168,16 @@ static int libunwind_unwind(void *ctx, const struct vdsoscope_image *img, pid_t 
 		vdsoscope_unw_destroy_addr_space(lu->as);
 		lu->as = vdsoscope_unw_create_upt(img);
 		lu->img = img;
-		if (lu->as)
+		if (lu->as) {
 			vdsoscope_unw_cache_pid(lu->as, pid);
+			if (unw_table_from_env(lu->as)) {
+				vdsoscope_unw_destroy_addr_space(lu->as);
+				lu->as = NULL;
+				lu->failed = 1;
+			}
+		}
+		if (lu->as)
+			lu->table = vdsoscope_unw_table(lu->as);
 	}
 	as = lu->as;
 	if (!as)
@@ -642,7 +653,7 @@ int cmd_verify(int argc, char **argv)
 	};
 	struct verify_unwinder uw = { "vdsoscope_step", verify_core_unwind, NULL };
 #ifdef HAVE_LIBUNWIND
-	static struct lu_ctx lu;
+	static struct lu_ctx lu = { .table = -1 };
 #endif
 	static struct run runs[2];
 	const char *image = NULL;
@@ -748,6 +759,10 @@ int cmd_verify(int argc, char **argv)
 		json_init(&j, stdout);
 		json_obj(&j);
 		json_kstr(&j, "unwinder", uw.name);
+#ifdef HAVE_LIBUNWIND
+		if (lu.table >= 0)
+			json_kstr(&j, "unwind_table", unw_table_name(lu.table));
+#endif
 		json_key(&j, "runs");
 		json_arr(&j);
 		for (i = 0; i < nruns; i++)
@@ -755,6 +770,15 @@ int cmd_verify(int argc, char **argv)
 		json_arr_end(&j);
 		json_obj_end(&j);
 	}
+#ifdef HAVE_LIBUNWIND
+	if (lu.failed)
+		bad = 1;
+	if (!json && lu.table >= 0)
+		printf("libunwind's table for the vDSO: %s\n",
+		       lu.table == VDSOSCOPE_UNW_TABLE_IMAGE ? "the image's .eh_frame_hdr"
+		       : lu.table == VDSOSCOPE_UNW_TABLE_ROWS ? "built from the image's CFI rows"
+							       : "none");
+#endif
 	for (i = 0; i < nruns; i++) {
 		if (!json)
 			print_text(&runs[i]);

@@ -10,11 +10,26 @@
 #include <libunwind-ptrace.h>
 #include <libunwind-coredump.h>
 #include "vdsoscope-unwind.h"
+#include "eh-table.h"
 
 /* Exported by libunwind-<arch>.so but declared in no public header. */
 extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_t ip,
 					      unw_dyn_info_t *di, unw_proc_info_t *pi,
 					      int need_unwind_info, void *arg);
+
+/* A table libunwind searches itself (UNW_INFO_FORMAT_REMOTE_TABLE) for the
+ * code [lo, hi): the image's own .eh_frame_hdr (bytes NULL: the image's
+ * range serves it), or one built from rows whose bytes are served at ADDR.
+ * A built table may give code address A as A + shift: the search is then
+ * asked about the shifted IP and the range it finds is shifted back. */
+struct served {
+	int kind;               /* enum vdsoscope_unw_table */
+	uint64_t lo, hi, shift;
+	const unsigned char *bytes;
+	uint64_t addr;
+	size_t size;
+	unw_dyn_info_t di;
+};
 
 struct hook {
 	struct hook *next;
@@ -24,8 +39,10 @@ struct hook {
 	uint64_t lo, hi;        /* the image's runtime range */
 	uint64_t text_lo, text_hi;
 	const unsigned char *bytes;
-	int have_table;
-	unw_dyn_info_t di;
+	struct served code;     /* the image's code */
+	struct served vsys;     /* x86_64's vsyscall page */
+	struct vs_eh_table rows_table, vsys_table;
+	int rows_rc;            /* 1: not built yet; 0: built; else why not */
 	struct vdsoscope_unw_stats stats;
 	/* vdsoscope_unw_cache_pid(): read-only mappings and cached pages */
 	pid_t pid;
@@ -63,42 +80,87 @@ static int in_text(const struct hook *h, unw_word_t ip)
 }
 
 /*
- * x86_64's legacy vsyscall page has no ELF and no CFI, but every entry is
- * "mov $nr, %rax; syscall; ret": CFA = RSP + 8, return address at CFA - 8.
- * libunwind is given that as a one-FDE .eh_frame_hdr/.eh_frame served by
- * access_mem from just above the page, in kernel address space, where no
- * user memory can be.
+ * Built tables are served in the kernel's half of the address space, where
+ * no process memory is: ptrace and process_vm_readv cannot read there, and
+ * a core holds nothing there but the vsyscall page.  x86_64's legacy
+ * vsyscall page has no ELF and no CFI, but every entry is "mov $nr, %rax;
+ * syscall; ret": CFA = RSP + 8, the return address at CFA - 8; that row's
+ * table is served just above the page.  The rows of an image are served at
+ * ROWS_TABLE and give the image as starting at ROWS_SHADOW, within reach
+ * of the table's 32-bit offsets wherever the image is.
  */
 #define VSYSCALL_LO 0xffffffffff600000ull
 #define VSYSCALL_HI 0xffffffffff601000ull
 #define VSYS_TABLE VSYSCALL_HI
-static const unsigned char vsys_blob[] = {
-	/* .eh_frame_hdr: version, eh_frame_ptr pcrel|sdata4, fde_count
-	 * udata4, table datarel|sdata4 */
-	1, 0x1b, 0x03, 0x3b,
-	20, 0, 0, 0,                 /* .eh_frame at hdr + 4 + 20 = hdr + 24 */
-	1, 0, 0, 0,                  /* one FDE */
-	0x00, 0xf0, 0xff, 0xff,      /* starts at hdr - 0x1000: the page */
-	48, 0, 0, 0,                 /* FDE at hdr + 48 */
-	0, 0, 0, 0,
-	/* CIE at +24: length 20, id 0, version 1, "zR", code 1, data -8,
-	 * RA column 16, aug size 1, FDE pointers absolute; DW_CFA_def_cfa
-	 * rsp 8; DW_CFA_offset rip, cfa-8; two nops */
-	20, 0, 0, 0, 0, 0, 0, 0, 1, 'z', 'R', 0, 1, 0x78, 16, 1, 0x00,
-	0x0c, 7, 8, 0x90, 1, 0, 0,
-	/* FDE at +48: length 24, CIE 28 bytes back, the page, no
-	 * augmentation data, three nops */
-	24, 0, 0, 0, 28, 0, 0, 0,
-	0x00, 0x00, 0x60, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0x00, 0x10, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0,
-	/* terminator */
-	0, 0, 0, 0,
-};
+#define ROWS_TABLE 0xffff800000000000ull
+#define ROWS_SHADOW (ROWS_TABLE + 0x40000000ull)
+#define ROWS_MAX (16u << 20)
 
-static int is_x86_64_vsyscall(const struct hook *h, unw_word_t ip)
+static int vsys_row(const void *ctx, size_t idx, struct vdsoscope_row *out)
 {
-	return h->img && ip >= VSYSCALL_LO && ip < VSYSCALL_HI;
+	static const struct vdsoscope_rule rules[17] = {
+		[16] = { .kind = VDSOSCOPE_RULE_OFFSET, .off = -8 },
+	};
+
+	(void)ctx;
+	if (idx)
+		return -VDSOSCOPE_E_NOT_FOUND;
+	memset(out, 0, sizeof(*out));
+	out->start = out->fde_start = VSYSCALL_LO;
+	out->end = VSYSCALL_HI;
+	out->cfa.kind = VDSOSCOPE_RULE_CFA_REG_OFFSET;
+	out->cfa.reg = 7;       /* rsp */
+	out->cfa.off = 8;
+	out->ra_reg = 16;       /* rip */
+	out->nregs = 17;
+	out->regs = rules;
+	return 0;
+}
+
+static int image_row(const void *ctx, size_t idx, struct vdsoscope_row *out)
+{
+	return vdsoscope_cfi_get(ctx, idx, out);
+}
+
+static void serve_built(struct served *s, int kind, const struct vs_eh_table *t)
+{
+	memset(s, 0, sizeof(*s));
+	s->kind = kind;
+	s->lo = t->lo;
+	s->hi = t->hi;
+	s->shift = t->shift;
+	s->bytes = t->bytes;
+	s->addr = t->addr;
+	s->size = t->size;
+	s->di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+	s->di.start_ip = t->lo + t->shift;
+	s->di.end_ip = t->hi + t->shift;
+	s->di.u.rti.segbase = t->addr;
+	s->di.u.rti.table_data = t->addr + 12;
+	s->di.u.rti.table_len = t->fde_count * 8 / sizeof(unw_word_t);
+}
+
+static int serve(struct hook *h, const struct served *s, unw_addr_space_t as, unw_word_t ip,
+		 unw_proc_info_t *pi, int need_unwind_info, void *arg)
+{
+	uint64_t shift = s->shift;
+	unw_dyn_info_t di = s->di;
+	int rc;
+
+	h->stats.proc_info_image++;
+	if (s->kind == VDSOSCOPE_UNW_TABLE_NONE || ip < s->lo || ip >= s->hi)
+		return -UNW_ENOINFO;
+	rc = _Ux86_64_dwarf_search_unwind_table(as, ip + shift, &di, pi, need_unwind_info, arg);
+	if (rc == 0) {
+		pi->start_ip -= shift;
+		pi->end_ip -= shift;
+	}
+	return rc;
+}
+
+static int in_served(const struct served *s, unw_word_t ip)
+{
+	return s->kind != VDSOSCOPE_UNW_TABLE_NONE && ip >= s->lo && ip < s->hi;
 }
 
 static int hook_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
@@ -108,36 +170,18 @@ static int hook_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info
 
 	if (!h)
 		return -UNW_EINVAL;
-	if (!in_text(h, ip)) {
-		h->stats.proc_info_delegated++;
-		return h->inner.find_proc_info ? h->inner.find_proc_info(as, ip, pi, need_unwind_info, arg)
-					       : -UNW_ENOINFO;
-	}
-	h->stats.proc_info_image++;
-	if (!h->have_table)
-		return -UNW_ENOINFO;
-	return _Ux86_64_dwarf_search_unwind_table(as, ip, &h->di, pi, need_unwind_info, arg);
+	if (in_served(&h->vsys, ip))
+		return serve(h, &h->vsys, as, ip, pi, need_unwind_info, arg);
+	if (in_text(h, ip) || in_served(&h->code, ip))
+		return serve(h, &h->code, as, ip, pi, need_unwind_info, arg);
+	h->stats.proc_info_delegated++;
+	return h->inner.find_proc_info ? h->inner.find_proc_info(as, ip, pi, need_unwind_info, arg)
+				       : -UNW_ENOINFO;
 }
 
-static int hook_find_proc_info_all(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
-				   int need_unwind_info, void *arg)
+static int is_x86_64_vsyscall(const struct hook *h, unw_word_t ip)
 {
-	struct hook *h = hook_of(as);
-
-	if (h && is_x86_64_vsyscall(h, ip)) {
-		unw_dyn_info_t di;
-
-		memset(&di, 0, sizeof(di));
-		di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
-		di.start_ip = VSYSCALL_LO;
-		di.end_ip = VSYSCALL_HI;
-		di.u.rti.segbase = VSYS_TABLE;
-		di.u.rti.table_data = VSYS_TABLE + 12;
-		di.u.rti.table_len = 8 / sizeof(unw_word_t);
-		h->stats.proc_info_image++;
-		return _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need_unwind_info, arg);
-	}
-	return hook_find_proc_info(as, ip, pi, need_unwind_info, arg);
+	return h->img && ip >= VSYSCALL_LO && ip < VSYSCALL_HI;
 }
 
 static int hook_get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t len,
@@ -196,6 +240,20 @@ static int cached(struct hook *h, uint64_t addr, unsigned char *out, size_t len)
 	return 0;
 }
 
+/* A word of a built table's bytes, zero past their end. */
+static int read_served(const struct served *s, unw_word_t addr, unw_word_t *val)
+{
+	size_t o, n;
+
+	if (!s->bytes || addr < s->addr || addr - s->addr >= s->size)
+		return 0;
+	o = (size_t)(addr - s->addr);
+	n = s->size - o;
+	*val = 0;
+	memcpy(val, s->bytes + o, n < sizeof(*val) ? n : sizeof(*val));
+	return 1;
+}
+
 static int hook_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
 			   void *arg)
 {
@@ -209,10 +267,7 @@ static int hook_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val
 		h->stats.mem_from_image++;
 		return 0;
 	}
-	if (!write && h->img && addr >= VSYS_TABLE && addr < VSYS_TABLE + sizeof(vsys_blob)) {
-		size_t o = (size_t)(addr - VSYS_TABLE), n = sizeof(vsys_blob) - o;
-		*val = 0;
-		memcpy(val, vsys_blob + o, n < sizeof(*val) ? n : sizeof(*val));
+	if (!write && (read_served(&h->code, addr, val) || read_served(&h->vsys, addr, val))) {
 		h->stats.mem_from_image++;
 		return 0;
 	}
@@ -233,22 +288,41 @@ static int hook_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val
 }
 
 /* The image's .eh_frame_hdr as libunwind's remote-table search wants it. */
-static void setup_table(struct hook *h)
+static int serve_image(struct hook *h)
 {
 	struct vdsoscope_eh_frame_hdr eh;
+	struct served *s = &h->code;
 
 	if (vdsoscope_eh_frame_hdr(h->img, &eh) || eh.table_enc != 0x3b || eh.entry_size != 8 ||
 	    eh.fde_count == 0)
-		return;
-	memset(&h->di, 0, sizeof(h->di));
-	h->di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
-	h->di.start_ip = h->text_lo;
-	h->di.end_ip = h->text_hi;
-	h->di.u.rti.name_ptr = 0;
-	h->di.u.rti.segbase = eh.addr;
-	h->di.u.rti.table_data = eh.table;
-	h->di.u.rti.table_len = eh.fde_count * 8 / sizeof(unw_word_t);
-	h->have_table = 1;
+		return -ENODATA;
+	memset(s, 0, sizeof(*s));
+	s->kind = VDSOSCOPE_UNW_TABLE_IMAGE;
+	s->lo = h->text_lo;
+	s->hi = h->text_hi;
+	s->di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+	s->di.start_ip = h->text_lo;
+	s->di.end_ip = h->text_hi;
+	s->di.u.rti.segbase = eh.addr;
+	s->di.u.rti.table_data = eh.table;
+	s->di.u.rti.table_len = eh.fde_count * 8 / sizeof(unw_word_t);
+	return 0;
+}
+
+/* A table built from the image's compiled rows, once per hook. */
+static int serve_rows(struct hook *h)
+{
+	const struct vdsoscope_image *img = h->img;
+
+	if (h->rows_rc == 1)
+		h->rows_rc = vs_eh_table_build(&h->rows_table, vdsoscope_arch(img),
+					       vdsoscope_big_endian(img), img, image_row, img,
+					       vdsoscope_cfi_count(img), ROWS_TABLE,
+					       ROWS_SHADOW - h->lo, ROWS_MAX);
+	if (h->rows_rc)
+		return h->rows_rc == -ENOENT ? -ENODATA : h->rows_rc;
+	serve_built(&h->code, VDSOSCOPE_UNW_TABLE_ROWS, &h->rows_table);
+	return 0;
 }
 
 unw_addr_space_t vdsoscope_unw_create_addr_space(const unw_accessors_t *wrapped,
@@ -279,14 +353,21 @@ unw_addr_space_t vdsoscope_unw_create_addr_space(const unw_accessors_t *wrapped,
 		h->lo = vdsoscope_load_address(img);
 		h->hi = h->lo + size;
 		vdsoscope_text_range(img, &h->text_lo, &h->text_hi);
-		setup_table(h);
+		h->rows_rc = 1;
+		if (serve_image(h) && serve_rows(h))
+			h->code.kind = VDSOSCOPE_UNW_TABLE_NONE;
+		if (!vs_eh_table_build(&h->vsys_table, vdsoscope_arch(img), false, NULL, vsys_row,
+				       NULL, 1, VSYS_TABLE, 0, 4096))
+			serve_built(&h->vsys, VDSOSCOPE_UNW_TABLE_ROWS, &h->vsys_table);
 	}
 	table = *wrapped;
-	table.find_proc_info = hook_find_proc_info_all;
+	table.find_proc_info = hook_find_proc_info;
 	table.get_proc_name = hook_get_proc_name;
 	table.access_mem = hook_access_mem;
 	h->as = unw_create_addr_space(&table, byteorder);
 	if (!h->as) {
+		vs_eh_table_free(&h->rows_table);
+		vs_eh_table_free(&h->vsys_table);
 		free(h);
 		errno = ENOMEM;
 		return NULL;
@@ -298,13 +379,46 @@ unw_addr_space_t vdsoscope_unw_create_addr_space(const unw_accessors_t *wrapped,
 	return h->as;
 }
 
-int vdsoscope_unw_cache_pid(unw_addr_space_t as, pid_t pid)
+int vdsoscope_unw_cache_ranges(unw_addr_space_t as, pid_t pid, const uint64_t (*ro)[2], size_t n)
 {
 	struct hook *h = hook_of(as);
-	char path[64], line[4352];
-	FILE *f;
+	uint64_t (*v)[2] = NULL;
 
 	if (!h) {
+		errno = ENOENT;
+		return -1;
+	}
+	if ((n && !ro) || n > SIZE_MAX / sizeof(*v)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (n && !(v = malloc(n * sizeof(*v))))
+		return -1;
+	if (n)
+		memcpy(v, ro, n * sizeof(*v));
+	/* the pages themselves are touched only when filled */
+	if (!h->pages && (!(h->page_addr = calloc(CACHE_PAGES, sizeof(*h->page_addr))) ||
+			  !(h->pages = malloc(CACHE_PAGES * sizeof(*h->pages))))) {
+		free(v);
+		return -1;
+	}
+	free(h->ro);
+	h->ro = v;
+	h->nro = n;
+	memset(h->page_addr, 0, CACHE_PAGES * sizeof(*h->page_addr));
+	h->pid = pid;
+	return 0;
+}
+
+int vdsoscope_unw_cache_pid(unw_addr_space_t as, pid_t pid)
+{
+	char path[64], line[4352];
+	uint64_t (*ro)[2] = NULL;
+	size_t n = 0;
+	FILE *f;
+	int rc;
+
+	if (!hook_of(as)) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -320,23 +434,21 @@ int vdsoscope_unw_cache_pid(unw_addr_space_t as, pid_t pid)
 		if (sscanf(line, "%llx-%llx %7s", &lo, &hi, perms) != 3 || perms[1] == 'w' ||
 		    perms[0] != 'r' || hi <= lo)
 			continue;
-		v = realloc(h->ro, (h->nro + 1) * sizeof(*v));
+		v = realloc(ro, (n + 1) * sizeof(*v));
 		if (!v) {
+			free(ro);
 			fclose(f);
 			return -1;
 		}
-		h->ro = v;
-		h->ro[h->nro][0] = lo;
-		h->ro[h->nro][1] = hi;
-		h->nro++;
+		ro = v;
+		ro[n][0] = lo;
+		ro[n][1] = hi;
+		n++;
 	}
 	fclose(f);
-	/* the pages themselves are touched only when filled */
-	if (!h->pages && (!(h->page_addr = calloc(CACHE_PAGES, sizeof(*h->page_addr))) ||
-			  !(h->pages = malloc(CACHE_PAGES * sizeof(*h->pages)))))
-		return -1;
-	h->pid = pid;
-	return 0;
+	rc = vdsoscope_unw_cache_ranges(as, pid, ro, n);
+	free(ro);
+	return rc;
 }
 
 unw_addr_space_t vdsoscope_unw_create_upt(const struct vdsoscope_image *img)
@@ -368,6 +480,8 @@ void vdsoscope_unw_destroy_addr_space(unw_addr_space_t as)
 	if (last_hook == h)
 		last_hook = NULL;
 	unw_destroy_addr_space(as);
+	vs_eh_table_free(&h->rows_table);
+	vs_eh_table_free(&h->vsys_table);
 	free(h->ro);
 	free(h->page_addr);
 	free(h->pages);
@@ -383,5 +497,52 @@ int vdsoscope_unw_get_stats(unw_addr_space_t as, struct vdsoscope_unw_stats *out
 		return -1;
 	}
 	*out = h->stats;
+	return 0;
+}
+
+int vdsoscope_unw_table(unw_addr_space_t as)
+{
+	struct hook *h = hook_of(as);
+
+	if (!h) {
+		errno = ENOENT;
+		return -1;
+	}
+	return h->code.kind;
+}
+
+int vdsoscope_unw_set_table(unw_addr_space_t as, int table)
+{
+	struct hook *h = hook_of(as);
+	struct served keep;
+	int rc = 0;
+
+	if (!h) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (table != VDSOSCOPE_UNW_TABLE_NONE && table != VDSOSCOPE_UNW_TABLE_IMAGE &&
+	    table != VDSOSCOPE_UNW_TABLE_ROWS) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!h->img && table != VDSOSCOPE_UNW_TABLE_NONE) {
+		errno = ENODATA;
+		return -1;
+	}
+	keep = h->code;
+	if (table == VDSOSCOPE_UNW_TABLE_IMAGE)
+		rc = serve_image(h);
+	else if (table == VDSOSCOPE_UNW_TABLE_ROWS)
+		rc = serve_rows(h);
+	else
+		h->code.kind = VDSOSCOPE_UNW_TABLE_NONE;
+	if (rc) {
+		h->code = keep;
+		errno = rc == -ENODATA || rc == -ENOMEM || rc == -E2BIG ? -rc : ENOTSUP;
+		return -1;
+	}
+	/* what libunwind cached came from the other table */
+	unw_flush_cache(as, 0, 0);
 	return 0;
 }

@@ -8,8 +8,10 @@
  * use a copy of the wrapped accessor table (_UPT_accessors, _UCD_accessors)
  * with three members replaced; for instruction pointers in the vDSO:
  *  - find_proc_info points libunwind at the image's .eh_frame_hdr table
- *    (UNW_INFO_FORMAT_REMOTE_TABLE); an image without a table gives
- *    -UNW_ENOINFO, as the unwrapped table would;
+ *    (UNW_INFO_FORMAT_REMOTE_TABLE), as perf does; for an image without a
+ *    usable one (CFI only in .eh_frame by section, in .debug_frame, or in
+ *    a debug file) at a table built once from the rows the library
+ *    compiled, see vdsoscope_unw_table();
  *  - get_proc_name answers from vdsoscope_func_at();
  *  - access_mem answers addresses inside the image from its cached bytes, so
  *    no ptrace read is spent on them and a core without the vDSO segment
@@ -73,6 +75,38 @@ VDSOSCOPE_UNWIND_API void vdsoscope_unw_destroy_addr_space(unw_addr_space_t as);
  * Returns 0, or -1 with errno (ENOENT: AS was not made here; the maps of
  * PID unreadable). */
 VDSOSCOPE_UNWIND_API int vdsoscope_unw_cache_pid(unw_addr_space_t as, pid_t pid);
+/* The same with PID's read-only mappings given: N ranges [RO[i][0],
+ * RO[i][1]) the caller took from /proc/PID/maps (copied), which is then not
+ * read again.  Returns 0, or -1 with errno (ENOENT: AS was not made here). */
+VDSOSCOPE_UNWIND_API int vdsoscope_unw_cache_ranges(unw_addr_space_t as, pid_t pid,
+						    const uint64_t (*ro)[2], size_t n);
+/* Where find_proc_info finds unwind info for the image's code. */
+enum vdsoscope_unw_table {
+	/* nowhere: -UNW_ENOINFO, as libunwind without the hook (also when no
+	 * image was given) */
+	VDSOSCOPE_UNW_TABLE_NONE = 0,
+	/* the image's .eh_frame_hdr and .eh_frame, read from its bytes */
+	VDSOSCOPE_UNW_TABLE_IMAGE,
+	/* an .eh_frame_hdr and .eh_frame written from the image's compiled rows
+	 * (vdsoscope_cfi_get(): .eh_frame, .debug_frame, the debug file's, rows
+	 * from instructions), built once per address space and served through
+	 * access_mem at 0xffff800000000000, in the kernel's half of the address
+	 * space where no process memory is; the table places the image at
+	 * 0xffff800040000000, within reach of its 32-bit offsets, and the
+	 * hook translates, so unw_get_proc_info() shows the real addresses */
+	VDSOSCOPE_UNW_TABLE_ROWS,
+};
+/* The table in use: IMAGE when the image has a usable .eh_frame_hdr
+ * (version 1, table encoding datarel|sdata4), else ROWS when its rows can
+ * be written, else NONE.  -1 with errno ENOENT when AS was not made here. */
+VDSOSCOPE_UNWIND_API int vdsoscope_unw_table(unw_addr_space_t as);
+/* Uses TABLE (enum vdsoscope_unw_table) from now on, to compare tables or
+ * to see what libunwind does without one; flushes libunwind's cache of AS.
+ * 0, or -1 with errno: ENOENT (AS was not made here), EINVAL (no such
+ * table), ENODATA (the image has no such table, or AS has no image),
+ * E2BIG (the rows would take more than 16 MiB), ENOTSUP (a rule cannot be
+ * written), ENOMEM. */
+VDSOSCOPE_UNWIND_API int vdsoscope_unw_set_table(unw_addr_space_t as, int table);
 /* 0, or -1 with errno ENOENT when AS was not made here. */
 VDSOSCOPE_UNWIND_API int vdsoscope_unw_get_stats(unw_addr_space_t as,
 						 struct vdsoscope_unw_stats *out);
