@@ -206,6 +206,7 @@ int vdsoscope_object_open(struct vdsoscope_object **out, const char *path,
 	GElf_Ehdr eh;
 	const void *id;
 	ssize_t idlen;
+	struct stat st;
 	int rc, have_eh, have_dbg;
 
 	if (!out || !path)
@@ -221,8 +222,13 @@ int vdsoscope_object_open(struct vdsoscope_object **out, const char *path,
 		rc = -ENOMEM;
 		goto fail;
 	}
-	if ((o->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	/* O_NONBLOCK: a FIFO named by a record file must not hang the open */
+	if ((o->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		rc = vs__err(errno, "file %s", path);
+		goto fail;
+	}
+	if (fstat(o->fd, &st) || !S_ISREG(st.st_mode)) {
+		rc = vs__err(VDSOSCOPE_E_INVALID, "file %s: not a regular file", path);
 		goto fail;
 	}
 	elf_version(EV_CURRENT);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <ucontext.h>
 #include <unistd.h>
 #include "vdsoscope.h"
@@ -334,6 +335,20 @@ static void check_errors(void)
 	CHECK(o == NULL, "object set on failure");
 	CHECK_EQ_INT(vdsoscope_object_open(&o, "/proc/self/status", NULL), -VDSOSCOPE_E_NOT_ELF);
 	CHECK_EQ_INT(vdsoscope_object_open(NULL, "/proc/self/status", NULL), -VDSOSCOPE_E_INVALID);
+	CHECK_EQ_INT(vdsoscope_object_open(&o, "/", NULL), -VDSOSCOPE_E_INVALID);
+	{
+		/* a FIFO with no writer: refused at once, not waited on */
+		char fifo[] = "/tmp/test-object.XXXXXX";
+		int fd = mkstemp(fifo);
+		if (fd >= 0) {
+			close(fd);
+			unlink(fifo);
+			if (mkfifo(fifo, 0600) == 0) {
+				CHECK_EQ_INT(vdsoscope_object_open(&o, fifo, NULL), -VDSOSCOPE_E_INVALID);
+				unlink(fifo);
+			}
+		}
+	}
 	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	CHECK(len > 0, "readlink: %s", strerror(errno));
 	if (len <= 0)
