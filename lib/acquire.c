@@ -376,7 +376,7 @@ static int open_core(struct vdsoscope_image **out, const char *path,
 	*out = NULL;
 	if ((rc = vs__check_opts(opts)))
 		return rc;
-	c.fd = open(path, O_RDONLY | O_CLOEXEC);
+	c.fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (c.fd < 0)
 		return vs__err(errno, "core %s", path);
 	if (fstat(c.fd, &st) || !S_ISREG(st.st_mode)) {
@@ -585,7 +585,7 @@ int vdsoscope_open_file(struct vdsoscope_image **out, const char *path,
 	*out = NULL;
 	if ((rc = vs__check_opts(opts)))
 		return rc;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return vs__err(errno, "file %s", path);
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {

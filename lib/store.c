@@ -107,7 +107,7 @@ int vs__read_file(const char *path, size_t max, unsigned char **bytes, size_t *s
 	struct stat st;
 	unsigned char *b;
 	size_t have = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), rc;
 
 	if (fd < 0)
 		return -errno;

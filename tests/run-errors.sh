@@ -39,6 +39,10 @@ expect_error "not an ELF file" 1 "not an ELF image" "$VDSOSCOPE" --file "$tmp/te
 expect_error "empty file" 1 "not an ELF image" "$VDSOSCOPE" --file "$tmp/empty"
 expect_error "missing file" 1 "No such file" "$VDSOSCOPE" --file "$tmp/nonexistent"
 expect_error "directory as image" 1 "not a regular file" "$VDSOSCOPE" --file "$tmp"
+# a FIFO nobody writes: refused at once (timeout turns a hang into exit 124)
+mkfifo "$tmp/fifo"
+expect_error "FIFO as image" 1 "not a regular file" timeout 20 "$VDSOSCOPE" --file "$tmp/fifo"
+expect_error "FIFO as core" 1 "not a regular file" timeout 20 "$VDSOSCOPE" --core "$tmp/fifo"
 
 true & dead=$!; wait $dead
 expect_error "pid that does not exist" 1 "pid $dead: no such process" "$VDSOSCOPE" --pid "$dead"
