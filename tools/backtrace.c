@@ -568,7 +568,7 @@ static int file_read(struct mapping *m, uint64_t off, void *buf, size_t len)
 {
 	if (!m->tried) {
 		struct stat st;
-		int fd = open(m->name, O_RDONLY | O_CLOEXEC);
+		int fd = open(m->name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		void *p;
 		m->tried = 1;
 		if (fd < 0)
@@ -680,7 +680,7 @@ static Dwfl *core_names(struct bt *b)
 
 	elf_version(EV_CURRENT);
 	if (core_fd < 0)
-		core_fd = open(b->core, O_RDONLY | O_CLOEXEC);
+		core_fd = open(b->core, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (!core_elf && core_fd >= 0)
 		core_elf = elf_begin(core_fd, ELF_C_READ_MMAP, NULL);
 	if (!d || !core_elf || dwfl_core_file_report(d, core_elf, NULL) < 0 ||
@@ -883,7 +883,7 @@ static int run_libdwfl(struct bt *b)
 	if (!w.dwfl)
 		return bt_err("libdwfl: %s", dwfl_errmsg(-1));
 	if (b->core) {
-		fd = open(b->core, O_RDONLY | O_CLOEXEC);
+		fd = open(b->core, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0 || !(elf = elf_begin(fd, ELF_C_READ_MMAP, NULL))) {
 			rc = bt_err("core %s: %s", b->core, fd < 0 ? strerror(errno) : elf_errmsg(-1));
 			goto out;
@@ -1192,7 +1192,7 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 	}
 	if (b.core) {
 		Elf *elf;
-		int fd = open(b.core, O_RDONLY | O_CLOEXEC);
+		int fd = open(b.core, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		elf_version(EV_CURRENT);
 		if (fd >= 0 && (elf = elf_begin(fd, ELF_C_READ_MMAP, NULL))) {
 			read_nt_file(&b, elf);
