@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vdsoscope_object_* on arbitrary bytes as a mapped ELF file (written to a
  * memfd and opened by its /proc/self/fd path): its .eh_frame_hdr and the
- * table's entries read back through vdsoscope_object_read, then a step
- * and a name at each entry's address, its neighbours and addresses spread
+ * table's entries read back through vdsoscope_object_read, then a step,
+ * a name and the inlined functions at each entry's address, its neighbours and addresses spread
  * over the file, with random registers and memory; the last 8 bytes of the
  * input seed the generator. */
 #define _GNU_SOURCE
@@ -53,8 +53,16 @@ static void probe(struct vdsoscope_object *o, struct mem *m, uint64_t addr, uint
 	unsigned int flags = k & 1 ? VDSOSCOPE_STEP_CALLER : 0, ff, i;
 	int depth;
 
+	const char *inl[4];
+	int ni;
+
 	if (vdsoscope_object_func_at(o, addr, &name, &start) == 0) {
 		volatile size_t n = strlen(name);
+		(void)n;
+	}
+	ni = vdsoscope_object_inlined(o, addr, inl, 4);
+	for (int j = 0; j < ni && j < 4; j++) {
+		volatile size_t n = strlen(inl[j]);
 		(void)n;
 	}
 	if (k & 2)

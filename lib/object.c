@@ -19,6 +19,8 @@
 /* Addresses remembered per file; past this a row is compiled, used once
  * and dropped. */
 #define MAX_ENTRIES (1u << 16)
+/* inlined functions kept per address */
+#define MAX_INLINED 8
 
 struct osym {
 	uint64_t addr, size;  /* link-time */
@@ -31,6 +33,8 @@ struct entry {
 	struct vs_chunk *chunk;
 	int err;              /* when no chunk: why (negative code) */
 	const struct osym *sym;
+	uint8_t ninl, inl_done;
+	const char *inl[MAX_INLINED]; /* innermost first */
 };
 
 struct vdsoscope_object {
@@ -40,6 +44,8 @@ struct vdsoscope_object {
 	Elf *elf, *debug_elf;
 	Dwarf *dwarf;
 	Dwarf_CFI *eh, *dbg;
+	Dwarf *info;          /* .debug_info (the file's or its debug file's), opened on first use */
+	int info_tried;
 	struct vs_data scratch; /* arch, byte order and nregs for rows and steps */
 	uint8_t build_id[64];
 	size_t build_id_len;
@@ -310,6 +316,8 @@ void vdsoscope_object_close(struct vdsoscope_object *o)
 		dwarf_cfi_end(o->eh);
 	if (o->dwarf)
 		dwarf_end(o->dwarf);
+	if (o->info)
+		dwarf_end(o->info);
 	if (o->debug_elf)
 		elf_end(o->debug_elf);
 	if (o->elf)
@@ -522,6 +530,103 @@ int vdsoscope_object_func_at(struct vdsoscope_object *o, uint64_t addr, const ch
 	if (start)
 		*start = s->addr;
 	return 0;
+}
+
+static int has_named_section(Elf *elf, const char *name)
+{
+	GElf_Shdr sh;
+
+	return vs__find_section(elf, name, &sh) && sh.sh_type != SHT_NOBITS && sh.sh_size;
+}
+
+/* The scopes under PARENT that hold ADDR, depth first: the names of the
+ * inlined subroutines among them go to E innermost first.  A walk of the
+ * DIEs themselves (dwarf_getscopes leaks on some malformed DWARF), bounded
+ * in depth and in DIEs visited.  1 when a scope holds ADDR. */
+static int walk_scopes(Dwarf_Die *parent, Dwarf_Addr addr, struct entry *e, unsigned int depth,
+		       unsigned long *budget)
+{
+	Dwarf_Die child;
+
+	if (depth > 64 || dwarf_child(parent, &child) != 0)
+		return 0;
+	do {
+		int tag = dwarf_tag(&child);
+
+		if (*budget == 0)
+			return 0;
+		(*budget)--;
+		switch (tag) {
+		case DW_TAG_namespace:
+		case DW_TAG_module:
+			/* no range of their own: their functions may hold ADDR */
+			if (walk_scopes(&child, addr, e, depth + 1, budget))
+				return 1;
+			continue;
+		case DW_TAG_subprogram:
+		case DW_TAG_inlined_subroutine:
+		case DW_TAG_lexical_block:
+		case DW_TAG_try_block:
+		case DW_TAG_catch_block:
+			break;
+		default:
+			continue;
+		}
+		if (dwarf_haspc(&child, addr) != 1)
+			continue;
+		walk_scopes(&child, addr, e, depth + 1, budget);
+		if (tag == DW_TAG_inlined_subroutine && e->ninl < MAX_INLINED) {
+			Dwarf_Attribute at;
+			const char *name = dwarf_formstring(dwarf_attr_integrate(&child, DW_AT_name, &at));
+			e->inl[e->ninl++] = name ? name : "??";
+		}
+		return 1;
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return 0;
+}
+
+/* The functions inlined at ADDR into E. */
+static void find_inlined(struct vdsoscope_object *o, uint64_t addr, struct entry *e)
+{
+	Dwarf_Die cu;
+	unsigned long budget = 1ul << 20;
+
+	e->inl_done = 1;
+	e->ninl = 0;
+	if (!o->info_tried) {
+		Elf *elf = has_named_section(o->elf, ".debug_info") ? o->elf :
+			   o->debug_elf && has_named_section(o->debug_elf, ".debug_info") ? o->debug_elf :
+			   NULL;
+		o->info_tried = 1;
+		if (elf && !o->cfi_err)
+			o->info = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+	}
+	if (o->info && dwarf_addrdie(o->info, addr, &cu))
+		walk_scopes(&cu, addr, e, 0, &budget);
+}
+
+int vdsoscope_object_inlined(struct vdsoscope_object *o, uint64_t addr, const char **names,
+			     unsigned int max)
+{
+	const struct entry *e;
+	struct entry tmp;
+	unsigned int i, n;
+
+	pthread_mutex_lock(&o->lock);
+	e = lookup(o, addr, &tmp);
+	if (!e) {
+		find_inlined(o, addr, &tmp);
+		e = &tmp;
+	} else if (!e->inl_done) {
+		find_inlined(o, addr, (struct entry *)e);
+	}
+	n = e->ninl;
+	for (i = 0; i < n && i < max; i++)
+		names[i] = e->inl[i];
+	if (e == &tmp)
+		free(tmp.chunk);
+	pthread_mutex_unlock(&o->lock);
+	return (int)n;
 }
 
 int vdsoscope_object_step(struct vdsoscope_object *o, uint64_t bias,

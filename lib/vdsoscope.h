@@ -453,6 +453,11 @@ VDSOSCOPE_API int vdsoscope_object_bias(const struct vdsoscope_object *obj, uint
  * link-time start.  -VDSOSCOPE_E_NOT_FOUND when none does. */
 VDSOSCOPE_API int vdsoscope_object_func_at(struct vdsoscope_object *obj, uint64_t addr,
 					   const char **name, uint64_t *start);
+/* The functions inlined at link-time ADDR, innermost first (from the file's
+ * or its debug file's .debug_info): up to MAX names into NAMES, living as
+ * long as OBJ.  Returns how many there are (0 without DWARF). */
+VDSOSCOPE_API int vdsoscope_object_inlined(struct vdsoscope_object *obj, uint64_t addr,
+					   const char **names, unsigned int max);
 /* As vdsoscope_step(), for a frame whose IP is in OBJ mapped with BIAS.
  * Where the CFI makes the return address undefined (the outermost frame,
  * such as _start), it returns 0 with OUT->valid 0 and *FRAME_FLAGS

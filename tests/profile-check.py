@@ -5,8 +5,9 @@
   profile-check.py chains OURS.json MIN
       Of the samples whose innermost frame is in the vDSO (at least MIN of
       them), >= 95 % must unwind through the vDSO into one of the workload's
-      known chains (inner, outer, profile_workload, main or inner2, middle2,
-      outer2, profile_workload, main) and on to the root (_start first).
+      known chains (inner, outer, profile_workload, main; inner2, middle2,
+      outer2, profile_workload, main; inner3, middle3 inlined into outer3,
+      outer3, profile_workload, main) and on to the root (_start first).
   profile-check.py gdb OURS.json GDB.txt
       GDB.txt is gdb's `bt` stopped in the vDSO function under one chain.
       The most frequent of our vDSO stacks under the same innermost caller
@@ -19,7 +20,8 @@ import re
 import sys
 
 CHAINS = [["inner", "outer", "profile_workload", "main"],
-          ["inner2", "middle2", "outer2", "profile_workload", "main"]]
+          ["inner2", "middle2", "outer2", "profile_workload", "main"],
+          ["inner3", "middle3", "outer3", "profile_workload", "main"]]
 
 
 def load(path):

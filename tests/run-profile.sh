@@ -39,7 +39,7 @@ for bits in 64 32; do
 		fail "$bits-bit: profile -- COMMAND"; sed 's/^/  | /' "$tmp/err"; continue
 	fi
 	check "$bits-bit: vDSO samples unwind into the known chains" chains "$tmp/live$bits.json" 200
-	for leaf in inner inner2; do
+	for leaf in inner inner2 inner3; do
 		timeout 120 gdb -batch -nx -ex "break $leaf" -ex run -ex delete \
 			-ex 'break __vdso_clock_gettime' -ex continue -ex bt \
 			--args "$T" profile-workload 1 > "$tmp/gdb" 2>&1 < /dev/null

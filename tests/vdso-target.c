@@ -22,9 +22,11 @@
  *                         for SECONDS (default: 600, after printing
  *                         "ready"; with SECONDS it prints nothing)
  *                         call clock_gettime through the vDSO pointer along
- *                         two known chains: main -> profile_workload ->
- *                         outer -> inner and main -> profile_workload ->
- *                         outer2 -> middle2 -> inner2; the clock's
+ *                         three known chains: main -> profile_workload ->
+ *                         outer -> inner, main -> profile_workload ->
+ *                         outer2 -> middle2 -> inner2, and main ->
+ *                         profile_workload -> outer3 -> middle3 (inlined
+ *                         into outer3) -> inner3; the clock's
  *                         own values end the loop, so nearly all the time
  *                         is spent in the vDSO
  *   vdso-target signal    (i386) block in read(2) inside a SIGUSR1 handler
@@ -373,6 +375,34 @@ __attribute__((noinline)) long long outer2(void)
 	return t;
 }
 
+__attribute__((noinline)) long long inner3(void)
+{
+	struct { long sec, nsec; } ts = { 0, 0 };
+
+	wl_clock(CLOCK_MONOTONIC, &ts);
+	__asm__ volatile("" ::: "memory");
+	return ts.sec * 1000000000LL + ts.nsec;
+}
+
+static inline __attribute__((always_inline)) long long middle3(void)
+{
+	long long t = inner3();
+
+	__asm__ volatile("" ::: "memory");
+	return t;
+}
+
+__attribute__((noinline)) long long outer3(void)
+{
+	long long t = 0;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		t = middle3();
+	__asm__ volatile("" ::: "memory");
+	return t;
+}
+
 __attribute__((noinline)) static int profile_workload(const char *arg)
 {
 	long secs = arg ? strtol(arg, NULL, 10) : 600;
@@ -385,7 +415,7 @@ __attribute__((noinline)) static int profile_workload(const char *arg)
 		fflush(stdout);
 	}
 	end = outer() + (secs > 0 ? secs : 1) * 1000000000LL;
-	while (outer() < end && outer2() < end)
+	while (outer() < end && outer2() < end && outer3() < end)
 		;
 	return 0;
 }

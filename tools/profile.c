@@ -211,6 +211,7 @@ static void add_stack(struct prof *p, const struct vdsoscope_frame_info *f, unsi
 		st->frames[i].func = fi->function;
 		st->frames[i].module = fi->module;
 		st->frames[i].vdso = (fi->flags & VDSOSCOPE_FRAME_INFO_VDSO) != 0;
+		st->frames[i].inlined = (fi->flags & VDSOSCOPE_FRAME_INFO_INLINED) != 0;
 	}
 	p->stacks[h] = st;
 	p->nstacks++;
@@ -719,6 +720,8 @@ static void print_json(const struct prof *p, struct pstack **v, size_t n)
 				json_null(&j);
 			json_kstr(&j, "module", f->module ? f->module : "");
 			json_kbool(&j, "vdso", f->vdso);
+			if (f->inlined)
+				json_kbool(&j, "inlined", 1);
 			json_obj_end(&j);
 		}
 		json_arr_end(&j);

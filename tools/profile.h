@@ -84,7 +84,7 @@ struct pstack {
 	char *key;                /* folded: names root first, ';'-separated */
 	uint64_t count;
 	unsigned int nframes;
-	struct pframe { const char *func, *module; int vdso; } *frames; /* root first */
+	struct pframe { const char *func, *module; int vdso, inlined; } *frames; /* root first */
 };
 /* Writes a flame graph of the stacks; 0 or -errno. */
 int flamegraph_write(FILE *f, struct pstack *const *stacks, size_t n, const char *title);

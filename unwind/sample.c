@@ -411,6 +411,34 @@ const char *vdsoscope_unwind_end_name(int end)
 	return end_names[end];
 }
 
+/* The functions inlined where the last frame's PC is (its look-up address
+ * LOOK, in mapping M) become frames of their own before it, innermost
+ * first, as long as FRAMES has room; the last frame stays the function
+ * that holds the code. */
+static void add_inlined(const struct smap *m, uint64_t look, struct vdsoscope_frame_info *frames,
+			unsigned int max, unsigned int *n)
+{
+	const char *names[8];
+	struct vdsoscope_frame_info phys;
+	int k, j;
+
+	if (!m->mod->obj || m->nobias ||
+	    (k = vdsoscope_object_inlined(m->mod->obj, look - m->bias, names, 8)) <= 0)
+		return;
+	if (k > 8)
+		k = 8;
+	phys = frames[*n - 1];
+	for (j = 0; j < k && *n < max; j++) {
+		struct vdsoscope_frame_info *f = &frames[*n - 1];
+		*f = phys;
+		f->function = names[j];
+		f->offset = 0;
+		f->flags |= VDSOSCOPE_FRAME_INFO_INLINED;
+		(*n)++;
+	}
+	frames[*n - 1] = phys;
+}
+
 /* One frame in a mapped file: R becomes the caller's registers.  A
  * VDSOSCOPE_END_* reason, or -1 to go on. */
 static int step_file(struct vdsoscope_space *sp, const struct smap *m, struct stack *stk,
@@ -501,7 +529,9 @@ int vdsoscope_space_unwind(struct vdsoscope_space *sp, const struct vdsoscope_re
 		}
 		if (!(m = find_map(sp, pc)))
 			return VDSOSCOPE_END_NO_MAPPING;
-		if ((rc = step_file(sp, m, &stk, &r, exact, fi)) >= 0 || rc == -ENOMEM)
+		rc = step_file(sp, m, &stk, &r, exact, fi);
+		add_inlined(m, exact ? pc : pc - 1, frames, max, n);
+		if (rc >= 0 || rc == -ENOMEM)
 			return rc;
 		if (!(r.valid >> a->ip_reg & 1))
 			return VDSOSCOPE_END_ROOT;
@@ -643,6 +673,11 @@ int vdsoscope_space_unwind_libunwind(struct vdsoscope_space *sp, const struct vd
 		fi->pc = ip;
 		fi->flags = exact ? VDSOSCOPE_FRAME_INFO_EXACT : 0;
 		name_frame(sp, fi, exact);
+		if (!(fi->flags & VDSOSCOPE_FRAME_INFO_VDSO)) {
+			const struct smap *m = find_map(sp, ip);
+			if (m)
+				add_inlined(m, exact ? ip : ip - 1, frames, max, n);
+		}
 		exact = unw_is_signal_frame(&cur) > 0;
 		rc = unw_step(&cur);
 		if (rc == 0)

@@ -229,6 +229,8 @@ VDSOSCOPE_UNWIND_API const char *vdsoscope_unwind_end_name(int end);
 #define VDSOSCOPE_FRAME_INFO_VDSO   0x1u  /* in the vDSO (or the vsyscall page) */
 #define VDSOSCOPE_FRAME_INFO_EXACT  0x2u  /* pc is where execution is, not a
 					   * return address */
+#define VDSOSCOPE_FRAME_INFO_INLINED 0x4u /* a function inlined at pc into the
+					   * frame that follows (same pc) */
 struct vdsoscope_frame_info {
 	uint64_t pc;
 	uint64_t offset;        /* pc - function start */
