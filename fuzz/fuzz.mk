@@ -31,7 +31,7 @@ fuzz/fuzz-buffer: $(srcdir)/fuzz/fuzz-buffer.c $(srcdir)/fuzz/fuzz-common.h $(LI
 fuzz/fuzz-vdso-elf: $(srcdir)/fuzz/fuzz-vdso-elf.c fuzz/obj/vdso-elf.o
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -o $@ $^
 
-fuzz/fuzz-%: $(srcdir)/fuzz/fuzz-%.c $(srcdir)/fuzz/fuzz-common.h $(LIB_OBJS)
+fuzz/fuzz-%: $(srcdir)/fuzz/fuzz-%.c $(srcdir)/fuzz/fuzz-common.h $(srcdir)/fuzz/fuzz-mem.h $(LIB_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -o $@ $< $(LIB_OBJS) \
 		$(LIBDW_LIBS) $(LIBELF_LIBS) -lpthread -ldl
 
