@@ -22,6 +22,7 @@ import sys
 CHAINS = [["inner", "outer", "profile_workload", "main"],
           ["inner2", "middle2", "outer2", "profile_workload", "main"],
           ["inner3", "middle3", "outer3", "profile_workload", "main"]]
+INLINED_IN_CHAINS = {"middle3"}
 
 
 def load(path):
@@ -51,7 +52,11 @@ def chains(path, minimum):
             continue
         total += st["count"]
         names = [f["function"] for f in rest]
-        ok = any(names[:len(c)] == c for c in CHAINS) and rest and rest[-1]["function"] == "_start"
+        chain = next((c for c in CHAINS if names[:len(c)] == c), None)
+        # in the chain, exactly the inlined functions are flagged inlined
+        ok = (chain is not None and rest[-1]["function"] == "_start" and
+              all(bool(f.get("inlined")) == (f["function"] in INLINED_IN_CHAINS)
+                  for f in rest[:len(chain)]))
         if ok:
             good += st["count"]
         else:
