@@ -510,28 +510,6 @@ static const struct entry *lookup(struct vdsoscope_object *o, uint64_t addr, str
 	return e;
 }
 
-int vdsoscope_object_func_at(struct vdsoscope_object *o, uint64_t addr, const char **name,
-			     uint64_t *start)
-{
-	const struct entry *e;
-	struct entry tmp;
-	const struct osym *s;
-
-	pthread_mutex_lock(&o->lock);
-	e = lookup(o, addr, &tmp);
-	s = e ? e->sym : tmp.sym;
-	if (!e)
-		free(tmp.chunk);
-	pthread_mutex_unlock(&o->lock);
-	if (!s)
-		return -VDSOSCOPE_E_NOT_FOUND;
-	if (name)
-		*name = s->name;
-	if (start)
-		*start = s->addr;
-	return 0;
-}
-
 static int has_named_section(Elf *elf, const char *name)
 {
 	GElf_Shdr sh;
@@ -605,28 +583,54 @@ static void find_inlined(struct vdsoscope_object *o, uint64_t addr, struct entry
 		walk_scopes(&cu, addr, e, 0, &budget);
 }
 
-int vdsoscope_object_inlined(struct vdsoscope_object *o, uint64_t addr, const char **names,
-			     unsigned int max)
+int vdsoscope_object_names(struct vdsoscope_object *o, uint64_t addr, const char **name,
+			   uint64_t *start, const char **inlined, unsigned int max)
 {
 	const struct entry *e;
 	struct entry tmp;
-	unsigned int i, n;
+	const struct osym *s;
+	unsigned int i;
+	int n = 0;
 
 	pthread_mutex_lock(&o->lock);
 	e = lookup(o, addr, &tmp);
-	if (!e) {
-		find_inlined(o, addr, &tmp);
+	if (!e)
 		e = &tmp;
-	} else if (!e->inl_done) {
-		find_inlined(o, addr, (struct entry *)e);
+	if (inlined) {
+		if (e == &tmp || !e->inl_done)
+			find_inlined(o, addr, (struct entry *)e);
+		n = e->ninl;
+		for (i = 0; i < e->ninl && i < max; i++)
+			inlined[i] = e->inl[i];
 	}
-	n = e->ninl;
-	for (i = 0; i < n && i < max; i++)
-		names[i] = e->inl[i];
+	s = e->sym;
 	if (e == &tmp)
 		free(tmp.chunk);
 	pthread_mutex_unlock(&o->lock);
-	return (int)n;
+	if (name)
+		*name = s ? s->name : NULL;
+	if (start)
+		*start = s ? s->addr : 0;
+	return n;
+}
+
+int vdsoscope_object_func_at(struct vdsoscope_object *o, uint64_t addr, const char **name,
+			     uint64_t *start)
+{
+	const char *n;
+
+	vdsoscope_object_names(o, addr, &n, start, NULL, 0);
+	if (!n)
+		return -VDSOSCOPE_E_NOT_FOUND;
+	if (name)
+		*name = n;
+	return 0;
+}
+
+int vdsoscope_object_inlined(struct vdsoscope_object *o, uint64_t addr, const char **names,
+			     unsigned int max)
+{
+	return vdsoscope_object_names(o, addr, NULL, NULL, names, max);
 }
 
 int vdsoscope_object_step(struct vdsoscope_object *o, uint64_t bias,

@@ -458,6 +458,12 @@ VDSOSCOPE_API int vdsoscope_object_func_at(struct vdsoscope_object *obj, uint64_
  * long as OBJ.  Returns how many there are (0 without DWARF). */
 VDSOSCOPE_API int vdsoscope_object_inlined(struct vdsoscope_object *obj, uint64_t addr,
 					   const char **names, unsigned int max);
+/* Both in one look-up: the function symbol holding ADDR into *NAME and
+ * *START (NULL and 0 when none; either may be NULL) and, when INLINED is
+ * not NULL, the inlined functions as above.  Returns their number. */
+VDSOSCOPE_API int vdsoscope_object_names(struct vdsoscope_object *obj, uint64_t addr,
+					 const char **name, uint64_t *start,
+					 const char **inlined, unsigned int max);
 /* As vdsoscope_step(), for a frame whose IP is in OBJ mapped with BIAS.
  * Where the CFI makes the return address undefined (the outermost frame,
  * such as _start), it returns 0 with OUT->valid 0 and *FRAME_FLAGS

@@ -411,20 +411,27 @@ const char *vdsoscope_unwind_end_name(int end)
 	return end_names[end];
 }
 
-/* The functions inlined where the last frame's PC is (its look-up address
- * LOOK, in mapping M) become frames of their own before it, innermost
- * first, as long as FRAMES has room; the last frame stays the function
- * that holds the code. */
-static void add_inlined(const struct smap *m, uint64_t look, struct vdsoscope_frame_info *frames,
-			unsigned int max, unsigned int *n)
+/* Names the last frame of FRAMES, at PC in mapping M: its module and
+ * function, and the functions inlined there as frames of their own before
+ * it, innermost first, as long as FRAMES has room; the last frame stays the
+ * function that holds the code.  One look-up in the file. */
+static void name_in_file(const struct smap *m, uint64_t pc, int exact,
+			 struct vdsoscope_frame_info *frames, unsigned int max, unsigned int *n)
 {
-	const char *names[8];
+	const char *names[8], *name;
 	struct vdsoscope_frame_info phys;
+	uint64_t start;
 	int k, j;
 
-	if (!m->mod->obj || m->nobias ||
-	    (k = vdsoscope_object_inlined(m->mod->obj, look - m->bias, names, 8)) <= 0)
+	frames[*n - 1].module = m->mod->name;
+	if (!m->mod->obj || m->nobias)
 		return;
+	k = vdsoscope_object_names(m->mod->obj, (exact ? pc : pc - 1) - m->bias, &name, &start,
+				   names, 8);
+	if (name) {
+		frames[*n - 1].function = name;
+		frames[*n - 1].offset = pc - m->bias - start;
+	}
 	if (k > 8)
 		k = 8;
 	phys = frames[*n - 1];
@@ -439,25 +446,45 @@ static void add_inlined(const struct smap *m, uint64_t look, struct vdsoscope_fr
 	frames[*n - 1] = phys;
 }
 
+static int in_vdso(const struct vdsoscope_space *sp, uint64_t pc)
+{
+	return sp->vdso && ((pc >= sp->vdso_lo && pc < sp->vdso_hi) ||
+			    (sp->arch->addr_size == 8 && pc >= VSYSCALL_LO && pc < VSYSCALL_HI));
+}
+
+/* Names the last frame of FRAMES (its pc and flags set): the vDSO's
+ * function, or the mapped file's with the functions inlined there. */
+static void name_frame(struct vdsoscope_space *sp, struct vdsoscope_frame_info *frames,
+		       unsigned int max, unsigned int *n, int exact)
+{
+	struct vdsoscope_frame_info *fi = &frames[*n - 1];
+	uint64_t pc = fi->pc;
+	const struct smap *m;
+
+	if (in_vdso(sp, pc)) {
+		struct vdsoscope_func f;
+		fi->flags |= VDSOSCOPE_FRAME_INFO_VDSO;
+		fi->module = vdsoscope_soname(sp->vdso);
+		if (vdsoscope_func_at(sp->vdso, exact ? pc : pc - 1, &f, NULL) == 0 && f.nnames) {
+			fi->function = f.names[0].name;
+			fi->offset = pc - f.start;
+		}
+		return;
+	}
+	if ((m = find_map(sp, pc)))
+		name_in_file(m, pc, exact, frames, max, n);
+}
+
 /* One frame in a mapped file: R becomes the caller's registers.  A
  * VDSOSCOPE_END_* reason, or -1 to go on. */
-static int step_file(struct vdsoscope_space *sp, const struct smap *m, struct stack *stk,
-		     struct vdsoscope_regs *r, int exact, struct vdsoscope_frame_info *fi)
+static int step_file(const struct smap *m, struct stack *stk, struct vdsoscope_regs *r,
+		     int exact)
 {
-	const struct vdsoscope_arch *a = sp->arch;
-	uint64_t pc = r->r[a->ip_reg], start;
-	const char *name;
 	unsigned int ff = 0;
 	int rc;
 
-	fi->module = m->mod->name;
 	if (!m->mod->obj || m->nobias)
 		return VDSOSCOPE_END_FILE;
-	if (vdsoscope_object_func_at(m->mod->obj, (exact ? pc : pc - 1) - m->bias, &name,
-				     &start) == 0) {
-		fi->function = name;
-		fi->offset = pc - m->bias - start;
-	}
 	rc = vdsoscope_object_step(m->mod->obj, m->bias, r,
 				   VDSOSCOPE_STEP_LENIENT | (exact ? 0 : VDSOSCOPE_STEP_CALLER), stack_read,
 				   stk, r, &ff);
@@ -501,16 +528,9 @@ int vdsoscope_space_unwind(struct vdsoscope_space *sp, const struct vdsoscope_re
 		fi->flags = exact ? VDSOSCOPE_FRAME_INFO_EXACT : 0;
 		r.r[a->ip_reg] = pc;
 		r.r[a->sp_reg] = sp_in;
-		if (sp->vdso && ((pc >= sp->vdso_lo && pc < sp->vdso_hi) ||
-				 (a->addr_size == 8 && pc >= VSYSCALL_LO && pc < VSYSCALL_HI))) {
-			struct vdsoscope_func f;
+		if (in_vdso(sp, pc)) {
 			unsigned int ff = 0;
-			fi->flags |= VDSOSCOPE_FRAME_INFO_VDSO;
-			fi->module = vdsoscope_soname(sp->vdso);
-			if (vdsoscope_func_at(sp->vdso, exact ? pc : pc - 1, &f, NULL) == 0 && f.nnames) {
-				fi->function = f.names[0].name;
-				fi->offset = pc - f.start;
-			}
+			name_frame(sp, frames, max, n, exact);
 			rc = vdsoscope_step(sp->vdso, &r,
 					    VDSOSCOPE_STEP_LENIENT | (exact ? 0 : VDSOSCOPE_STEP_CALLER),
 					    stack_read, &stk, &r, &ff);
@@ -529,9 +549,8 @@ int vdsoscope_space_unwind(struct vdsoscope_space *sp, const struct vdsoscope_re
 		}
 		if (!(m = find_map(sp, pc)))
 			return VDSOSCOPE_END_NO_MAPPING;
-		rc = step_file(sp, m, &stk, &r, exact, fi);
-		add_inlined(m, exact ? pc : pc - 1, frames, max, n);
-		if (rc >= 0 || rc == -ENOMEM)
+		name_in_file(m, pc, exact, frames, max, n);
+		if ((rc = step_file(m, &stk, &r, exact)) >= 0 || rc == -ENOMEM)
 			return rc;
 		if (!(r.valid >> a->ip_reg & 1))
 			return VDSOSCOPE_END_ROOT;
@@ -596,32 +615,6 @@ static int files_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_inf
 	return _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need_unwind_info, arg);
 }
 
-static void name_frame(struct vdsoscope_space *sp, struct vdsoscope_frame_info *fi, int exact)
-{
-	uint64_t pc = fi->pc, look = exact ? pc : pc - 1, start;
-	const struct smap *m;
-	const char *name;
-
-	if (sp->vdso && ((pc >= sp->vdso_lo && pc < sp->vdso_hi) ||
-			 (pc >= VSYSCALL_LO && pc < VSYSCALL_HI))) {
-		struct vdsoscope_func f;
-		fi->flags |= VDSOSCOPE_FRAME_INFO_VDSO;
-		fi->module = vdsoscope_soname(sp->vdso);
-		if (vdsoscope_func_at(sp->vdso, look, &f, NULL) == 0 && f.nnames) {
-			fi->function = f.names[0].name;
-			fi->offset = pc - f.start;
-		}
-		return;
-	}
-	if (!(m = find_map(sp, pc)))
-		return;
-	fi->module = m->mod->name;
-	if (m->mod->obj && !m->nobias &&
-	    vdsoscope_object_func_at(m->mod->obj, look - m->bias, &name, &start) == 0) {
-		fi->function = name;
-		fi->offset = pc - m->bias - start;
-	}
-}
 
 int vdsoscope_space_unwind_libunwind(struct vdsoscope_space *sp, const struct vdsoscope_regs *regs,
 				     uint64_t stack_addr, const void *stack, size_t stack_size,
@@ -672,12 +665,7 @@ int vdsoscope_space_unwind_libunwind(struct vdsoscope_space *sp, const struct vd
 		memset(fi, 0, sizeof(*fi));
 		fi->pc = ip;
 		fi->flags = exact ? VDSOSCOPE_FRAME_INFO_EXACT : 0;
-		name_frame(sp, fi, exact);
-		if (!(fi->flags & VDSOSCOPE_FRAME_INFO_VDSO)) {
-			const struct smap *m = find_map(sp, ip);
-			if (m)
-				add_inlined(m, exact ? ip : ip - 1, frames, max, n);
-		}
+		name_frame(sp, frames, max, n, exact);
 		exact = unw_is_signal_frame(&cur) > 0;
 		rc = unw_step(&cur);
 		if (rc == 0)
