@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "vdsoscope-unwind.h"
+#include "unw-table.h"
 
 #define VSYSCALL_LO 0xffffffffff600000ull
 #define VSYSCALL_HI 0xffffffffff601000ull
@@ -562,9 +563,6 @@ int vdsoscope_space_unwind(struct vdsoscope_space *sp, const struct vdsoscope_re
 
 /* ---- the same through libunwind ---------------------------------------------- */
 
-extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_t ip,
-					      unw_dyn_info_t *di, unw_proc_info_t *pi,
-					      int need_unwind_info, void *arg);
 
 struct unw_ctx {
 	struct vdsoscope_unw_snapshot snap; /* first: it is libunwind's argument */
@@ -602,16 +600,9 @@ static int files_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_inf
 	unw_dyn_info_t di;
 
 	if (!m || !m->mod->obj || m->nobias ||
-	    vdsoscope_object_eh_frame_hdr(m->mod->obj, m->bias, &eh) || eh.table_enc != 0x3b ||
-	    eh.entry_size != 8)
+	    vdsoscope_object_eh_frame_hdr(m->mod->obj, m->bias, &eh) ||
+	    vs__unw_table_info(&eh, m->start, m->end, &di))
 		return -UNW_ENOINFO;
-	memset(&di, 0, sizeof(di));
-	di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
-	di.start_ip = m->start;
-	di.end_ip = m->end;
-	di.u.rti.segbase = eh.addr;
-	di.u.rti.table_data = eh.table;
-	di.u.rti.table_len = eh.fde_count * 8 / sizeof(unw_word_t);
 	return _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need_unwind_info, arg);
 }
 

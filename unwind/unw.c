@@ -11,11 +11,7 @@
 #include <libunwind-coredump.h>
 #include "vdsoscope-unwind.h"
 #include "eh-table.h"
-
-/* Exported by libunwind-<arch>.so but declared in no public header. */
-extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_t ip,
-					      unw_dyn_info_t *di, unw_proc_info_t *pi,
-					      int need_unwind_info, void *arg);
+#include "unw-table.h"
 
 /* A table libunwind searches itself (UNW_INFO_FORMAT_REMOTE_TABLE) for the
  * code [lo, hi): the image's own .eh_frame_hdr (bytes NULL: the image's
@@ -293,19 +289,16 @@ static int serve_image(struct hook *h)
 	struct vdsoscope_eh_frame_hdr eh;
 	struct served *s = &h->code;
 
-	if (vdsoscope_eh_frame_hdr(h->img, &eh) || eh.table_enc != 0x3b || eh.entry_size != 8 ||
-	    eh.fde_count == 0)
+	unw_dyn_info_t di;
+
+	if (vdsoscope_eh_frame_hdr(h->img, &eh) ||
+	    vs__unw_table_info(&eh, h->text_lo, h->text_hi, &di))
 		return -ENODATA;
 	memset(s, 0, sizeof(*s));
 	s->kind = VDSOSCOPE_UNW_TABLE_IMAGE;
 	s->lo = h->text_lo;
 	s->hi = h->text_hi;
-	s->di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
-	s->di.start_ip = h->text_lo;
-	s->di.end_ip = h->text_hi;
-	s->di.u.rti.segbase = eh.addr;
-	s->di.u.rti.table_data = eh.table;
-	s->di.u.rti.table_len = eh.fde_count * 8 / sizeof(unw_word_t);
+	s->di = di;
 	return 0;
 }
 
