@@ -160,7 +160,8 @@ int vs__exec_sections(struct vs_data *d)
 	return rc;
 }
 
-static int load_symtab(struct vs_data *d, Elf *elf)
+int vs__each_symbol(Elf *elf, Elf64_Word type, size_t max,
+		    int (*fn)(void *arg, const char *name, const GElf_Sym *sym), void *arg)
 {
 	Elf_Scn *scn = NULL;
 
@@ -168,37 +169,57 @@ static int load_symtab(struct vs_data *d, Elf *elf)
 		GElf_Shdr sh;
 		Elf_Data *data;
 		size_t i, n;
+		int rc;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != type || !sh.sh_entsize)
 			continue;
-		data = elf_getdata(scn, NULL);
-		if (!data)
-			continue;
-		n = sh.sh_size / sh.sh_entsize;
-		if (n > 1u << 20)
-			n = 1u << 20;
-		d->dbgsyms = calloc(n ? n : 1, sizeof(*d->dbgsyms));
-		if (!d->dbgsyms)
-			return -ENOMEM;
-		for (i = 0; i < n; i++) {
+		if (!(data = elf_getdata(scn, NULL)))
+			return 0;
+		n = (sh.sh_size < data->d_size ? sh.sh_size : data->d_size) / sh.sh_entsize;
+		for (i = 0; i < n && i < max && i < INT32_MAX; i++) {
 			GElf_Sym s;
 			const char *name;
 
 			if (!gelf_getsym(data, (int)i, &s))
 				break;
 			name = elf_strptr(elf, sh.sh_link, s.st_name);
-			if (!name || s.st_shndx == SHN_UNDEF || s.st_shndx == SHN_ABS)
+			if (!name || s.st_shndx == SHN_UNDEF)
 				continue;
-			d->dbgsyms[d->ndbgsyms].name = name;
-			d->dbgsyms[d->ndbgsyms].value = s.st_value;
-			d->dbgsyms[d->ndbgsyms].size = s.st_size;
-			d->dbgsyms[d->ndbgsyms].type = GELF_ST_TYPE(s.st_info);
-			d->dbgsyms[d->ndbgsyms].bind = GELF_ST_BIND(s.st_info);
-			d->ndbgsyms++;
+			if ((rc = fn(arg, name, &s)) < 0)
+				return rc;
 		}
-		break;
+		return 0;
 	}
 	return 0;
+}
+
+static int keep_dbgsym(void *arg, const char *name, const GElf_Sym *s)
+{
+	struct vs_data *d = arg;
+	size_t *cap = &d->ndbgsyms_cap;
+
+	if (s->st_shndx == SHN_ABS)
+		return 0;
+	if (d->ndbgsyms == *cap) {
+		size_t nc = *cap ? 2 * *cap : 256;
+		struct vs_rawsym *v = realloc(d->dbgsyms, nc * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		d->dbgsyms = v;
+		*cap = nc;
+	}
+	d->dbgsyms[d->ndbgsyms].name = name;
+	d->dbgsyms[d->ndbgsyms].value = s->st_value;
+	d->dbgsyms[d->ndbgsyms].size = s->st_size;
+	d->dbgsyms[d->ndbgsyms].type = GELF_ST_TYPE(s->st_info);
+	d->dbgsyms[d->ndbgsyms].bind = GELF_ST_BIND(s->st_info);
+	d->ndbgsyms++;
+	return 0;
+}
+
+static int load_symtab(struct vs_data *d, Elf *elf)
+{
+	return vs__each_symbol(elf, SHT_SYMTAB, 1u << 20, keep_dbgsym, d);
 }
 
 static int line_cmp(const void *a, const void *b)

@@ -130,7 +130,7 @@ struct vs_data {
 
 	/* symbols of a debug file's .symtab (or the image's own) */
 	struct vs_rawsym *dbgsyms;
-	size_t ndbgsyms;
+	size_t ndbgsyms, ndbgsyms_cap;
 	/* the debug file, kept open for its .debug_frame, or NULL */
 	void *debug_elf;      /* Elf * */
 	unsigned char *debug_bytes;
@@ -196,6 +196,12 @@ VS_HIDDEN int vs__find_build_id_in_dir(const char *dir, const uint8_t *id, size_
 VS_HIDDEN int vs__sections_sane(void *elf, const struct vs_data *d);
 /* The section called WANT of ELF, and its header in *SH; NULL when none. */
 VS_HIDDEN Elf_Scn *vs__find_section(Elf *elf, const char *want, GElf_Shdr *sh);
+/* Calls FN(ARG, name, symbol) for each defined symbol (st_shndx not
+ * SHN_UNDEF, a name) of ELF's section of TYPE (SHT_SYMTAB, SHT_DYNSYM), at
+ * most MAX; a negative return of FN ends the walk and is returned. */
+VS_HIDDEN int vs__each_symbol(Elf *elf, Elf64_Word type, size_t max,
+			      int (*fn)(void *arg, const char *name, const GElf_Sym *sym),
+			      void *arg);
 /* Records the executable sections of the image, or of its debug file. */
 VS_HIDDEN int vs__exec_sections(struct vs_data *d);
 

@@ -73,62 +73,47 @@ static int sym_cmp(const void *a, const void *b)
 	return x->rank - y->rank;
 }
 
-/* FUNC symbols with a size from ELF's symbol tables of TYPE. */
+/* FUNC symbols with a size; names without their @VERSION. */
+static int keep_sym(void *arg, const char *name, const GElf_Sym *s)
+{
+	struct vdsoscope_object *o = arg;
+	struct osym *v;
+	size_t at;
+
+	if (GELF_ST_TYPE(s->st_info) != STT_FUNC || !s->st_size || !*name)
+		return 0;
+	if (o->nsyms % 1024 == 0) {
+		v = realloc(o->syms, (o->nsyms + 1024) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		o->syms = v;
+	}
+	v = &o->syms[o->nsyms];
+	v->addr = s->st_value;
+	v->size = s->st_size;
+	v->rank = GELF_ST_BIND(s->st_info) == STB_GLOBAL ? 0 :
+		  GELF_ST_BIND(s->st_info) == STB_WEAK ? 1 : 2;
+	v->name = name;
+	/* "memcpy@GLIBC_2.2.5" in .symtab: the name alone */
+	if ((at = strcspn(name, "@")) && name[at]) {
+		char **ov;
+		if (o->nowned % 64 == 0) {
+			ov = realloc(o->owned, (o->nowned + 64) * sizeof(*ov));
+			if (!ov)
+				return -ENOMEM;
+			o->owned = ov;
+		}
+		if (!(o->owned[o->nowned] = strndup(name, at)))
+			return -ENOMEM;
+		v->name = o->owned[o->nowned++];
+	}
+	o->nsyms++;
+	return 0;
+}
+
 static int load_syms(struct vdsoscope_object *o, Elf *elf, Elf64_Word type)
 {
-	Elf_Scn *scn = NULL;
-
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *data;
-		size_t i, n;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != type || sh.sh_entsize < 16)
-			continue;
-		if (!(data = elf_getdata(scn, NULL)) || data->d_size < sh.sh_size)
-			continue;
-		n = sh.sh_size / sh.sh_entsize;
-		for (i = 0; i < n && i < INT32_MAX; i++) {
-			GElf_Sym s;
-			const char *name;
-			struct osym *v;
-			size_t at;
-
-			if (!gelf_getsym(data, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC ||
-			    s.st_shndx == SHN_UNDEF || !s.st_size)
-				continue;
-			name = elf_strptr(elf, sh.sh_link, s.st_name);
-			if (!name || !*name)
-				continue;
-			if (o->nsyms % 1024 == 0) {
-				v = realloc(o->syms, (o->nsyms + 1024) * sizeof(*v));
-				if (!v)
-					return -ENOMEM;
-				o->syms = v;
-			}
-			v = &o->syms[o->nsyms];
-			v->addr = s.st_value;
-			v->size = s.st_size;
-			v->rank = GELF_ST_BIND(s.st_info) == STB_GLOBAL ? 0 :
-				  GELF_ST_BIND(s.st_info) == STB_WEAK ? 1 : 2;
-			v->name = name;
-			/* "memcpy@GLIBC_2.2.5" in .symtab: the name alone */
-			if ((at = strcspn(name, "@")) && name[at]) {
-				char **ov;
-				if (o->nowned % 64 == 0) {
-					ov = realloc(o->owned, (o->nowned + 64) * sizeof(*ov));
-					if (!ov)
-						return -ENOMEM;
-					o->owned = ov;
-				}
-				if (!(o->owned[o->nowned] = strndup(name, at)))
-					return -ENOMEM;
-				v->name = o->owned[o->nowned++];
-			}
-			o->nsyms++;
-		}
-	}
-	return 0;
+	return vs__each_symbol(elf, type, SIZE_MAX, keep_sym, o);
 }
 
 static int has_section(Elf *elf, Elf64_Word type)
