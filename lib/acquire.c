@@ -346,7 +346,11 @@ static int core_auxv(struct core *c, const unsigned char *notes, size_t len, uin
 						       : vs_elf_u32(&n, desc + i + word);
 				if (t == AT_NULL)
 					break;
-				if (t == AT_SYSINFO_EHDR && v) {
+				if (t == AT_SYSINFO_EHDR && !v)
+					return vs__err(VDSOSCOPE_E_NO_VDSO,
+						       "core %s: AT_SYSINFO_EHDR is 0: the process had no vDSO",
+						       c->path);
+				if (t == AT_SYSINFO_EHDR) {
 					*base = v;
 					return 0;
 				}

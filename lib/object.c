@@ -80,7 +80,9 @@ static int keep_sym(void *arg, const char *name, const GElf_Sym *s)
 	struct osym *v;
 	size_t at;
 
-	if (GELF_ST_TYPE(s->st_info) != STT_FUNC || !s->st_size || !*name)
+	/* sizeless functions are hand-written code such as signal trampolines
+	 * (__restore_rt): they name their first byte only */
+	if (GELF_ST_TYPE(s->st_info) != STT_FUNC || !*name || s->st_shndx == SHN_UNDEF)
 		return 0;
 	if (o->nsyms % 1024 == 0) {
 		v = realloc(o->syms, (o->nsyms + 1024) * sizeof(*v));
@@ -409,7 +411,7 @@ static const struct osym *find_sym(const struct vdsoscope_object *o, uint64_t ad
 		while (k > 0 && o->syms[k - 1].addr == o->syms[lo - 1].addr)
 			k--;
 		s = &o->syms[k];
-		if (addr - s->addr < s->size)
+		if (addr - s->addr < (s->size ? s->size : 1))
 			return s;
 		/* a symbol that encloses this one may start earlier */
 		if (k == 0 || addr - o->syms[k - 1].addr >= 1u << 20)

@@ -29,7 +29,7 @@ start_target thr "$T64" threads
 gcore -o "$tmp/g" "$thr_pid" > /dev/null 2>&1 || { fail "gcore"; finish; exit 1; }
 core=$tmp/g.$thr_pid
 eu-stack -p "$thr_pid" > "$tmp/live-eu" 2>&1
-if VDSOSCOPE_UNW_TABLE=rows "$VDSOSCOPE" backtrace --pid "$thr_pid" --json > "$tmp/live.json" 2> "$tmp/err" &&
+if VDSOSCOPE_UNW_TABLE=rows "$VDSOSCOPE" backtrace --pid "$thr_pid" --engine libunwind --json > "$tmp/live.json" 2> "$tmp/err" &&
    [ "$(field "$tmp/live.json" unwind_table)" = rows ] &&
    $BTCMP check "$tmp/live.json" --eu-stack "$tmp/live-eu" --regs "$tmp/regs" --main --vdso-top 4 > "$tmp/cmp" 2>&1; then
 	pass "live, the rows' table in place of the image's = eu-stack -p: $(tail -n1 "$tmp/cmp")"
@@ -87,9 +87,9 @@ else
 	fail "without a table libunwind still unwinds like eu-stack"; sed 's/^/  | /' "$tmp/err" "$tmp/cmp"
 fi
 expect_error "VDSOSCOPE_UNW_TABLE=image without an .eh_frame_hdr" 1 "no such table" \
-	env VDSOSCOPE_UNW_TABLE=image "$VDSOSCOPE" backtrace --core "$tmp/novdso.core" --image "$tmp/nohdr.so"
+	env VDSOSCOPE_UNW_TABLE=image "$VDSOSCOPE" backtrace --core "$tmp/novdso.core" --image "$tmp/nohdr.so" --engine libunwind
 expect_error "VDSOSCOPE_UNW_TABLE=bogus" 1 "not image, rows or none" \
-	env VDSOSCOPE_UNW_TABLE=bogus "$VDSOSCOPE" backtrace --core "$tmp/novdso.core" --image "$tmp/nohdr.so"
+	env VDSOSCOPE_UNW_TABLE=bogus "$VDSOSCOPE" backtrace --core "$tmp/novdso.core" --image "$tmp/nohdr.so" --engine libunwind
 
 # ---- the ptrace oracle through the hook ------------------------------------------------
 export VDSOSCOPE_HELPER_DIR=$top_builddir/tools

@@ -38,6 +38,7 @@ struct frame {
 	char build_id[129];
 	const char *version;  /* vDSO frames: the symbol's version */
 	int in_vdso;
+	int inlined;          /* a function inlined into the frame that follows */
 };
 
 struct thread {
@@ -45,12 +46,16 @@ struct thread {
 	char name[32];
 	struct frame *frames;
 	unsigned int nframes;
-	char end[256];
+	char end[1024];
 };
 
 struct bt {
 	const char *pid_arg, *tid_arg, *core, *image, *engine_arg, *build_id, *store;
-	int json;
+	const char *exe, *sysroot;
+	const char **debug_dirs;   /* NULL-terminated, or NULL */
+	size_t ndebug_dirs;
+	const char *no_vdso;       /* why the target has no vDSO image, or NULL */
+	int json, elf_class;
 	pid_t pid, tid;
 	struct vdsoscope_image *img;
 	const char *engine, *why;
@@ -77,15 +82,19 @@ struct bt {
 
 static const char bt_usage[] =
 	"Usage: vdsoscope backtrace (--pid PID [--tid TID] |\n"
-	"                            --core FILE [--image FILE | --build-id ID [--store DIR]])\n"
-	"                           [--engine libunwind|libdwfl] [--json]\n"
+	"                            --core FILE [--image FILE | --build-id ID [--store DIR]]\n"
+	"                                        [-e|--executable FILE] [--sysroot DIR])\n"
+	"                           [--debug-dir DIR]... [--engine core|libunwind|libdwfl] [--json]\n"
 	"\n"
 	"Unwinds every thread (or TID) of a process or a core file through the vDSO\n"
-	"and prints each frame's address, function+offset, module (the vDSO by soname\n"
-	"and build-id) and, for vDSO frames, the symbol version.  --image FILE, or\n"
+	"and prints each frame's address, function+offset, module (the vDSO by soname)\n"
+	"and build-id and, for vDSO frames, the symbol version.  --image FILE, or\n"
 	"--build-id ID looked up in the store, debug directories and debuginfod, supplies the\n"
-	"vDSO of a core that lacks its segment.  Engines: libunwind (x86_64 targets;\n"
-	"the default for them) and libdwfl (also i386; the default otherwise).\n";
+	"vDSO of a core that lacks its segment.  For a core from another machine,\n"
+	"--executable gives the main program, --sysroot the root its files are\n"
+	"found under, and --debug-dir where files are found by build-id.\n"
+	"Engines: core (the default: the library's own step, x86_64 and i386),\n"
+	"libunwind (x86_64 targets) and libdwfl, both through the vdsoscope hooks.\n";
 
 int unw_table_from_env(unw_addr_space_t as)
 {
@@ -325,8 +334,11 @@ static int name_vdso(struct bt *b, struct frame *fr)
 {
 	struct vdsoscope_func f;
 	uint64_t at = fr->exact ? fr->pc : fr->pc - 1;
-	int rc = vdsoscope_func_at(b->img, at, &f, NULL);
+	int rc;
 
+	if (!b->img)
+		return 0;
+	rc = vdsoscope_func_at(b->img, at, &f, NULL);
 	if (rc == -VDSOSCOPE_E_NOT_IN_IMAGE)
 		return 0;
 	fr->in_vdso = 1;
@@ -770,7 +782,8 @@ static Dwfl *proc_names(struct bt *b)
 	rc = f ? dwfl_linux_proc_maps_report(d, f) : dwfl_linux_proc_report(d, b->pid);
 	if (f)
 		fclose(f);
-	if (rc || dwfl_report_end(d, NULL, NULL) || vdsoscope_dwfl_report_vdso(d, b->img) < 0) {
+	if (rc || dwfl_report_end(d, NULL, NULL) ||
+	    (b->img && vdsoscope_dwfl_report_vdso(d, b->img) < 0)) {
 		dwfl_end(d);
 		return NULL;
 	}
@@ -894,7 +907,7 @@ static int run_libdwfl(struct bt *b)
 			goto out;
 		}
 		dwfl_report_end(w.dwfl, NULL, NULL);
-		if (vdsoscope_dwfl_report_vdso(w.dwfl, b->img) < 0) {
+		if (b->img && vdsoscope_dwfl_report_vdso(w.dwfl, b->img) < 0) {
 			rc = bt_err("libdwfl: cannot report the vDSO: %s", strerror(errno));
 			goto out;
 		}
@@ -910,7 +923,7 @@ static int run_libdwfl(struct bt *b)
 			goto out;
 		}
 		dwfl_report_end(w.dwfl, NULL, NULL);
-		if (vdsoscope_dwfl_report_vdso(w.dwfl, b->img) < 0) {
+		if (b->img && vdsoscope_dwfl_report_vdso(w.dwfl, b->img) < 0) {
 			rc = bt_err("libdwfl: cannot report the vDSO: %s", strerror(errno));
 			goto out;
 		}
@@ -932,18 +945,167 @@ out:
 	return rc;
 }
 
+/* ---- the library's own step ------------------------------------------------------ */
+
+/* What ended a thread's frames, in words that name the frame's code. */
+static void end_text(struct thread *t, int why, const struct frame *last,
+		     struct vdsoscope_space *sp)
+{
+	struct vdsoscope_space_map m;
+	uint64_t pc = last ? last->pc : 0;
+	const char *mod = last && last->module[0] ? last->module : "no module";
+
+	switch (why) {
+	case VDSOSCOPE_END_ROOT:
+		snprintf(t->end, sizeof(t->end), "outermost frame (the CFI leaves the return address "
+			 "undefined)");
+		break;
+	case VDSOSCOPE_END_MAX_FRAMES:
+		snprintf(t->end, sizeof(t->end), "frame limit (%d) reached", MAX_FRAMES);
+		break;
+	case VDSOSCOPE_END_NO_MAPPING:
+		snprintf(t->end, sizeof(t->end), "no mapping holds the code at %#" PRIx64
+			 ": no unwind info for it", pc);
+		break;
+	case VDSOSCOPE_END_ANONYMOUS:
+		snprintf(t->end, sizeof(t->end), "the code at %#" PRIx64 " is anonymous executable "
+			 "memory (JIT code or a trampoline): no unwind info for it", pc);
+		break;
+	case VDSOSCOPE_END_NO_CFI:
+		snprintf(t->end, sizeof(t->end), "no unwind info for the code at %#" PRIx64 " in %.512s",
+			 pc, mod);
+		break;
+	case VDSOSCOPE_END_STACK:
+		snprintf(t->end, sizeof(t->end), "the frame at %#" PRIx64 " needs memory that cannot "
+			 "be read", pc);
+		break;
+	case VDSOSCOPE_END_REGISTER:
+		snprintf(t->end, sizeof(t->end), "the unwind rule at %#" PRIx64 " in %s needs a "
+			 "register whose value is unknown", pc, mod);
+		break;
+	case VDSOSCOPE_END_BAD_FRAME:
+		snprintf(t->end, sizeof(t->end), "the caller of the frame at %#" PRIx64 " would not "
+			 "be above it on the stack (corrupt stack)", pc);
+		break;
+	case VDSOSCOPE_END_UNSUPPORTED:
+		snprintf(t->end, sizeof(t->end), "the unwind rule at %#" PRIx64 " in %s cannot be "
+			 "evaluated", pc, mod);
+		break;
+	case VDSOSCOPE_END_FILE:
+		if (sp && !vdsoscope_space_map_at(sp, pc, &m) && access(m.path, R_OK))
+			snprintf(t->end, sizeof(t->end), "the file of the code at %#" PRIx64 " was not "
+				 "found: %s (give it with --executable, --sysroot or --debug-dir)", pc,
+				 m.path);
+		else if (sp && !vdsoscope_space_map_at(sp, pc, &m))
+			snprintf(t->end, sizeof(t->end), "the file of the code at %#" PRIx64 ", %s, is "
+				 "not the build the process ran or is unreadable", pc, m.path);
+		else
+			snprintf(t->end, sizeof(t->end), "the file of the code at %#" PRIx64
+				 " is unusable", pc);
+		break;
+	case VDSOSCOPE_END_VDSO:
+		snprintf(t->end, sizeof(t->end), "the vDSO's unwind rule at %#" PRIx64
+			 " cannot be evaluated", pc);
+		break;
+	default:
+		snprintf(t->end, sizeof(t->end), "%s", vdsoscope_unwind_end_name(why));
+	}
+}
+
+static void frame_from_info(struct bt *b, struct vdsoscope_space *sp, struct frame *fr,
+			    const struct vdsoscope_frame_info *fi)
+{
+	struct vdsoscope_space_map m;
+	size_t k;
+
+	fr->pc = fi->pc;
+	fr->exact = (fi->flags & VDSOSCOPE_FRAME_INFO_EXACT) != 0;
+	fr->inlined = (fi->flags & VDSOSCOPE_FRAME_INFO_INLINED) != 0;
+	if ((fi->flags & VDSOSCOPE_FRAME_INFO_VDSO) && b->img && name_vdso(b, fr))
+		return;
+	if (fi->function) {
+		snprintf(fr->func, sizeof(fr->func), "%s", fi->function);
+		fr->offset = fi->offset;
+	}
+	if (!vdsoscope_space_map_at(sp, fi->pc, &m)) {
+		snprintf(fr->module, sizeof(fr->module), "%s", m.path);
+		for (k = 0; m.build_id && k < m.build_id_len && k < 64; k++)
+			sprintf(fr->build_id + 2 * k, "%02x", m.build_id[k]);
+	} else if (fi->module) {
+		snprintf(fr->module, sizeof(fr->module), "%s", fi->module);
+	}
+}
+
+static int run_core(struct bt *b)
+{
+	VDSOSCOPE_TARGET_OPTS(o, .executable = b->exe, .sysroot = b->sysroot,
+			      .debug_dirs = b->debug_dirs);
+	struct vdsoscope_frame_info *fi = calloc(MAX_FRAMES, sizeof(*fi));
+	struct vdsoscope_modules *mods = vdsoscope_modules_new();
+	struct vdsoscope_target *tg = NULL;
+	struct vdsoscope_space *sp;
+	size_t i, n;
+	int rc = 0, why;
+
+	if (!fi || !mods || (b->debug_dirs && vdsoscope_modules_set_debug_dirs(mods, b->debug_dirs))) {
+		rc = bt_err("out of memory");
+		goto out;
+	}
+	rc = b->pid ? vdsoscope_target_open_pid(&tg, mods, b->pid, &o)
+		    : vdsoscope_target_open_core(&tg, mods, b->core, &o);
+	if (rc) {
+		rc = bt_err("%s", *vdsoscope_target_errmsg() ? vdsoscope_target_errmsg()
+							     : strerror(-rc));
+		goto out;
+	}
+	sp = vdsoscope_target_space(tg);
+	if (b->img)
+		vdsoscope_space_set_vdso(sp, b->img);
+	n = vdsoscope_target_thread_count(tg);
+	for (i = 0; i < n; i++) {
+		pid_t tid = vdsoscope_target_thread_id(tg, i);
+		unsigned int k, nf = 0;
+		struct thread *t;
+		if (b->tid && tid != b->tid)
+			continue;
+		why = vdsoscope_target_unwind(tg, i, fi, MAX_FRAMES, &nf);
+		if (why == -ESRCH && !b->tid)
+			continue; /* exited meanwhile */
+		if (why < 0 && nf == 0) {
+			rc = bt_err("%s", vdsoscope_target_errmsg());
+			break;
+		}
+		if (!(t = new_thread(b, tid))) {
+			rc = bt_err("out of memory");
+			break;
+		}
+		for (k = 0; k < nf; k++)
+			frame_from_info(b, sp, &t->frames[k], &fi[k]);
+		t->nframes = nf;
+		end_text(t, why, nf ? &t->frames[nf - 1] : NULL, sp);
+	}
+out:
+	vdsoscope_target_close(tg);
+	vdsoscope_modules_free(mods);
+	free(fi);
+	return rc;
+}
+
 /* ---- output ------------------------------------------------------------------ */
 
 static void print_text(const struct bt *b)
 {
 	unsigned int i, k;
-	int w = vdsoscope_elf_class(b->img) == 32 ? 10 : 18;
+	int w = b->elf_class == 32 ? 10 : 18;
 
 	printf("engine: %s (%s)\n", b->engine, b->why);
 	printf("source: %s\n", b->source);
-	printf("vdso:   %s build-id %s at 0x%" PRIx64 " (%s)\n", vdsoscope_soname(b->img),
-	       vdsoscope_build_id_hex(b->img), vdsoscope_load_address(b->img),
-	       vdsoscope_image_source(b->img));
+	if (b->img)
+		printf("vdso:   %s build-id %s at 0x%" PRIx64 " (%s)\n", vdsoscope_soname(b->img),
+		       vdsoscope_build_id_hex(b->img), vdsoscope_load_address(b->img),
+		       vdsoscope_image_source(b->img));
+	else
+		printf("vdso:   none (%s)\n", b->no_vdso);
 	if (b->table == VDSOSCOPE_UNW_TABLE_IMAGE)
 		printf("table:  the image's .eh_frame_hdr\n");
 	else if (b->table == VDSOSCOPE_UNW_TABLE_ROWS)
@@ -962,6 +1124,8 @@ static void print_text(const struct bt *b)
 				if (f->version && *f->version)
 					printf("@%s", f->version);
 				printf("+%#" PRIx64, f->offset);
+				if (f->inlined)
+					printf(" (inlined)");
 			} else {
 				printf("??");
 			}
@@ -986,14 +1150,19 @@ static void print_json(const struct bt *b)
 	json_kstr(&j, "engine_reason", b->why);
 	json_kstr(&j, "source", b->source);
 	json_key(&j, "vdso");
-	json_obj(&j);
-	json_kstr(&j, "soname", vdsoscope_soname(b->img));
-	json_kstr(&j, "build_id", vdsoscope_build_id_hex(b->img));
-	json_khex(&j, "load_address", vdsoscope_load_address(b->img));
-	json_kstr(&j, "image_source", vdsoscope_image_source(b->img));
-	if (b->table >= 0)
-		json_kstr(&j, "unwind_table", unw_table_name(b->table));
-	json_obj_end(&j);
+	if (b->img) {
+		json_obj(&j);
+		json_kstr(&j, "soname", vdsoscope_soname(b->img));
+		json_kstr(&j, "build_id", vdsoscope_build_id_hex(b->img));
+		json_khex(&j, "load_address", vdsoscope_load_address(b->img));
+		json_kstr(&j, "image_source", vdsoscope_image_source(b->img));
+		if (b->table >= 0)
+			json_kstr(&j, "unwind_table", unw_table_name(b->table));
+		json_obj_end(&j);
+	} else {
+		json_null(&j);
+		json_kstr(&j, "no_vdso", b->no_vdso);
+	}
 	json_key(&j, "threads");
 	json_arr(&j);
 	for (i = 0; i < b->nthreads; i++) {
@@ -1017,7 +1186,8 @@ static void print_json(const struct bt *b)
 			json_kstr(&j, "module", f->module);
 			json_kstr(&j, "build_id", f->build_id);
 			json_kbool(&j, "vdso", f->in_vdso);
-			if (f->in_vdso) {
+			json_kbool(&j, "inlined", f->inlined);
+			if (f->in_vdso && b->img) {
 				struct vdsoscope_func fn;
 				unsigned int a;
 				json_kstr(&j, "version", f->version ? f->version : "");
@@ -1084,6 +1254,13 @@ static int open_image(struct bt *b)
 		}
 	} else {
 		rc = vdsoscope_open_core(&b->img, b->core, &opts);
+		if (rc == -VDSOSCOPE_E_NO_VDSO) {
+			/* a process without one still has stacks */
+			static char why[512];
+			snprintf(why, sizeof(why), "%s", vdsoscope_errmsg());
+			b->no_vdso = why;
+			return 0;
+		}
 		if (rc == -VDSOSCOPE_E_NO_VDSO_SEGMENT) {
 			bt_err("%s; give the image with --image FILE or --build-id ID", vdsoscope_errmsg());
 			return 1;
@@ -1092,6 +1269,26 @@ static int open_image(struct bt *b)
 	if (rc)
 		return bt_err("%s", *vdsoscope_errmsg() ? vdsoscope_errmsg() : vdsoscope_strerror(rc));
 	return 0;
+}
+
+/* The architecture of a core without a vDSO image, from its header. */
+static const char *core_arch(const struct bt *b)
+{
+	unsigned char h[20];
+	int fd;
+	ssize_t got = -1;
+
+	if (!b->core || (fd = open(b->core, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return "unknown";
+	got = pread(fd, h, sizeof(h), 0);
+	close(fd);
+	if (got != (ssize_t)sizeof(h) || memcmp(h, ELFMAG, SELFMAG))
+		return "unknown";
+	if (h[EI_CLASS] == ELFCLASS64 && (h[18] | h[19] << 8) == EM_X86_64)
+		return "x86_64";
+	if (h[EI_CLASS] == ELFCLASS32 && (h[18] | h[19] << 8) == EM_386)
+		return "i386";
+	return "another architecture";
 }
 
 int vdsoscope_cmd_backtrace(int argc, char **argv)
@@ -1103,17 +1300,25 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 		{ "image", required_argument, NULL, 'i' },
 		{ "build-id", required_argument, NULL, 'b' },
 		{ "store", required_argument, NULL, 's' },
-		{ "engine", required_argument, NULL, 'e' },
+		{ "engine", required_argument, NULL, 'E' },
+		{ "executable", required_argument, NULL, 'e' },
+		{ "sysroot", required_argument, NULL, 'r' },
+		{ "debug-dir", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bt b = { .table = -1 };
+	const char *arch;
 	int c, rc, is64;
 	unsigned int i;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	if (!(b.debug_dirs = calloc(2 * (size_t)argc + 1, sizeof(*b.debug_dirs)))) {
+		bt_err("out of memory");
+		return 1;
+	}
+	while ((c = getopt_long(argc, argv, "he:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': b.pid_arg = optarg; break;
 		case 't': b.tid_arg = optarg; break;
@@ -1121,7 +1326,10 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 		case 'i': b.image = optarg; break;
 		case 'b': b.build_id = optarg; break;
 		case 's': b.store = optarg; break;
-		case 'e': b.engine_arg = optarg; break;
+		case 'E': b.engine_arg = optarg; break;
+		case 'e': b.exe = optarg; break;
+		case 'r': b.sysroot = optarg; break;
+		case 'd': debug_dir_add(b.debug_dirs, &b.ndebug_dirs, optarg); break;
 		case 'j': b.json = 1; break;
 		case 'h': fputs(bt_usage, stdout); return 0;
 		default: fputs("Try 'vdsoscope backtrace --help'.\n", stderr); return 2;
@@ -1155,9 +1363,18 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 		bt_err("backtrace: --tid %s is not a thread id", b.tid_arg);
 		return 2;
 	}
-	if (b.engine_arg && strcmp(b.engine_arg, "libunwind") && strcmp(b.engine_arg, "libdwfl")) {
-		bt_err("backtrace: unknown engine '%s' (libunwind or libdwfl)", b.engine_arg);
+	if (b.engine_arg && strcmp(b.engine_arg, "core") && strcmp(b.engine_arg, "libunwind") &&
+	    strcmp(b.engine_arg, "libdwfl")) {
+		bt_err("backtrace: unknown engine '%s' (core, libunwind or libdwfl)", b.engine_arg);
 		return 2;
+	}
+	if ((b.exe || b.sysroot) && !b.core) {
+		bt_err("backtrace: --executable and --sysroot go with --core");
+		return 2;
+	}
+	if (!b.ndebug_dirs) {
+		free(b.debug_dirs);
+		b.debug_dirs = NULL;
 	}
 	if (b.pid && b.tid) {
 		char path[64];
@@ -1173,22 +1390,31 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 		snprintf(b.source, sizeof(b.source), "core %s", b.core);
 	if (open_image(&b))
 		return 1;
-	is64 = vdsoscope_arch(b.img) && !strcmp(vdsoscope_arch(b.img)->name, "x86_64");
+	arch = b.img && vdsoscope_arch(b.img) ? vdsoscope_arch(b.img)->name : core_arch(&b);
+	b.elf_class = !strcmp(arch, "i386") ? 32 : 64;
+	is64 = !strcmp(arch, "x86_64");
 	if (b.engine_arg) {
 		b.engine = b.engine_arg;
 		b.why = "requested";
-	} else if (is64) {
-		b.engine = "libunwind";
-		b.why = "default for x86_64 targets";
+	} else if (is64 || !strcmp(arch, "i386")) {
+		b.engine = "core";
+		b.why = "the default: the library's own step";
 	} else {
 		b.engine = "libdwfl";
-		b.why = "default for targets other than x86_64";
+		b.why = "the library steps x86_64 and i386 targets";
 	}
 	if (!strcmp(b.engine, "libunwind") && !is64) {
-		rc = bt_err("%s: the libunwind engine unwinds x86_64 targets only; this vDSO is %s "
-			    "(use --engine libdwfl)", b.source,
-			    vdsoscope_arch(b.img) ? vdsoscope_arch(b.img)->name : "unknown");
+		rc = bt_err("%s: the libunwind engine unwinds x86_64 targets only; this target is %s "
+			    "(use --engine core or libdwfl)", b.source, arch);
 		goto out;
+	}
+	if ((b.exe || b.sysroot) && strcmp(b.engine, "core")) {
+		rc = bt_err("backtrace: --executable and --sysroot go with --engine core");
+		goto out;
+	}
+	if (!strcmp(b.engine, "core")) {
+		rc = run_core(&b);
+		goto done;
 	}
 	if (b.core) {
 		Elf *elf;
@@ -1205,6 +1431,7 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 		rc = b.pid ? run_libunwind_pid(&b) : run_libunwind_core(&b);
 	else
 		rc = run_libdwfl(&b);
+done:
 	if (rc == 0 && b.nthreads == 0)
 		rc = bt_err("%s: no thread%s could be unwound", b.source, b.tid ? " with that id" : "");
 	if (rc == 0) {
@@ -1232,5 +1459,7 @@ out:
 	if (core_fd >= 0)
 		close(core_fd);
 	vdsoscope_image_close(b.img);
+	free(b.debug_dirs);
+	debug_dirs_free();
 	return rc;
 }

@@ -4,6 +4,11 @@
 /* vdsoscope backtrace ARGS...; ARGV[0] is "backtrace".  Returns the exit
  * status. */
 int vdsoscope_cmd_backtrace(int argc, char **argv);
+/* Appends --debug-dir DIR to DIRS (*N entries; room for two more): DIR, and
+ * before it DIR/.build-id when DIR is a debug root such as /usr/lib/debug. */
+void debug_dir_add(const char **dirs, size_t *n, const char *dir);
+/* Frees what debug_dir_add() allocated. */
+void debug_dirs_free(void);
 
 #ifdef HAVE_LIBUNWIND
 #include <libunwind.h>

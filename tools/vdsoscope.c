@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "vdsoscope.h"
 #include "json.h"
@@ -19,6 +20,36 @@
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
+
+
+static char *owned_dirs[64];
+static size_t nowned_dirs;
+
+void debug_dir_add(const char **dirs, size_t *n, const char *dir)
+{
+	char *sub;
+	struct stat st;
+
+	/* a debug root as gdb's debug-file-directory names it: its .build-id
+	 * directory is searched first */
+	if (nowned_dirs < sizeof(owned_dirs) / sizeof(owned_dirs[0]) &&
+	    (sub = malloc(strlen(dir) + sizeof("/.build-id")))) {
+		sprintf(sub, "%s/.build-id", dir);
+		if (!stat(sub, &st) && S_ISDIR(st.st_mode)) {
+			owned_dirs[nowned_dirs++] = sub;
+			dirs[(*n)++] = sub;
+		} else {
+			free(sub);
+		}
+	}
+	dirs[(*n)++] = dir;
+}
+
+void debug_dirs_free(void)
+{
+	while (nowned_dirs)
+		free(owned_dirs[--nowned_dirs]);
+}
 
 static const char usage_text[] =
 	"Usage: vdsoscope [COMMAND] [SOURCE] [OPTIONS]\n"
@@ -532,7 +563,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_BUILD_ID: a->build_id = optarg; a->sources |= 16; break;
 		case OPT_STORE: a->store = optarg; break;
 		case OPT_LOAD: a->load_addr = optarg; break;
-		case OPT_DDIR: a->debug_dirs[a->ndebug_dirs++] = optarg; break;
+		case OPT_DDIR: debug_dir_add(a->debug_dirs, &a->ndebug_dirs, optarg); break;
 		case OPT_DFILE: a->debug_file = optarg; break;
 		case OPT_NODEBUG: a->no_debug = 1; break;
 		case OPT_JSON: a->json = 1; break;
@@ -693,10 +724,11 @@ int main(int argc, char **argv)
 #endif
 	}
 	a.addrs = calloc((size_t)argc + 1, sizeof(*a.addrs));
-	a.debug_dirs = calloc((size_t)argc + 1, sizeof(*a.debug_dirs));
+	a.debug_dirs = calloc(2 * (size_t)argc + 1, sizeof(*a.debug_dirs));
 	if (a.addrs && a.debug_dirs)
 		rc = run(&a, argc, argv);
 	free(a.addrs);
 	free(a.debug_dirs);
+	debug_dirs_free();
 	return rc;
 }

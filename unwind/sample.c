@@ -29,6 +29,7 @@ struct module {
 struct vdsoscope_modules {
 	struct module **v;
 	size_t n;
+	char **debug_dirs;            /* NULL-terminated, or NULL: the default */
 };
 
 struct smap {
@@ -48,6 +49,8 @@ struct vdsoscope_space {
 	struct smap *maps;
 	size_t nmaps;
 	size_t last;                  /* index of the last map found */
+	uint64_t (*anon)[2];          /* executable memory no file backs */
+	size_t nanon;
 	unw_addr_space_t unw;         /* for the libunwind engine, made on first use */
 };
 
@@ -76,8 +79,10 @@ static void module_free(struct module *m)
 
 /* Opens PATH; a file whose build-id is not WANT (when given) is kept without
  * its object, so that frames in it say so. */
-static struct module *module_open(const char *path, const uint8_t *want, size_t want_len)
+static struct module *module_open(struct vdsoscope_modules *mods, const char *path,
+				  const uint8_t *want, size_t want_len)
 {
+	VDSOSCOPE_OPTS(opts, .debug_dirs = (const char *const *)mods->debug_dirs);
 	struct module *m = calloc(1, sizeof(*m));
 	const char *slash;
 
@@ -87,7 +92,7 @@ static struct module *module_open(const char *path, const uint8_t *want, size_t 
 		goto fail;
 	slash = strrchr(m->path, '/');
 	m->name = slash ? (char *)slash + 1 : m->path;
-	if (vdsoscope_object_open(&m->obj, path, NULL) == 0)
+	if (vdsoscope_object_open(&m->obj, path, &opts) == 0)
 		m->build_id = vdsoscope_object_build_id(m->obj, &m->build_id_len);
 	if (want && want_len && (m->build_id_len != want_len || memcmp(m->build_id, want, want_len))) {
 		vdsoscope_object_close(m->obj);
@@ -126,7 +131,33 @@ void vdsoscope_modules_free(struct vdsoscope_modules *mods)
 	for (i = 0; i < mods->n; i++)
 		module_free(mods->v[i]);
 	free(mods->v);
+	for (i = 0; mods->debug_dirs && mods->debug_dirs[i]; i++)
+		free(mods->debug_dirs[i]);
+	free(mods->debug_dirs);
 	free(mods);
+}
+
+int vdsoscope_modules_set_debug_dirs(struct vdsoscope_modules *mods, const char *const *dirs)
+{
+	char **v = NULL;
+	size_t n = 0, i;
+
+	while (dirs && dirs[n])
+		n++;
+	if (dirs && !(v = calloc(n + 1, sizeof(*v))))
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		if (!(v[i] = strdup(dirs[i]))) {
+			while (i--)
+				free(v[i]);
+			free(v);
+			return -ENOMEM;
+		}
+	for (i = 0; mods->debug_dirs && mods->debug_dirs[i]; i++)
+		free(mods->debug_dirs[i]);
+	free(mods->debug_dirs);
+	mods->debug_dirs = v;
+	return 0;
 }
 
 void vdsoscope_modules_stats(const struct vdsoscope_modules *mods, size_t *files, size_t *rows)
@@ -165,7 +196,7 @@ static struct module *module_get(struct vdsoscope_modules *mods, const char *pat
 			if (!strcmp(mods->v[i]->path, path) && mods->v[i]->obj)
 				return mods->v[i];
 	}
-	if (!(m = module_open(path, want, want_len)))
+	if (!(m = module_open(mods, path, want, want_len)))
 		return NULL;
 	for (i = 0; i < mods->n && m->obj; i++)
 		if (mods->v[i]->obj && !strcmp(mods->v[i]->key, m->key)) {
@@ -210,6 +241,9 @@ static void clear_maps(struct vdsoscope_space *sp)
 	free(sp->maps);
 	sp->maps = NULL;
 	sp->nmaps = sp->last = 0;
+	free(sp->anon);
+	sp->anon = NULL;
+	sp->nanon = 0;
 }
 
 void vdsoscope_space_free(struct vdsoscope_space *sp)
@@ -250,8 +284,8 @@ static int smap_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-int vdsoscope_space_add_map(struct vdsoscope_space *sp, uint64_t start, uint64_t end,
-			    uint64_t pgoff, const char *path, const uint8_t *build_id, size_t len)
+static int add_map(struct vdsoscope_space *sp, uint64_t start, uint64_t end, uint64_t pgoff,
+		   const char *path, const uint8_t *build_id, size_t len)
 {
 	struct smap *v, *e;
 	struct module *m;
@@ -281,10 +315,50 @@ int vdsoscope_space_add_map(struct vdsoscope_space *sp, uint64_t start, uint64_t
 		e->build_id_len = m->build_id_len;
 	}
 	sp->nmaps++;
-	qsort(sp->maps, sp->nmaps, sizeof(*sp->maps), smap_cmp);
-	sp->last = 0;
 	return 0;
 }
+
+static void sort_maps(struct vdsoscope_space *sp)
+{
+	qsort(sp->maps, sp->nmaps, sizeof(*sp->maps), smap_cmp);
+	sp->last = 0;
+}
+
+int vdsoscope_space_add_map(struct vdsoscope_space *sp, uint64_t start, uint64_t end,
+			    uint64_t pgoff, const char *path, const uint8_t *build_id, size_t len)
+{
+	int rc = add_map(sp, start, end, pgoff, path, build_id, len);
+
+	if (rc == 0)
+		sort_maps(sp);
+	return rc;
+}
+
+int vdsoscope_space_add_anon(struct vdsoscope_space *sp, uint64_t start, uint64_t end)
+{
+	uint64_t (*v)[2];
+
+	if (!sp || end <= start)
+		return -EINVAL;
+	if (!(v = realloc(sp->anon, (sp->nanon + 1) * sizeof(*v))))
+		return -ENOMEM;
+	sp->anon = v;
+	v[sp->nanon][0] = start;
+	v[sp->nanon][1] = end;
+	sp->nanon++;
+	return 0;
+}
+
+static int in_anon(const struct vdsoscope_space *sp, uint64_t pc)
+{
+	size_t i;
+
+	for (i = 0; i < sp->nanon; i++)
+		if (pc >= sp->anon[i][0] && pc < sp->anon[i][1])
+			return 1;
+	return 0;
+}
+
 
 int vdsoscope_space_read_maps(struct vdsoscope_space *sp, pid_t pid)
 {
@@ -306,13 +380,32 @@ int vdsoscope_space_read_maps(struct vdsoscope_space *sp, pid_t pid)
 			continue;
 		name = line + n;
 		name[strcspn(name, "\n")] = 0;
-		if (name[0] != '/')
+		if (name[0] != '/') {
+			/* [vdso], [vsyscall] are known by address; the rest is
+			 * code no file describes (JIT compilers, trampolines) */
+			if (name[0] != '[' || !strncmp(name, "[anon", 5))
+				rc = vdsoscope_space_add_anon(sp, lo, hi);
+			if (rc < 0)
+				break;
 			continue;
-		if ((rc = vdsoscope_space_add_map(sp, lo, hi, off, name, NULL, 0)) < 0)
+		}
+		if ((rc = add_map(sp, lo, hi, off, name, NULL, 0)) < 0)
 			break;
 	}
 	fclose(f);
+	sort_maps(sp);
 	return rc;
+}
+
+int vdsoscope_space_map_at(const struct vdsoscope_space *sp, uint64_t addr,
+			   struct vdsoscope_space_map *out)
+{
+	size_t i;
+
+	for (i = 0; i < sp->nmaps; i++)
+		if (addr >= sp->maps[i].start && addr < sp->maps[i].end)
+			return vdsoscope_space_map_get(sp, i, out);
+	return -ENOENT;
 }
 
 size_t vdsoscope_space_map_count(const struct vdsoscope_space *sp)
@@ -403,6 +496,7 @@ static const char *const end_names[VDSOSCOPE_END_COUNT] = {
 	[VDSOSCOPE_END_UNSUPPORTED] = "unsupported-cfi",
 	[VDSOSCOPE_END_FILE] = "file-unusable",
 	[VDSOSCOPE_END_VDSO] = "vdso-step-failed",
+	[VDSOSCOPE_END_ANONYMOUS] = "anonymous-code",
 };
 
 const char *vdsoscope_unwind_end_name(int end)
@@ -478,8 +572,8 @@ static void name_frame(struct vdsoscope_space *sp, struct vdsoscope_frame_info *
 
 /* One frame in a mapped file: R becomes the caller's registers.  A
  * VDSOSCOPE_END_* reason, or -1 to go on. */
-static int step_file(const struct smap *m, struct stack *stk, struct vdsoscope_regs *r,
-		     int exact)
+static int step_file(const struct smap *m, vdsoscope_read_fn read, void *arg,
+		     struct vdsoscope_regs *r, int exact, unsigned int *ffp)
 {
 	unsigned int ff = 0;
 	int rc;
@@ -487,8 +581,9 @@ static int step_file(const struct smap *m, struct stack *stk, struct vdsoscope_r
 	if (!m->mod->obj || m->nobias)
 		return VDSOSCOPE_END_FILE;
 	rc = vdsoscope_object_step(m->mod->obj, m->bias, r,
-				   VDSOSCOPE_STEP_LENIENT | (exact ? 0 : VDSOSCOPE_STEP_CALLER), stack_read,
-				   stk, r, &ff);
+				   VDSOSCOPE_STEP_LENIENT | (exact ? 0 : VDSOSCOPE_STEP_CALLER), read,
+				   arg, r, &ff);
+	*ffp = rc == 0 ? ff : 0;
 	switch (rc) {
 	case 0:
 		return ff & VDSOSCOPE_FRAME_OUTERMOST ? VDSOSCOPE_END_ROOT : -1;
@@ -500,12 +595,12 @@ static int step_file(const struct smap *m, struct stack *stk, struct vdsoscope_r
 	}
 }
 
-int vdsoscope_space_unwind(struct vdsoscope_space *sp, const struct vdsoscope_regs *regs,
-			   uint64_t stack_addr, const void *stack, size_t stack_size,
-			   struct vdsoscope_frame_info *frames, unsigned int max, unsigned int *n)
+/* The frames of REGS, every word read with READ (ARG). */
+static int unwind_with(struct vdsoscope_space *sp, const struct vdsoscope_regs *regs,
+		       vdsoscope_read_fn read, void *arg, struct vdsoscope_frame_info *frames,
+		       unsigned int max, unsigned int *n)
 {
 	const struct vdsoscope_arch *a = sp->arch;
-	struct stack stk = { stack_addr, stack, stack_size, sp->vdso };
 	struct vdsoscope_regs r = *regs;
 	int exact = 1, rc;
 	uint64_t mask = a->addr_size == 4 ? 0xffffffffu : ~0ull;
@@ -517,6 +612,7 @@ int vdsoscope_space_unwind(struct vdsoscope_space *sp, const struct vdsoscope_re
 		struct vdsoscope_frame_info *fi;
 		uint64_t pc = r.r[a->ip_reg] & mask, sp_in = r.r[a->sp_reg] & mask;
 		const struct smap *m;
+		unsigned int ff = 0;
 
 		if (*n && pc == 0)
 			return VDSOSCOPE_END_ROOT;
@@ -531,10 +627,14 @@ int vdsoscope_space_unwind(struct vdsoscope_space *sp, const struct vdsoscope_re
 		r.r[a->sp_reg] = sp_in;
 		if (in_vdso(sp, pc)) {
 			unsigned int ff = 0;
-			name_frame(sp, frames, max, n, exact);
 			rc = vdsoscope_step(sp->vdso, &r,
 					    VDSOSCOPE_STEP_LENIENT | (exact ? 0 : VDSOSCOPE_STEP_CALLER),
-					    stack_read, &stk, &r, &ff);
+					    read, arg, &r, &ff);
+			/* a signal trampoline's own frame is where execution
+			 * resumes: named at its pc, as libdwfl and gdb do */
+			if (rc == 0 && (ff & VDSOSCOPE_FRAME_SIGNAL))
+				fi->flags |= VDSOSCOPE_FRAME_INFO_EXACT;
+			name_frame(sp, frames, max, n, fi->flags & VDSOSCOPE_FRAME_INFO_EXACT);
 			if (rc == -VDSOSCOPE_E_MEMORY)
 				return VDSOSCOPE_END_STACK;
 			if (rc == -VDSOSCOPE_E_NO_CFI)
@@ -548,10 +648,18 @@ int vdsoscope_space_unwind(struct vdsoscope_space *sp, const struct vdsoscope_re
 				return VDSOSCOPE_END_BAD_FRAME;
 			continue;
 		}
-		if (!(m = find_map(sp, pc)))
+		if (!(m = find_map(sp, pc))) {
+			if (in_anon(sp, pc)) {
+				fi->module = "[anonymous]";
+				return VDSOSCOPE_END_ANONYMOUS;
+			}
 			return VDSOSCOPE_END_NO_MAPPING;
-		name_in_file(m, pc, exact, frames, max, n);
-		if ((rc = step_file(m, &stk, &r, exact)) >= 0 || rc == -ENOMEM)
+		}
+		rc = step_file(m, read, arg, &r, exact, &ff);
+		if (ff & VDSOSCOPE_FRAME_SIGNAL)
+			fi->flags |= VDSOSCOPE_FRAME_INFO_EXACT;
+		name_in_file(m, pc, fi->flags & VDSOSCOPE_FRAME_INFO_EXACT, frames, max, n);
+		if (rc >= 0 || rc == -ENOMEM)
 			return rc;
 		if (!(r.valid >> a->ip_reg & 1))
 			return VDSOSCOPE_END_ROOT;
@@ -559,6 +667,55 @@ int vdsoscope_space_unwind(struct vdsoscope_space *sp, const struct vdsoscope_re
 			return VDSOSCOPE_END_BAD_FRAME;
 		exact = 0;
 	}
+}
+
+int vdsoscope_space_unwind(struct vdsoscope_space *sp, const struct vdsoscope_regs *regs,
+			   uint64_t stack_addr, const void *stack, size_t stack_size,
+			   struct vdsoscope_frame_info *frames, unsigned int max, unsigned int *n)
+{
+	struct stack stk = { stack_addr, stack, stack_size, sp->vdso };
+
+	return unwind_with(sp, regs, stack_read, &stk, frames, max, n);
+}
+
+struct user_read {
+	vdsoscope_read_fn read;
+	void *arg;
+	const struct vdsoscope_image *vdso;
+};
+
+/* The caller's reader, then the vDSO image's bytes (a core without the
+ * vDSO's segment). */
+static int user_read(void *arg, uint64_t addr, void *buf, size_t len)
+{
+	const struct user_read *u = arg;
+	const void *img;
+	size_t size;
+	uint64_t lo;
+
+	if (u->read(u->arg, addr, buf, len) == 0)
+		return 0;
+	if (u->vdso) {
+		img = vdsoscope_image_data(u->vdso, &size);
+		lo = vdsoscope_load_address(u->vdso);
+		if (addr >= lo && addr - lo <= size && size - (addr - lo) >= len) {
+			memcpy(buf, (const char *)img + (addr - lo), len);
+			return 0;
+		}
+	}
+	return -VDSOSCOPE_E_MEMORY;
+}
+
+int vdsoscope_space_unwind_read(struct vdsoscope_space *sp, const struct vdsoscope_regs *regs,
+				vdsoscope_read_fn read, void *arg,
+				struct vdsoscope_frame_info *frames, unsigned int max,
+				unsigned int *n)
+{
+	struct user_read u = { read, arg, sp->vdso };
+
+	if (!sp || !regs || !read || !frames || !n)
+		return -EINVAL;
+	return unwind_with(sp, regs, user_read, &u, frames, max, n);
 }
 
 /* ---- the same through libunwind ---------------------------------------------- */

@@ -170,6 +170,12 @@ struct vdsoscope_space;
 /* NULL and errno on failure.  _free accepts NULL. */
 VDSOSCOPE_UNWIND_API struct vdsoscope_modules *vdsoscope_modules_new(void);
 VDSOSCOPE_UNWIND_API void vdsoscope_modules_free(struct vdsoscope_modules *mods);
+/* Debug directories searched for the files' debug files by build-id
+ * (DIR/xx/rest.debug); NULL-terminated, copied; NULL: the default,
+ * /usr/lib/debug/.build-id.  Applies to files opened from now on.  0 or
+ * -ENOMEM. */
+VDSOSCOPE_UNWIND_API int vdsoscope_modules_set_debug_dirs(struct vdsoscope_modules *mods,
+							  const char *const *dirs);
 /* Files opened, and unwind rows computed (each once per build-id and
  * link-time address). */
 VDSOSCOPE_UNWIND_API void vdsoscope_modules_stats(const struct vdsoscope_modules *mods,
@@ -187,14 +193,19 @@ VDSOSCOPE_UNWIND_API void vdsoscope_space_free(struct vdsoscope_space *sp);
 VDSOSCOPE_UNWIND_API int vdsoscope_space_add_map(struct vdsoscope_space *sp, uint64_t start,
 						 uint64_t end, uint64_t pgoff, const char *path,
 						 const uint8_t *build_id, size_t len);
+/* Adds [START, END) as executable memory that no file backs (JIT code,
+ * trampolines): a frame there is labelled "[anonymous]" and ends the
+ * unwind with VDSOSCOPE_END_ANONYMOUS.  0 or -errno. */
+VDSOSCOPE_UNWIND_API int vdsoscope_space_add_anon(struct vdsoscope_space *sp, uint64_t start,
+						  uint64_t end);
 /* The process's vDSO: IMG (opened at the process's load address) is
  * borrowed and must stay open as long as SP. */
 VDSOSCOPE_UNWIND_API void vdsoscope_space_set_vdso(struct vdsoscope_space *sp,
 						   const struct vdsoscope_image *img);
 VDSOSCOPE_UNWIND_API const struct vdsoscope_image *
 vdsoscope_space_vdso(const struct vdsoscope_space *sp);
-/* Replaces SP's mappings with the file-backed executable ones of
- * /proc/PID/maps.  0 or -errno (-ESRCH: no such process). */
+/* Replaces SP's mappings with the executable ones of /proc/PID/maps (files,
+ * and anonymous memory as with vdsoscope_space_add_anon()).  0 or -errno (-ESRCH: no such process). */
 VDSOSCOPE_UNWIND_API int vdsoscope_space_read_maps(struct vdsoscope_space *sp, pid_t pid);
 
 /* One mapping of a space, for writing it down. */
@@ -205,6 +216,9 @@ struct vdsoscope_space_map {
 	size_t build_id_len;
 };
 VDSOSCOPE_UNWIND_API size_t vdsoscope_space_map_count(const struct vdsoscope_space *sp);
+/* The mapping holding ADDR; -ENOENT when none does. */
+VDSOSCOPE_UNWIND_API int vdsoscope_space_map_at(const struct vdsoscope_space *sp, uint64_t addr,
+						struct vdsoscope_space_map *out);
 VDSOSCOPE_UNWIND_API int vdsoscope_space_map_get(const struct vdsoscope_space *sp, size_t idx,
 						 struct vdsoscope_space_map *out);
 
@@ -221,6 +235,7 @@ enum vdsoscope_unwind_end {
 	VDSOSCOPE_END_UNSUPPORTED,   /* a CFI rule other than register+offset */
 	VDSOSCOPE_END_FILE,          /* the mapped file is unreadable or another build */
 	VDSOSCOPE_END_VDSO,          /* vdsoscope_step() failed otherwise */
+	VDSOSCOPE_END_ANONYMOUS,     /* code in memory no file backs (JIT) */
 	VDSOSCOPE_END_COUNT
 };
 /* "root", "no-mapping", ...: short names for summaries. */
@@ -252,6 +267,15 @@ VDSOSCOPE_UNWIND_API int vdsoscope_space_unwind(struct vdsoscope_space *sp,
 						struct vdsoscope_frame_info *frames,
 						unsigned int max, unsigned int *n);
 
+/* The same for a stopped process or a core: every word read with READ
+ * (ARG), then from the vDSO image (a core without the vDSO's segment).
+ * See vdsoscope_target_unwind() for a whole thread. */
+VDSOSCOPE_UNWIND_API int vdsoscope_space_unwind_read(struct vdsoscope_space *sp,
+						     const struct vdsoscope_regs *regs,
+						     vdsoscope_read_fn read, void *arg,
+						     struct vdsoscope_frame_info *frames,
+						     unsigned int max, unsigned int *n);
+
 /* The same with libunwind: vdsoscope_unw_create_snapshot()'s accessors over
  * the stack copy, the vDSO through the hook, the mapped files' own
  * .eh_frame_hdr tables searched by libunwind (read from the files), and the
@@ -263,6 +287,68 @@ VDSOSCOPE_UNWIND_API int vdsoscope_space_unwind_libunwind(struct vdsoscope_space
 							  size_t stack_size,
 							  struct vdsoscope_frame_info *frames,
 							  unsigned int max, unsigned int *n);
+
+/* ---- processes and cores ------------------------------------------------------ */
+
+/* A process or a core file as a set of threads to unwind with the space's
+ * step: a live process's threads are stopped one at a time
+ * (PTRACE_SEIZE + PTRACE_INTERRUPT) while each is unwound, and read with
+ * process_vm_readv(2); a core's registers come from its NT_PRSTATUS notes,
+ * its memory from its PT_LOADs, its mappings from NT_FILE, each file
+ * checked against the build-id the core holds in the file's first page.
+ * x86_64 and i386 targets.  A target may be used by one thread at a time. */
+struct vdsoscope_target;
+
+struct vdsoscope_target_opts {
+	size_t sz;                 /* sizeof(struct vdsoscope_target_opts) */
+	/* cores: the main executable (the file mapped at AT_ENTRY), in place of
+	 * the path the core recorded */
+	const char *executable;
+	/* cores: recorded paths are looked up under this directory */
+	const char *sysroot;
+	/* cores: where a file that is missing, or another build, is looked
+	 * for by build-id: DIR/xx/rest (the .build-id layout); NULL-terminated;
+	 * NULL: /usr/lib/debug/.build-id */
+	const char *const *debug_dirs;
+};
+#define VDSOSCOPE_TARGET_OPTS(NAME, ...)                                            \
+	struct vdsoscope_target_opts NAME = {                                        \
+		.sz = sizeof(struct vdsoscope_target_opts), __VA_ARGS__ }
+
+/* 0 or -errno (-ENOTSUP: not an x86_64 or i386 target; -EINVAL: not a core,
+ * or unusable); vdsoscope_target_errmsg() then says what was wrong.  The
+ * target's space (vdsoscope_target_space()) has the mappings; give it the
+ * vDSO with vdsoscope_space_set_vdso().  MODS must outlive the target. */
+VDSOSCOPE_UNWIND_API int vdsoscope_target_open_pid(struct vdsoscope_target **out,
+						   struct vdsoscope_modules *mods, pid_t pid,
+						   const struct vdsoscope_target_opts *opts);
+VDSOSCOPE_UNWIND_API int vdsoscope_target_open_core(struct vdsoscope_target **out,
+						    struct vdsoscope_modules *mods,
+						    const char *core,
+						    const struct vdsoscope_target_opts *opts);
+/* Accepts NULL. */
+VDSOSCOPE_UNWIND_API void vdsoscope_target_close(struct vdsoscope_target *t);
+/* The message of this thread's last failed vdsoscope_target_* call. */
+VDSOSCOPE_UNWIND_API const char *vdsoscope_target_errmsg(void);
+VDSOSCOPE_UNWIND_API struct vdsoscope_space *vdsoscope_target_space(struct vdsoscope_target *t);
+/* 64 (x86_64) or 32 (i386). */
+VDSOSCOPE_UNWIND_API int vdsoscope_target_elf_class(const struct vdsoscope_target *t);
+/* Cores: AT_SYSINFO_EHDR, 0 when the process had no vDSO (or for a live
+ * process, which the caller opens with vdsoscope_open_pid()). */
+VDSOSCOPE_UNWIND_API uint64_t vdsoscope_target_vdso_address(const struct vdsoscope_target *t);
+/* Threads in ascending id order (a live process's as listed at open). */
+VDSOSCOPE_UNWIND_API size_t vdsoscope_target_thread_count(const struct vdsoscope_target *t);
+VDSOSCOPE_UNWIND_API pid_t vdsoscope_target_thread_id(const struct vdsoscope_target *t, size_t idx);
+/* Unwinds thread IDX as vdsoscope_space_unwind_read() does: returns the
+ * vdsoscope_unwind_end reason (>= 0), or -errno (-ESRCH: the thread exited;
+ * vdsoscope_target_errmsg() says more). */
+VDSOSCOPE_UNWIND_API int vdsoscope_target_unwind(struct vdsoscope_target *t, size_t idx,
+						 struct vdsoscope_frame_info *frames,
+						 unsigned int max, unsigned int *n);
+/* The registers thread IDX was unwound from (a core's at open, a live
+ * thread's at its last vdsoscope_target_unwind()). */
+VDSOSCOPE_UNWIND_API int vdsoscope_target_regs(const struct vdsoscope_target *t, size_t idx,
+					       struct vdsoscope_regs *out);
 
 /* perf_event's user registers (PERF_SAMPLE_REGS_USER on x86: the values of
  * the bits set in MASK, in bit order, PERF_REG_X86_* numbering) in DWARF

@@ -1,0 +1,704 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Whole threads of a live process or a core file, unwound with the
+ * space's step (vdsoscope_space_unwind_read()): registers from ptrace or
+ * NT_PRSTATUS, memory from the process or the core's PT_LOADs, mappings
+ * from /proc/PID/maps or NT_FILE. */
+#include "config.h"
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "vdsoscope-unwind.h"
+
+#ifndef NT_FILE
+#define NT_FILE 0x46494c45
+#endif
+
+/* Bounds on what a core may make us hold. */
+#define MAX_THREADS 65536
+#define MAX_FILES (1u << 20)
+#define MAX_PATH_LEN 4096
+
+struct seg {
+	uint64_t vaddr, filesz;
+	const unsigned char *bytes;
+	int exec;
+};
+
+struct tthread {
+	pid_t tid;
+	struct vdsoscope_regs regs;
+};
+
+struct vdsoscope_target {
+	struct vdsoscope_space *sp;
+	int elf_class;
+	pid_t pid;                    /* live process, or 0 */
+	/* a core */
+	int fd;
+	Elf *elf;
+	struct seg *segs;             /* sorted by vaddr */
+	size_t nsegs;
+	struct tthread *threads;
+	size_t nthreads;
+	uint64_t vdso_addr, entry;
+	int have_auxv;
+	char exec_path[MAX_PATH_LEN]; /* the executable as recorded, or "" */
+};
+
+static __thread char errbuf[512];
+
+const char *vdsoscope_target_errmsg(void)
+{
+	return errbuf;
+}
+
+static int terr(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int terr(int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int check_opts(const struct vdsoscope_target_opts *o)
+{
+	size_t i;
+
+	if (!o)
+		return 0;
+	if (o->sz < sizeof(size_t))
+		return terr(-EINVAL, "options: sz %zu is too small", o->sz);
+	for (i = sizeof(*o); i < o->sz; i++)
+		if (((const unsigned char *)o)[i])
+			return terr(-EINVAL, "options: unknown non-zero byte at offset %zu", i);
+	return 0;
+}
+
+#define OPT(o, field) \
+	((o) && (o)->sz >= offsetof(struct vdsoscope_target_opts, field) + sizeof((o)->field) \
+		 ? (o)->field : 0)
+
+static struct vdsoscope_target *target_new(void)
+{
+	struct vdsoscope_target *t = calloc(1, sizeof(*t));
+
+	if (t)
+		t->fd = -1;
+	return t;
+}
+
+void vdsoscope_target_close(struct vdsoscope_target *t)
+{
+	if (!t)
+		return;
+	vdsoscope_space_free(t->sp);
+	free(t->segs);
+	free(t->threads);
+	if (t->elf)
+		elf_end(t->elf);
+	if (t->fd >= 0)
+		close(t->fd);
+	free(t);
+}
+
+struct vdsoscope_space *vdsoscope_target_space(struct vdsoscope_target *t)
+{
+	return t->sp;
+}
+
+int vdsoscope_target_elf_class(const struct vdsoscope_target *t)
+{
+	return t->elf_class;
+}
+
+uint64_t vdsoscope_target_vdso_address(const struct vdsoscope_target *t)
+{
+	return t->vdso_addr;
+}
+
+size_t vdsoscope_target_thread_count(const struct vdsoscope_target *t)
+{
+	return t->nthreads;
+}
+
+pid_t vdsoscope_target_thread_id(const struct vdsoscope_target *t, size_t idx)
+{
+	return idx < t->nthreads ? t->threads[idx].tid : 0;
+}
+
+/* ---- registers ---------------------------------------------------------------- */
+
+/* user_regs_struct of x86_64 (ptrace, and pr_reg of a 64-bit core) in
+ * DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
+static const unsigned char x86_64_slot[17] = {
+	10, 12, 11, 5, 13, 14, 4, 19, 9, 8, 7, 6, 3, 2, 1, 0, 16,
+};
+/* the same slots seen from a 32-bit process: eax ecx edx ebx esp ebp esi edi eip */
+static const unsigned char i386_from64_slot[9] = { 10, 11, 12, 5, 19, 4, 13, 14, 16 };
+/* pr_reg of an i386 core: ebx ecx edx esi edi ebp eax ds es fs gs orig_eax
+ * eip cs eflags esp ss */
+static const unsigned char i386_slot[9] = { 6, 1, 2, 0, 15, 5, 3, 4, 12 };
+
+static void regs_from64(struct vdsoscope_regs *r, const uint64_t *v, int elf_class)
+{
+	unsigned int i;
+
+	r->valid = 0;
+	if (elf_class == 64) {
+		for (i = 0; i < 17; i++)
+			r->r[i] = v[x86_64_slot[i]];
+		r->valid = (1ull << 17) - 1;
+	} else {
+		for (i = 0; i < 9; i++)
+			r->r[i] = v[i386_from64_slot[i]] & 0xffffffffu;
+		r->valid = (1ull << 9) - 1;
+	}
+}
+
+/* ---- live processes ---------------------------------------------------------- */
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int pid_class(pid_t pid)
+{
+	char path[64];
+	unsigned char h[20];
+	int fd;
+	ssize_t got;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return -errno;
+	got = pread(fd, h, sizeof(h), 0);
+	close(fd);
+	if (got != (ssize_t)sizeof(h) || memcmp(h, ELFMAG, SELFMAG))
+		return -ENOEXEC;
+	if (h[EI_CLASS] == ELFCLASS64 && (h[18] | h[19] << 8) == EM_X86_64)
+		return 64;
+	if (h[EI_CLASS] == ELFCLASS32 && (h[18] | h[19] << 8) == EM_386)
+		return 32;
+	return -ENOTSUP;
+}
+
+int vdsoscope_target_open_pid(struct vdsoscope_target **out, struct vdsoscope_modules *mods,
+			      pid_t pid, const struct vdsoscope_target_opts *opts)
+{
+	struct vdsoscope_target *t;
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	pid_t *tids = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_opts(opts)))
+		return rc;
+	if (!mods || pid <= 0)
+		return terr(-EINVAL, "vdsoscope_target_open_pid: no modules set or pid");
+	if ((rc = pid_class(pid)) < 0)
+		return terr(rc, "pid %d: %s", (int)pid,
+			    rc == -ENOTSUP ? "not an x86_64 or i386 process" :
+			    rc == -ENOENT ? "no such process" : strerror(-rc));
+	if (!(t = target_new()))
+		return -ENOMEM;
+	t->pid = pid;
+	t->elf_class = rc;
+	if (!(t->sp = vdsoscope_space_new(mods, t->elf_class))) {
+		rc = -errno;
+		goto fail;
+	}
+	if ((rc = vdsoscope_space_read_maps(t->sp, pid)) < 0) {
+		terr(rc, "pid %d: /proc/%d/maps: %s", (int)pid, (int)pid, strerror(-rc));
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if (!(d = opendir(path))) {
+		rc = terr(-errno, "pid %d: %s", (int)pid, strerror(errno));
+		goto fail;
+	}
+	while ((de = readdir(d))) {
+		long tid = strtol(de->d_name, NULL, 10);
+		if (tid <= 0)
+			continue;
+		if (n % 64 == 0) {
+			void *p = n < MAX_THREADS ? realloc(tids, (n + 64) * sizeof(*tids)) : NULL;
+			if (!p)
+				break;
+			tids = p;
+		}
+		tids[n++] = (pid_t)tid;
+	}
+	closedir(d);
+	qsort(tids, n, sizeof(*tids), cmp_pid);
+	if (!(t->threads = calloc(n ? n : 1, sizeof(*t->threads)))) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < n; i++)
+		t->threads[i].tid = tids[i];
+	t->nthreads = n;
+	free(tids);
+	*out = t;
+	return 0;
+fail:
+	free(tids);
+	vdsoscope_target_close(t);
+	return rc;
+}
+
+/* Stops TID without a signal (PTRACE_SEIZE + PTRACE_INTERRUPT). */
+static int seize(pid_t tid)
+{
+	int st;
+
+	if (ptrace(PTRACE_SEIZE, tid, 0, 0))
+		return -errno;
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0)) {
+		int e = errno;
+		ptrace(PTRACE_DETACH, tid, 0, 0);
+		return -e;
+	}
+	for (;;) {
+		if (waitpid(tid, &st, __WALL) != tid) {
+			int e = errno;
+			if (e == EINTR)
+				continue;
+			ptrace(PTRACE_DETACH, tid, 0, 0);
+			return -e;
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st))
+			return -ESRCH;
+		return 0;
+	}
+}
+
+/* ---- cores ------------------------------------------------------------------- */
+
+static int core_read(void *arg, uint64_t addr, void *buf, size_t len)
+{
+	const struct vdsoscope_target *t = arg;
+	size_t lo = 0, hi = t->nsegs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct seg *s = &t->segs[mid];
+		if (addr < s->vaddr) {
+			hi = mid;
+		} else if (addr - s->vaddr >= s->filesz) {
+			lo = mid + 1;
+		} else {
+			if (s->filesz - (addr - s->vaddr) < len)
+				return -VDSOSCOPE_E_MEMORY;
+			memcpy(buf, s->bytes + (addr - s->vaddr), len);
+			return 0;
+		}
+	}
+	return -VDSOSCOPE_E_MEMORY;
+}
+
+static int seg_cmp(const void *a, const void *b)
+{
+	const struct seg *x = a, *y = b;
+
+	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
+}
+
+static uint64_t word(const unsigned char *p, int w)
+{
+	uint64_t v = 0;
+
+	if (w == 8) {
+		memcpy(&v, p, 8);
+	} else {
+		uint32_t u;
+		memcpy(&u, p, 4);
+		v = u;
+	}
+	return v;
+}
+
+static int add_thread(struct vdsoscope_target *t, const unsigned char *d, size_t len)
+{
+	struct tthread *th;
+	uint64_t v[27];
+	unsigned int i;
+
+	if (t->nthreads == MAX_THREADS)
+		return 0;
+	if (t->nthreads % 64 == 0) {
+		void *p = realloc(t->threads, (t->nthreads + 64) * sizeof(*t->threads));
+		if (!p)
+			return -ENOMEM;
+		t->threads = p;
+	}
+	th = &t->threads[t->nthreads];
+	memset(th, 0, sizeof(*th));
+	if (t->elf_class == 64) {
+		if (len < 112 + 27 * 8)
+			return 0;
+		th->tid = (pid_t)word(d + 32, 4);
+		for (i = 0; i < 27; i++)
+			v[i] = word(d + 112 + 8 * i, 8);
+		regs_from64(&th->regs, v, 64);
+	} else {
+		if (len < 72 + 17 * 4)
+			return 0;
+		th->tid = (pid_t)word(d + 24, 4);
+		for (i = 0; i < 9; i++)
+			th->regs.r[i] = word(d + 72 + 4 * i386_slot[i], 4);
+		th->regs.valid = (1ull << 9) - 1;
+	}
+	t->nthreads++;
+	return 0;
+}
+
+struct file_entry {
+	uint64_t start, end, pgoff;
+	const char *name;
+};
+
+/* The build-id note of the ELF file mapped at START, read from the core's
+ * memory (the kernel dumps the first page of such mappings). */
+static size_t core_build_id(struct vdsoscope_target *t, uint64_t start, uint8_t *id, size_t max)
+{
+	int w = t->elf_class == 64 ? 8 : 4;
+	unsigned char eh[64], ph[56];
+	uint64_t phoff;
+	unsigned int phnum, phentsize, i;
+
+	if (core_read(t, start, eh, w == 8 ? 64 : 52) || memcmp(eh, ELFMAG, SELFMAG) ||
+	    eh[EI_CLASS] != (w == 8 ? ELFCLASS64 : ELFCLASS32))
+		return 0;
+	phoff = w == 8 ? word(eh + 32, 8) : word(eh + 28, 4);
+	phentsize = (unsigned int)word(eh + (w == 8 ? 54 : 42), 2) & 0xffff;
+	phnum = (unsigned int)word(eh + (w == 8 ? 56 : 44), 2) & 0xffff;
+	if (phentsize < (w == 8 ? 56u : 32u) || phnum > 64 || phoff > 65536)
+		return 0;
+	for (i = 0; i < phnum; i++) {
+		uint64_t off, filesz, pos;
+		unsigned char note[1024];
+		if (core_read(t, start + phoff + (uint64_t)i * phentsize, ph, w == 8 ? 56 : 32) ||
+		    word(ph, 4) != PT_NOTE)
+			continue;
+		off = w == 8 ? word(ph + 8, 8) : word(ph + 4, 4);
+		filesz = w == 8 ? word(ph + 32, 8) : word(ph + 16, 4);
+		if (off > 65536 || filesz > sizeof(note) || filesz < 12 ||
+		    core_read(t, start + off, note, (size_t)filesz))
+			continue;
+		for (pos = 0; pos + 12 <= filesz;) {
+			uint32_t namesz = (uint32_t)word(note + pos, 4);
+			uint32_t descsz = (uint32_t)word(note + pos + 4, 4);
+			uint32_t type = (uint32_t)word(note + pos + 8, 4);
+			uint64_t desc = pos + 12 + ((namesz + 3ull) & ~3ull);
+			if (desc > filesz || descsz > filesz - desc)
+				break;
+			if (type == NT_GNU_BUILD_ID && namesz == 4 &&
+			    !memcmp(note + pos + 12, "GNU", 4) && descsz && descsz <= max) {
+				memcpy(id, note + desc, descsz);
+				return descsz;
+			}
+			pos = desc + ((descsz + 3ull) & ~3ull);
+		}
+	}
+	return 0;
+}
+
+/* The file to open for NAME as recorded: the executable given, the name
+ * under the sysroot, or the name itself.  BUF holds the result. */
+static const char *local_name(struct vdsoscope_target *t, const char *name,
+			      const struct vdsoscope_target_opts *opts, char *buf, size_t len)
+{
+	const char *exe = OPT(opts, executable), *root = OPT(opts, sysroot);
+
+	if (exe && t->exec_path[0] && !strcmp(name, t->exec_path))
+		return exe;
+	if (root && *root && name[0] == '/') {
+		snprintf(buf, len, "%s%s", root, name);
+		return buf;
+	}
+	return name;
+}
+
+/* A file by build-id in the modules' debug directories' layout
+ * (.build-id/xx/rest is the binary itself) when NAME is not that build. */
+static const char *by_build_id(const char *const *dirs, const uint8_t *id, size_t n,
+			       char *buf, size_t len)
+{
+	static const char *const dflt[] = { "/usr/lib/debug/.build-id", NULL };
+	char hex[129];
+	size_t i;
+
+	if (n < 2 || n > 64)
+		return NULL;
+	for (i = 0; i < n; i++)
+		sprintf(hex + 2 * i, "%02x", id[i]);
+	for (dirs = dirs ? dirs : dflt; *dirs; dirs++) {
+		snprintf(buf, len, "%s/%.2s/%s", *dirs, hex, hex + 2);
+		if (access(buf, R_OK) == 0)
+			return buf;
+	}
+	return NULL;
+}
+
+static int read_notes(struct vdsoscope_target *t, Elf *elf, struct file_entry **files,
+		      size_t *nfiles)
+{
+	size_t nph, i;
+	int w = t->elf_class == 64 ? 8 : 4, rc;
+
+	if (elf_getphdrnum(elf, &nph))
+		return terr(-EINVAL, "%s", elf_errmsg(-1));
+	for (i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		Elf_Data *d;
+		GElf_Nhdr nh;
+		size_t off = 0, noff, doff;
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE)
+			continue;
+		if (!(d = elf_getdata_rawchunk(elf, ph.p_offset, ph.p_filesz, ELF_T_NHDR)))
+			continue;
+		while ((off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
+			const unsigned char *p = (const unsigned char *)d->d_buf + doff;
+			size_t len = nh.n_descsz;
+			if (nh.n_type == NT_PRSTATUS) {
+				if ((rc = add_thread(t, p, len)))
+					return rc;
+			} else if (nh.n_type == NT_AUXV) {
+				size_t k;
+				t->have_auxv = 1;
+				for (k = 0; k + 2 * w <= len; k += 2 * w) {
+					uint64_t type = word(p + k, w), v = word(p + k + w, w);
+					if (type == AT_NULL)
+						break;
+					if (type == AT_SYSINFO_EHDR)
+						t->vdso_addr = v;
+					if (type == AT_ENTRY)
+						t->entry = v;
+				}
+			} else if (nh.n_type == NT_FILE && len >= 2 * (size_t)w && !*files) {
+				uint64_t count = word(p, w), page = word(p + w, w), k;
+				const char *names, *end;
+				if (count > (len - 2 * w) / (3 * w) || count > MAX_FILES)
+					continue;
+				if (!(*files = calloc(count ? count : 1, sizeof(**files))))
+					return -ENOMEM;
+				names = (const char *)p + 2 * w + count * 3 * w;
+				end = (const char *)p + len;
+				for (k = 0; k < count && names < end; k++) {
+					const unsigned char *e = p + 2 * w + k * 3 * w;
+					size_t nlen = strnlen(names, (size_t)(end - names));
+					struct file_entry *f = &(*files)[*nfiles];
+					if (nlen == (size_t)(end - names) || nlen >= MAX_PATH_LEN)
+						break;
+					f->start = word(e, w);
+					f->end = word(e + w, w);
+					f->pgoff = word(e + 2 * w, w) * page;
+					f->name = names;
+					if (f->end > f->start)
+						(*nfiles)++;
+					names += nlen + 1;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+int vdsoscope_target_open_core(struct vdsoscope_target **out, struct vdsoscope_modules *mods,
+			       const char *core, const struct vdsoscope_target_opts *opts)
+{
+	const char *const *dirs = OPT(opts, debug_dirs);
+	struct vdsoscope_target *t;
+	struct file_entry *files = NULL;
+	size_t nfiles = 0, nph, i, rawsize;
+	const unsigned char *raw;
+	struct stat st;
+	GElf_Ehdr eh;
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_opts(opts)))
+		return rc;
+	if (!mods || !core)
+		return terr(-EINVAL, "vdsoscope_target_open_core: no modules set or core");
+	if (!(t = target_new()))
+		return -ENOMEM;
+	elf_version(EV_CURRENT);
+	if ((t->fd = open(core, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
+		rc = terr(-errno, "core %s: %s", core, strerror(errno));
+		goto out;
+	}
+	if (fstat(t->fd, &st) || !S_ISREG(st.st_mode)) {
+		rc = terr(-EINVAL, "core %s: not a regular file", core);
+		goto out;
+	}
+	if (!(t->elf = elf_begin(t->fd, ELF_C_READ_MMAP, NULL)) || !gelf_getehdr(t->elf, &eh) ||
+	    !(raw = (const unsigned char *)elf_rawfile(t->elf, &rawsize))) {
+		rc = terr(-EINVAL, "core %s: not an ELF file", core);
+		goto out;
+	}
+	if (eh.e_type != ET_CORE) {
+		rc = terr(-EINVAL, "core %s: ELF type %u is not ET_CORE", core, eh.e_type);
+		goto out;
+	}
+	if (eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_machine == EM_X86_64) {
+		t->elf_class = 64;
+	} else if (eh.e_ident[EI_CLASS] == ELFCLASS32 && eh.e_machine == EM_386) {
+		t->elf_class = 32;
+	} else {
+		rc = terr(-ENOTSUP, "core %s: machine %u (class %u): the core steps x86_64 and "
+			  "i386 processes", core, eh.e_machine, eh.e_ident[EI_CLASS] == 2 ? 64 : 32);
+		goto out;
+	}
+	if (elf_getphdrnum(t->elf, &nph)) {
+		rc = terr(-EINVAL, "core %s: %s", core, elf_errmsg(-1));
+		goto out;
+	}
+	if (!(t->segs = calloc(nph ? nph : 1, sizeof(*t->segs)))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(t->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		t->segs[t->nsegs].vaddr = ph.p_vaddr;
+		t->segs[t->nsegs].exec = (ph.p_flags & PF_X) != 0;
+		/* bytes past the end of a truncated core are not there */
+		if (ph.p_offset < rawsize) {
+			uint64_t have = rawsize - ph.p_offset;
+			t->segs[t->nsegs].filesz = ph.p_filesz < have ? ph.p_filesz : have;
+			t->segs[t->nsegs].bytes = raw + ph.p_offset;
+		}
+		t->nsegs++;
+	}
+	qsort(t->segs, t->nsegs, sizeof(*t->segs), seg_cmp);
+	if ((rc = read_notes(t, t->elf, &files, &nfiles)) < 0)
+		goto out;
+	if (!t->nthreads) {
+		rc = terr(-EINVAL, "core %s: no NT_PRSTATUS note (no thread)", core);
+		goto out;
+	}
+	if (!(t->sp = vdsoscope_space_new(mods, t->elf_class))) {
+		rc = -errno;
+		goto out;
+	}
+	for (i = 0; i < nfiles; i++)
+		if (t->entry >= files[i].start && t->entry < files[i].end) {
+			snprintf(t->exec_path, sizeof(t->exec_path), "%s", files[i].name);
+			break;
+		}
+	/* the executable mappings: a PT_LOAD with PF_X that overlaps them (all
+	 * of a file's mappings when the core has no flags for them) */
+	for (i = 0; i < nfiles; i++) {
+		const struct file_entry *f = &files[i];
+		char buf[2 * MAX_PATH_LEN], alt[MAX_PATH_LEN + 160];
+		const char *path;
+		uint8_t id[64];
+		size_t k, idlen = 0;
+		int exec = 0, known = 0;
+		for (k = 0; k < t->nsegs; k++)
+			if (t->segs[k].vaddr < f->end && t->segs[k].vaddr >= f->start) {
+				known = 1;
+				exec |= t->segs[k].exec;
+			}
+		if (known && !exec)
+			continue;
+		/* the build-id from the file's first mapping */
+		for (k = 0; k < nfiles && !idlen; k++)
+			if (!strcmp(files[k].name, f->name) && files[k].pgoff == 0)
+				idlen = core_build_id(t, files[k].start, id, sizeof(id));
+		path = local_name(t, f->name, opts, buf, sizeof(buf));
+		if (idlen && access(path, R_OK)) {
+			const char *p = by_build_id(dirs, id, idlen, alt, sizeof(alt));
+			if (p)
+				path = p;
+		}
+		if ((rc = vdsoscope_space_add_map(t->sp, f->start, f->end, f->pgoff, path,
+						  idlen ? id : NULL, idlen)) < 0)
+			goto out;
+	}
+	/* executable memory that no file backs */
+	for (i = 0; i < t->nsegs; i++) {
+		size_t k;
+		int file = 0;
+		if (!t->segs[i].exec)
+			continue;
+		for (k = 0; k < nfiles && !file; k++)
+			file = t->segs[i].vaddr >= files[k].start && t->segs[i].vaddr < files[k].end;
+		if (!file && t->segs[i].vaddr != t->vdso_addr && t->segs[i].filesz)
+			vdsoscope_space_add_anon(t->sp, t->segs[i].vaddr,
+						 t->segs[i].vaddr + t->segs[i].filesz);
+	}
+	rc = 0;
+out:
+	free(files);
+	if (rc) {
+		vdsoscope_target_close(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+/* ---- unwinding ---------------------------------------------------------------- */
+
+int vdsoscope_target_unwind(struct vdsoscope_target *t, size_t idx,
+			    struct vdsoscope_frame_info *frames, unsigned int max, unsigned int *n)
+{
+	struct user_regs_struct ur;
+	struct vdsoscope_regs regs;
+	pid_t tid;
+	int rc;
+
+	*n = 0;
+	if (idx >= t->nthreads)
+		return -EINVAL;
+	if (!t->pid)
+		return vdsoscope_space_unwind_read(t->sp, &t->threads[idx].regs, core_read, t,
+						   frames, max, n);
+	tid = t->threads[idx].tid;
+	if ((rc = seize(tid)))
+		return terr(rc, "pid %d thread %d: ptrace: %s", (int)t->pid, (int)tid,
+			    rc == -ESRCH ? "the thread exited" : strerror(-rc));
+	if (ptrace(PTRACE_GETREGS, tid, 0, &ur)) {
+		rc = terr(-errno, "pid %d thread %d: PTRACE_GETREGS: %s", (int)t->pid, (int)tid,
+			  strerror(errno));
+	} else {
+		regs_from64(&regs, (const uint64_t *)&ur, t->elf_class);
+		t->threads[idx].regs = regs;
+		rc = vdsoscope_space_unwind_read(t->sp, &regs, vdsoscope_read_pid, &tid, frames,
+						 max, n);
+	}
+	ptrace(PTRACE_DETACH, tid, 0, 0);
+	return rc;
+}
+
+int vdsoscope_target_regs(const struct vdsoscope_target *t, size_t idx,
+			  struct vdsoscope_regs *out)
+{
+	if (idx >= t->nthreads)
+		return -EINVAL;
+	*out = t->threads[idx].regs;
+	return 0;
+}
