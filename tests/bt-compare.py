@@ -12,7 +12,11 @@
       "#k 0xADDR ..."), same addresses.  --regs: "TID IP SP" lines from
       ptrace; frame 0 must be at IP.  --main: a thread reaches main.
       --vdso-top N: every thread's frame 0 is in the vDSO and at least N
-      distinct vDSO functions are seen.
+      distinct vDSO functions are seen.  --eu-prefix F: like --eu-stack,
+      but ours may stop early: a non-empty prefix of eu-stack's frames.
+      --eu-least F: eu-stack's frames are a prefix of ours (where it
+      stops early).  --all-names: names agree for every frame both name,
+      not only the vDSO's and the test program's.
   bt-compare.py differs A B
       A and B ("TID n:" / "#k 0xADDR" listings) differ for some thread:
       exit 0 when they do, 1 when they are the same.
@@ -69,8 +73,11 @@ def names_of(fr):
     return n
 
 
+ALL_NAMES = False
+
+
 def named(fr):
-    return fr["vdso"] or PROGRAM.search(fr["module"] or "")
+    return (ALL_NAMES and fr["function"]) or fr["vdso"] or PROGRAM.search(fr["module"] or "")
 
 
 def cmp_list(what, tid, ours, theirs, prefix, errors):
@@ -94,14 +101,18 @@ def check(argv):
     i = 1
     opts = {}
     while i < len(argv):
-        if argv[i] in ("--main",):
+        if argv[i] in ("--main", "--all-names"):
             opts[argv[i]] = True
             i += 1
         else:
             opts[argv[i]] = argv[i + 1]
             i += 2
+    global ALL_NAMES
+    ALL_NAMES = "--all-names" in opts
     for key, parser, prefix in (("--eu-stack", parse_frames, False), ("--gdb", parse_gdb, True),
-                                ("--frames", parse_frames, False)):
+                                ("--frames", parse_frames, False),
+                                ("--eu-prefix", parse_frames, None),
+                                ("--eu-least", parse_frames, "least")):
         if key not in opts:
             continue
         theirs = parser(opts[key])
@@ -110,6 +121,19 @@ def check(argv):
         if set(theirs) != set(threads):
             errors.append(f"{key}: threads {sorted(theirs)}, ours {sorted(threads)}")
         for tid in sorted(set(theirs) & set(threads)):
+            if prefix is None:
+                # ours stops where it must: never past theirs, never empty
+                if not threads[tid]:
+                    errors.append(f"{key}: thread {tid}: no frame")
+                if len(threads[tid]) > len(theirs[tid]):
+                    errors.append(f"{key}: thread {tid}: {len(threads[tid])} frames, more "
+                                  f"than their {len(theirs[tid])}")
+                cmp_list(key[2:], tid, threads[tid], theirs[tid][:len(threads[tid])], False,
+                         errors)
+                continue
+            if prefix == "least":
+                cmp_list(key[2:], tid, threads[tid], theirs[tid], True, errors)
+                continue
             if len(theirs[tid]) < 2:
                 errors.append(f"{key}: thread {tid}: only {len(theirs[tid])} frames")
             cmp_list(key[2:], tid, threads[tid], theirs[tid], prefix, errors)

@@ -902,7 +902,7 @@ static int run_libdwfl(struct bt *b)
 			goto out;
 		}
 		dwfl_report_begin(w.dwfl);
-		if (dwfl_core_file_report(w.dwfl, elf, NULL) < 0) {
+		if (dwfl_core_file_report(w.dwfl, elf, b->exe) < 0) {
 			rc = bt_err("core %s: libdwfl: %s", b->core, dwfl_errmsg(-1));
 			goto out;
 		}
@@ -1408,8 +1408,9 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 			    "(use --engine core or libdwfl)", b.source, arch);
 		goto out;
 	}
-	if ((b.exe || b.sysroot) && strcmp(b.engine, "core")) {
-		rc = bt_err("backtrace: --executable and --sysroot go with --engine core");
+	if ((b.exe && !strcmp(b.engine, "libunwind")) || (b.sysroot && strcmp(b.engine, "core"))) {
+		rc = bt_err("backtrace: --executable goes with the core and libdwfl engines, "
+			    "--sysroot with the core engine");
 		goto out;
 	}
 	if (!strcmp(b.engine, "core")) {
