@@ -50,7 +50,7 @@ row() { # row FIGURE OURS PEER UNIT
 }
 printf "%-44s %13s %13s %9s\n" figure ours peer ratio
 eu=$(median_us eu-stack -p "$pid")
-for e in libunwind libdwfl; do
+for e in core libunwind libdwfl; do
 	row "backtrace --pid, $e vs eu-stack -p" "$(median_us "$V" backtrace --pid "$pid" --engine $e)" "$eu" us
 done
 # what no work costs: start-up and exit of a program linked as vdsoscope is
@@ -76,9 +76,28 @@ echo "  (hook: $fh frames, $image reads answered from the image, $cachedn from c
 if command -v gcore > /dev/null && gcore -o "$tmp/g" "$pid" > /dev/null 2>&1; then
 	core=$tmp/g.$pid
 	eu=$(median_us eu-stack --core="$core" -e "$b/tests/vdso-target")
-	for e in libunwind libdwfl; do
+	for e in core libunwind libdwfl; do
 		row "backtrace --core, $e vs eu-stack --core" "$(median_us "$V" backtrace --core "$core" --engine $e)" "$eu" us
 	done
 else
 	echo "(no gcore: core figures skipped)"
+fi
+
+# a process with 1,000 threads and 10,000 executable mappings: the cost must
+# grow with the frames unwound, not with threads x mappings
+if [ -x "$b/bench/many" ]; then
+	mkfifo "$tmp/many.in" "$tmp/many.out"
+	"$b/bench/many" 1000 10000 < "$tmp/many.in" > "$tmp/many.out" &
+	mpid=$!
+	exec 4> "$tmp/many.in"
+	read -r line < "$tmp/many.out"
+	trap 'kill -9 $pid $mpid 2>/dev/null; rm -rf "$tmp"' EXIT
+	n=3
+	echo "  ($(ls "/proc/$mpid/task" | wc -l) threads, $(wc -l < "/proc/$mpid/maps") mappings)"
+	eu=$(median_us eu-stack -p "$mpid")
+	for e in core libdwfl; do
+		row "1000 threads: backtrace --pid, $e vs eu-stack -p" \
+			"$(median_us "$V" backtrace --pid "$mpid" --engine $e)" "$eu" us
+	done
+	exec 4>&-
 fi

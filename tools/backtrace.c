@@ -55,7 +55,7 @@ struct bt {
 	const char **debug_dirs;   /* NULL-terminated, or NULL */
 	size_t ndebug_dirs;
 	const char *no_vdso;       /* why the target has no vDSO image, or NULL */
-	int json, elf_class;
+	int json, elf_class, inlines;
 	pid_t pid, tid;
 	struct vdsoscope_image *img;
 	const char *engine, *why;
@@ -84,7 +84,8 @@ static const char bt_usage[] =
 	"Usage: vdsoscope backtrace (--pid PID [--tid TID] |\n"
 	"                            --core FILE [--image FILE | --build-id ID [--store DIR]]\n"
 	"                                        [-e|--executable FILE] [--sysroot DIR])\n"
-	"                           [--debug-dir DIR]... [--engine core|libunwind|libdwfl] [--json]\n"
+	"                           [--debug-dir DIR]... [--engine core|libunwind|libdwfl]\n"
+	"                           [-i|--inlines] [--json]\n"
 	"\n"
 	"Unwinds every thread (or TID) of a process or a core file through the vDSO\n"
 	"and prints each frame's address, function+offset, module (the vDSO by soname)\n"
@@ -92,7 +93,8 @@ static const char bt_usage[] =
 	"--build-id ID looked up in the store, debug directories and debuginfod, supplies the\n"
 	"vDSO of a core that lacks its segment.  For a core from another machine,\n"
 	"--executable gives the main program, --sysroot the root its files are\n"
-	"found under, and --debug-dir where files are found by build-id.\n"
+	"found under, and --debug-dir where files are found by build-id.  --inlines\n"
+	"adds the functions inlined at each address as frames of their own (core engine).\n"
 	"Engines: core (the default: the library's own step, x86_64 and i386),\n"
 	"libunwind (x86_64 targets) and libdwfl, both through the vdsoscope hooks.\n";
 
@@ -1051,6 +1053,7 @@ static int run_core(struct bt *b)
 		rc = bt_err("out of memory");
 		goto out;
 	}
+	vdsoscope_modules_set_inlined(mods, b->inlines);
 	rc = b->pid ? vdsoscope_target_open_pid(&tg, mods, b->pid, &o)
 		    : vdsoscope_target_open_core(&tg, mods, b->core, &o);
 	if (rc) {
@@ -1297,7 +1300,7 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "tid", required_argument, NULL, 't' },
 		{ "core", required_argument, NULL, 'c' },
-		{ "image", required_argument, NULL, 'i' },
+		{ "image", required_argument, NULL, 'M' },
 		{ "build-id", required_argument, NULL, 'b' },
 		{ "store", required_argument, NULL, 's' },
 		{ "engine", required_argument, NULL, 'E' },
@@ -1305,6 +1308,7 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 		{ "sysroot", required_argument, NULL, 'r' },
 		{ "debug-dir", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "inlines", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1318,12 +1322,12 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 		bt_err("out of memory");
 		return 1;
 	}
-	while ((c = getopt_long(argc, argv, "he:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "he:i", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': b.pid_arg = optarg; break;
 		case 't': b.tid_arg = optarg; break;
 		case 'c': b.core = optarg; break;
-		case 'i': b.image = optarg; break;
+		case 'M': b.image = optarg; break;
 		case 'b': b.build_id = optarg; break;
 		case 's': b.store = optarg; break;
 		case 'E': b.engine_arg = optarg; break;
@@ -1331,6 +1335,7 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 		case 'r': b.sysroot = optarg; break;
 		case 'd': debug_dir_add(b.debug_dirs, &b.ndebug_dirs, optarg); break;
 		case 'j': b.json = 1; break;
+		case 'I': case 'i': b.inlines = 1; break;
 		case 'h': fputs(bt_usage, stdout); return 0;
 		default: fputs("Try 'vdsoscope backtrace --help'.\n", stderr); return 2;
 		}

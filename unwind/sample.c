@@ -30,6 +30,7 @@ struct vdsoscope_modules {
 	struct module **v;
 	size_t n;
 	char **debug_dirs;            /* NULL-terminated, or NULL: the default */
+	int no_inlined;               /* frames without inlined functions */
 };
 
 struct smap {
@@ -135,6 +136,11 @@ void vdsoscope_modules_free(struct vdsoscope_modules *mods)
 		free(mods->debug_dirs[i]);
 	free(mods->debug_dirs);
 	free(mods);
+}
+
+void vdsoscope_modules_set_inlined(struct vdsoscope_modules *mods, int on)
+{
+	mods->no_inlined = !on;
 }
 
 int vdsoscope_modules_set_debug_dirs(struct vdsoscope_modules *mods, const char *const *dirs)
@@ -510,8 +516,9 @@ const char *vdsoscope_unwind_end_name(int end)
  * function, and the functions inlined there as frames of their own before
  * it, innermost first, as long as FRAMES has room; the last frame stays the
  * function that holds the code.  One look-up in the file. */
-static void name_in_file(const struct smap *m, uint64_t pc, int exact,
-			 struct vdsoscope_frame_info *frames, unsigned int max, unsigned int *n)
+static void name_in_file(const struct vdsoscope_space *sp, const struct smap *m, uint64_t pc,
+			 int exact, struct vdsoscope_frame_info *frames, unsigned int max,
+			 unsigned int *n)
 {
 	const char *names[8], *name;
 	struct vdsoscope_frame_info phys;
@@ -522,7 +529,7 @@ static void name_in_file(const struct smap *m, uint64_t pc, int exact,
 	if (!m->mod->obj || m->nobias)
 		return;
 	k = vdsoscope_object_names(m->mod->obj, (exact ? pc : pc - 1) - m->bias, &name, &start,
-				   names, 8);
+				   sp->mods->no_inlined ? NULL : names, 8);
 	if (name) {
 		frames[*n - 1].function = name;
 		frames[*n - 1].offset = pc - m->bias - start;
@@ -567,7 +574,7 @@ static void name_frame(struct vdsoscope_space *sp, struct vdsoscope_frame_info *
 		return;
 	}
 	if ((m = find_map(sp, pc)))
-		name_in_file(m, pc, exact, frames, max, n);
+		name_in_file(sp, m, pc, exact, frames, max, n);
 }
 
 /* One frame in a mapped file: R becomes the caller's registers.  A
@@ -658,7 +665,7 @@ static int unwind_with(struct vdsoscope_space *sp, const struct vdsoscope_regs *
 		rc = step_file(m, read, arg, &r, exact, &ff);
 		if (ff & VDSOSCOPE_FRAME_SIGNAL)
 			fi->flags |= VDSOSCOPE_FRAME_INFO_EXACT;
-		name_in_file(m, pc, fi->flags & VDSOSCOPE_FRAME_INFO_EXACT, frames, max, n);
+		name_in_file(sp, m, pc, fi->flags & VDSOSCOPE_FRAME_INFO_EXACT, frames, max, n);
 		if (rc >= 0 || rc == -ENOMEM)
 			return rc;
 		if (!(r.valid >> a->ip_reg & 1))

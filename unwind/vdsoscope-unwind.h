@@ -176,6 +176,11 @@ VDSOSCOPE_UNWIND_API void vdsoscope_modules_free(struct vdsoscope_modules *mods)
  * -ENOMEM. */
 VDSOSCOPE_UNWIND_API int vdsoscope_modules_set_debug_dirs(struct vdsoscope_modules *mods,
 							  const char *const *dirs);
+/* Whether frames in the files list the functions inlined there as frames
+ * of their own (VDSOSCOPE_FRAME_INFO_INLINED; the default).  Finding them
+ * reads the files' .debug_info, once per file: tens of milliseconds for a
+ * C library's compressed debug file. */
+VDSOSCOPE_UNWIND_API void vdsoscope_modules_set_inlined(struct vdsoscope_modules *mods, int on);
 /* Files opened, and unwind rows computed (each once per build-id and
  * link-time address). */
 VDSOSCOPE_UNWIND_API void vdsoscope_modules_stats(const struct vdsoscope_modules *mods,
