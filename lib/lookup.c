@@ -185,6 +185,33 @@ static void dfd_load(void)
 		dfd.begin = (debuginfod_client * (*)(void)) dlsym(h, "debuginfod_begin");
 }
 
+int vdsoscope_debuginfod_find(const uint8_t *id, size_t len, int debuginfo, char **path)
+{
+	const char *urls = getenv("DEBUGINFOD_URLS");
+	debuginfod_client *c;
+	int fd;
+
+	*path = NULL;
+	if (!id || !len || len > 64)
+		return vs__err(VDSOSCOPE_E_INVALID, "vdsoscope_debuginfod_find: no build-id");
+	if (!urls || !*urls)
+		return vs__err(VDSOSCOPE_E_NOT_FOUND, "debuginfod: DEBUGINFOD_URLS is not set");
+	pthread_once(&dfd.once, dfd_load);
+	if (!dfd.begin)
+		return vs__err(ENOTSUP, "debuginfod: libdebuginfod.so.1 could not be loaded");
+	if (!(c = dfd.begin()))
+		return vs__err(VDSOSCOPE_E_NOT_FOUND, "debuginfod: no client");
+	fd = (debuginfo ? dfd.find_debuginfo : dfd.find_executable)(c, id, (int)len, path);
+	dfd.end(c);
+	if (fd < 0) {
+		free(*path);
+		*path = NULL;
+		return vs__err(VDSOSCOPE_E_NOT_FOUND, "debuginfod %s: no server has it", urls);
+	}
+	close(fd);
+	return *path ? 0 : -ENOMEM;
+}
+
 /* 5. debuginfod */
 static int from_debuginfod(struct vdsoscope_image **out, struct want *w,
 			   const struct vdsoscope_open_opts *opts, const char *root, int store)
@@ -307,3 +334,11 @@ out:
 		vs__clear_err();
 	return rc;
 }
+
+#ifndef HAVE_DEBUGINFOD
+int vdsoscope_debuginfod_find(const uint8_t *id, size_t len, int debuginfo, char **path)
+{
+	*path = NULL;
+	return vs__err(ENOTSUP, "debuginfod: built without libdebuginfod");
+}
+#endif

@@ -165,6 +165,13 @@ VDSOSCOPE_API int vdsoscope_open_buffer(struct vdsoscope_image **out,
 VDSOSCOPE_API int vdsoscope_open_build_id(struct vdsoscope_image **out,
 					  const uint8_t *id, size_t len,
 					  const struct vdsoscope_open_opts *opts);
+/* Any ELF file by build-id from the debuginfod servers in $DEBUGINFOD_URLS:
+ * the executable (DEBUGINFO 0) or its debug file (DEBUGINFO 1), downloaded
+ * to debuginfod's cache; *PATH (free() it) names it.  0,
+ * -VDSOSCOPE_E_NOT_FOUND (no server has it, or $DEBUGINFOD_URLS is unset),
+ * -ENOTSUP (built without libdebuginfod, or it cannot be loaded). */
+VDSOSCOPE_API int vdsoscope_debuginfod_find(const uint8_t *id, size_t len, int debuginfo,
+					    char **path);
 /* Accepts NULL. */
 VDSOSCOPE_API void vdsoscope_image_close(struct vdsoscope_image *img);
 

@@ -9,6 +9,9 @@ CHECK="python3 $top_srcdir/tests/vdso-check.py"
 T64=$top_builddir/tests/vdso-target
 T32=$top_builddir/tests/vdso-target32
 
+# no test may wait on a debuginfod server it did not start
+unset DEBUGINFOD_URLS
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vdsoscope-test.XXXXXX")
 failures=0
 checks=0

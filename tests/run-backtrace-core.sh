@@ -118,6 +118,31 @@ one_static() {
 		sed 's/^/  | /' "$tmp/err" "$tmp/cmp"; end_of "$tmp/without.json" | sed 's/^/  | /'
 	fi
 
+	# another build at the recorded path is refused; the right one is
+	# found by build-id under a debug root, as gdb's debug-file-directory
+	id=$(readelf -nW "$moved" | sed -n 's/.*Build ID: *//p')
+	$CC -m$bits -O0 -static -pthread -o "$exe" "$top_srcdir/tests/bt-static.c"
+	if "$VDSOSCOPE" backtrace --core "$core" --json > "$tmp/other.json" 2> "$tmp/err" &&
+	   [ "$(end_of "$tmp/other.json" | grep -c 'bt-static'"$bits"', is not the build the process ran')" = 3 ] &&
+	   $BTCMP check "$tmp/other.json" --eu-prefix "$tmp/truth$bits.frames" > "$tmp/cmp" 2>&1; then
+		pass "$bits: another build at the recorded path: refused, and said so"
+	else
+		fail "$bits: another build at the recorded path"
+		sed 's/^/  | /' "$tmp/err" "$tmp/cmp"; end_of "$tmp/other.json" | sed 's/^/  | /'
+	fi
+	mkdir -p "$tmp/debugroot$bits/.build-id/$(echo "$id" | cut -c1-2)"
+	ln -s "$moved" "$tmp/debugroot$bits/.build-id/$(echo "$id" | cut -c1-2)/$(echo "$id" | cut -c3-)"
+	if [ -n "$id" ] &&
+	   "$VDSOSCOPE" backtrace --core "$core" --debug-dir "$tmp/debugroot$bits" --json \
+		> "$tmp/byid.json" 2> "$tmp/err" &&
+	   $BTCMP check "$tmp/byid.json" $cmp "$tmp/eu$bits" --all-names --main > "$tmp/cmp" 2>&1; then
+		pass "$bits: the executable found by build-id under --debug-dir ROOT = eu-stack -e"
+	else
+		fail "$bits: the executable by build-id under --debug-dir ROOT (build-id '$id')"
+		sed 's/^/  | /' "$tmp/err" "$tmp/cmp"
+	fi
+	rm -f "$exe"
+
 	# the same core from a process that had no vDSO
 	if ! set_auxv_zero "$core" "$tmp/novdso$bits.core"; then
 		fail "$bits: the core has no AT_SYSINFO_EHDR to clear"
