@@ -57,6 +57,7 @@ struct vdsoscope_object {
 	size_t nsyms;
 	char **owned;         /* names copied without their @VERSION */
 	size_t nowned;
+	int is_go;            /* built by the Go toolchain (its build-id note) */
 	int cfi_err;          /* the CFI failed its checks: every step says so */
 	char cfi_msg[320];
 	struct entry *tab;
@@ -165,6 +166,53 @@ static void open_debug(struct vdsoscope_object *o, const struct vdsoscope_open_o
 	}
 }
 
+/* Go's linker writes the owner as "Go" padded with NULs to 4 bytes */
+static int is_go_note(const GElf_Nhdr *nh, const char *name)
+{
+	return nh->n_type == 4 && (nh->n_namesz == 3 || nh->n_namesz == 4) &&
+	       !memcmp(name, "Go", 3);
+}
+
+/* The Go toolchain's build-id note: owner "Go", type 4, in a note section
+ * or, for a file without section headers, a PT_NOTE segment. */
+static int has_go_note(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	Elf_Data *d;
+	GElf_Shdr sh;
+	GElf_Nhdr nh;
+	size_t off, noff, doff, nph, i;
+	int sections = 0;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		sections = 1;
+		if (!(d = elf_getdata(scn, NULL)))
+			continue;
+		for (off = 0; (off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0;)
+			if (is_go_note(&nh, (const char *)d->d_buf + noff))
+				return 1;
+	}
+	if (sections || elf_getphdrnum(elf, &nph))
+		return 0;
+	for (i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE ||
+		    !(d = elf_getdata_rawchunk(elf, ph.p_offset, ph.p_filesz, ELF_T_NHDR)))
+			continue;
+		for (off = 0; (off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0;)
+			if (is_go_note(&nh, (const char *)d->d_buf + noff))
+				return 1;
+	}
+	return 0;
+}
+
+int vdsoscope_object_is_go(const struct vdsoscope_object *o)
+{
+	return o->is_go;
+}
+
 static int read_loads(struct vdsoscope_object *o)
 {
 	size_t n, i;
@@ -253,6 +301,7 @@ int vdsoscope_object_open(struct vdsoscope_object **out, const char *path,
 		memcpy(o->build_id, id, (size_t)idlen);
 		o->build_id_len = (size_t)idlen;
 	}
+	o->is_go = has_go_note(o->elf);
 	if ((rc = read_loads(o)))
 		goto fail;
 	/* libdw runs a file's CFI only once all of it passed the checks an

@@ -451,6 +451,10 @@ VDSOSCOPE_API const char *vdsoscope_object_path(const struct vdsoscope_object *o
 VDSOSCOPE_API const uint8_t *vdsoscope_object_build_id(const struct vdsoscope_object *obj,
 						       size_t *len);
 VDSOSCOPE_API const struct vdsoscope_arch *vdsoscope_object_arch(const struct vdsoscope_object *obj);
+/* 1 when the file was built by the Go toolchain (it carries Go's build-id
+ * note), else 0.  Go code keeps frame pointers on x86_64 and arm64 and
+ * calls the vDSO on a stack of its own, where CFI cannot follow. */
+VDSOSCOPE_API int vdsoscope_object_is_go(const struct vdsoscope_object *obj);
 /* The load bias (run-time minus link-time address) of a mapping of the file
  * at START from file offset PGOFF, from the PT_LOAD that holds PGOFF;
  * -VDSOSCOPE_E_NOT_FOUND when none does. */

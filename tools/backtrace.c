@@ -39,6 +39,7 @@ struct frame {
 	const char *version;  /* vDSO frames: the symbol's version */
 	int in_vdso;
 	int inlined;          /* a function inlined into the frame that follows */
+	int frame_pointer;    /* found through a Go frame's frame pointer */
 };
 
 struct thread {
@@ -1005,6 +1006,10 @@ static void end_text(struct thread *t, int why, const struct frame *last,
 			snprintf(t->end, sizeof(t->end), "the file of the code at %#" PRIx64
 				 " is unusable", pc);
 		break;
+	case VDSOSCOPE_END_GO_ROOT:
+		snprintf(t->end, sizeof(t->end), "outermost frame (Go's own traceback ends at %s)",
+			 last && last->func[0] ? last->func : "this function");
+		break;
 	case VDSOSCOPE_END_VDSO:
 		snprintf(t->end, sizeof(t->end), "the vDSO's unwind rule at %#" PRIx64
 			 " cannot be evaluated", pc);
@@ -1023,6 +1028,7 @@ static void frame_from_info(struct bt *b, struct vdsoscope_space *sp, struct fra
 	fr->pc = fi->pc;
 	fr->exact = (fi->flags & VDSOSCOPE_FRAME_INFO_EXACT) != 0;
 	fr->inlined = (fi->flags & VDSOSCOPE_FRAME_INFO_INLINED) != 0;
+	fr->frame_pointer = (fi->flags & VDSOSCOPE_FRAME_INFO_FRAME_POINTER) != 0;
 	if ((fi->flags & VDSOSCOPE_FRAME_INFO_VDSO) && b->img && name_vdso(b, fr))
 		return;
 	if (fi->function) {
@@ -1129,6 +1135,8 @@ static void print_text(const struct bt *b)
 				printf("+%#" PRIx64, f->offset);
 				if (f->inlined)
 					printf(" (inlined)");
+				if (f->frame_pointer)
+					printf(" (by frame pointer)");
 			} else {
 				printf("??");
 			}
@@ -1190,6 +1198,7 @@ static void print_json(const struct bt *b)
 			json_kstr(&j, "build_id", f->build_id);
 			json_kbool(&j, "vdso", f->in_vdso);
 			json_kbool(&j, "inlined", f->inlined);
+			json_kbool(&j, "frame_pointer", f->frame_pointer);
 			if (f->in_vdso && b->img) {
 				struct vdsoscope_func fn;
 				unsigned int a;

@@ -24,6 +24,7 @@ struct module {
 	struct vdsoscope_object *obj; /* NULL: unreadable, or not the build asked for */
 	const uint8_t *build_id;
 	size_t build_id_len;
+	int is_go;                    /* Go code: frame pointers where CFI stops */
 };
 
 struct vdsoscope_modules {
@@ -93,8 +94,10 @@ static struct module *module_open(struct vdsoscope_modules *mods, const char *pa
 		goto fail;
 	slash = strrchr(m->path, '/');
 	m->name = slash ? (char *)slash + 1 : m->path;
-	if (vdsoscope_object_open(&m->obj, path, &opts) == 0)
+	if (vdsoscope_object_open(&m->obj, path, &opts) == 0) {
 		m->build_id = vdsoscope_object_build_id(m->obj, &m->build_id_len);
+		m->is_go = vdsoscope_object_is_go(m->obj);
+	}
 	if (want && want_len && (m->build_id_len != want_len || memcmp(m->build_id, want, want_len))) {
 		vdsoscope_object_close(m->obj);
 		m->obj = NULL;
@@ -503,6 +506,7 @@ static const char *const end_names[VDSOSCOPE_END_COUNT] = {
 	[VDSOSCOPE_END_FILE] = "file-unusable",
 	[VDSOSCOPE_END_VDSO] = "vdso-step-failed",
 	[VDSOSCOPE_END_ANONYMOUS] = "anonymous-code",
+	[VDSOSCOPE_END_GO_ROOT] = "go-root",
 };
 
 const char *vdsoscope_unwind_end_name(int end)
@@ -602,17 +606,63 @@ static int step_file(const struct smap *m, vdsoscope_read_fn read, void *arg,
 	}
 }
 
+/* Whether PC is code the space knows: the vDSO or a mapped file. */
+static int known_code(struct vdsoscope_space *sp, uint64_t pc)
+{
+	return in_vdso(sp, pc) || find_map(sp, pc) != NULL;
+}
+
+/* Where Go's own traceback ends a goroutine's or a thread's stack. */
+static int go_outermost(const char *fn)
+{
+	static const char *const roots[] = {
+		"runtime.goexit", "runtime.mstart", "runtime.rt0_go", "runtime.mcall",
+		"runtime.morestack", "runtime.systemstack_switch",
+	};
+	size_t i, len;
+
+	if (!fn)
+		return 0;
+	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		len = strlen(roots[i]);
+		if (!strncmp(fn, roots[i], len) && (!fn[len] || !strcmp(fn + len, ".abi0")))
+			return 1;
+	}
+	return 0;
+}
+
+/* The caller of an x86_64 Go frame by its frame pointer: the saved rbp at
+ * [rbp], the return address at [rbp+8], the caller's rsp rbp+16.  0, or -1
+ * when rbp is unknown, misaligned or unreadable, or leads to no code. */
+static int go_frame_pointer(struct vdsoscope_space *sp, const struct vdsoscope_regs *in,
+			    vdsoscope_read_fn read, void *arg, struct vdsoscope_regs *out)
+{
+	uint64_t bp = in->r[6], w[2];
+
+	if (!(in->valid >> 6 & 1) || !bp || bp % 8 || bp > UINT64_MAX - 16 ||
+	    read(arg, bp, w, sizeof(w)) || !known_code(sp, w[1]))
+		return -1;
+	out->valid = 1ull << 6 | 1ull << 7 | 1ull << 16;
+	out->r[6] = w[0];
+	out->r[7] = bp + 16;
+	out->r[16] = w[1];
+	return 0;
+}
+
 /* The frames of REGS, every word read with READ (ARG). */
 static int unwind_with(struct vdsoscope_space *sp, const struct vdsoscope_regs *regs,
 		       vdsoscope_read_fn read, void *arg, struct vdsoscope_frame_info *frames,
 		       unsigned int max, unsigned int *n)
 {
 	const struct vdsoscope_arch *a = sp->arch;
-	struct vdsoscope_regs r = *regs;
+	struct vdsoscope_regs r = *regs, in;
+	unsigned int next_flags = 0;
 	int exact = 1, rc;
 	uint64_t mask = a->addr_size == 4 ? 0xffffffffu : ~0ull;
 
 	*n = 0;
+	in.valid = 0;
+	in.r[6] = 0;
 	if (!(r.valid >> a->ip_reg & 1) || !(r.valid >> a->sp_reg & 1))
 		return VDSOSCOPE_END_REGISTER;
 	for (;;) {
@@ -629,7 +679,8 @@ static int unwind_with(struct vdsoscope_space *sp, const struct vdsoscope_regs *
 		fi->pc = pc;
 		fi->offset = 0;
 		fi->function = fi->module = NULL;
-		fi->flags = exact ? VDSOSCOPE_FRAME_INFO_EXACT : 0;
+		fi->flags = (exact ? VDSOSCOPE_FRAME_INFO_EXACT : 0) | next_flags;
+		next_flags = 0;
 		r.r[a->ip_reg] = pc;
 		r.r[a->sp_reg] = sp_in;
 		if (in_vdso(sp, pc)) {
@@ -662,11 +713,27 @@ static int unwind_with(struct vdsoscope_space *sp, const struct vdsoscope_regs *
 			}
 			return VDSOSCOPE_END_NO_MAPPING;
 		}
+		if (m->mod->is_go && a->elf_class == 64)
+			in = r;
 		rc = step_file(m, read, arg, &r, exact, &ff);
 		if (ff & VDSOSCOPE_FRAME_SIGNAL)
 			fi->flags |= VDSOSCOPE_FRAME_INFO_EXACT;
 		name_in_file(sp, m, pc, fi->flags & VDSOSCOPE_FRAME_INFO_EXACT, frames, max, n);
-		if (rc >= 0 || rc == -ENOMEM)
+		if (rc == -ENOMEM)
+			return rc;
+		if (m->mod->is_go && go_outermost(frames[*n - 1].function))
+			return VDSOSCOPE_END_GO_ROOT;
+		/* Go calls the vDSO, and much else, on a stack of its own where
+		 * the CFI of the calling frame does not hold: where it leads
+		 * nowhere, the frame pointer does */
+		if (m->mod->is_go && a->elf_class == 64 && rc != VDSOSCOPE_END_ROOT &&
+		    (rc >= 0 || !(r.valid >> a->ip_reg & 1) || !known_code(sp, r.r[a->ip_reg])) &&
+		    go_frame_pointer(sp, &in, read, arg, &r) == 0) {
+			next_flags = VDSOSCOPE_FRAME_INFO_FRAME_POINTER;
+			exact = 0;
+			continue;
+		}
+		if (rc >= 0)
 			return rc;
 		if (!(r.valid >> a->ip_reg & 1))
 			return VDSOSCOPE_END_ROOT;

@@ -241,6 +241,8 @@ enum vdsoscope_unwind_end {
 	VDSOSCOPE_END_FILE,          /* the mapped file is unreadable or another build */
 	VDSOSCOPE_END_VDSO,          /* vdsoscope_step() failed otherwise */
 	VDSOSCOPE_END_ANONYMOUS,     /* code in memory no file backs (JIT) */
+	VDSOSCOPE_END_GO_ROOT,       /* where Go's own traceback ends (runtime.goexit,
+				      * runtime.mstart, ...) */
 	VDSOSCOPE_END_COUNT
 };
 /* "root", "no-mapping", ...: short names for summaries. */
@@ -251,6 +253,9 @@ VDSOSCOPE_UNWIND_API const char *vdsoscope_unwind_end_name(int end);
 					   * return address */
 #define VDSOSCOPE_FRAME_INFO_INLINED 0x4u /* a function inlined at pc into the
 					   * frame that follows (same pc) */
+#define VDSOSCOPE_FRAME_INFO_FRAME_POINTER 0x8u /* found through the frame
+					   * pointer of a Go frame whose CFI
+					   * leads nowhere (Go switched stacks) */
 struct vdsoscope_frame_info {
 	uint64_t pc;
 	uint64_t offset;        /* pc - function start */

@@ -1,0 +1,3 @@
+module vdsospin
+
+go 1.19
