@@ -142,6 +142,15 @@ one_static() {
 		sed 's/^/  | /' "$tmp/err" "$tmp/cmp"
 	fi
 	rm -f "$exe"
+	mkdir -p "$tmp/sysroot$bits$(dirname "$exe")"
+	cp "$moved" "$tmp/sysroot$bits$exe"
+	if "$VDSOSCOPE" backtrace --core "$core" --sysroot "$tmp/sysroot$bits" --json \
+		> "$tmp/sysroot.json" 2> "$tmp/err" &&
+	   $BTCMP check "$tmp/sysroot.json" $cmp "$tmp/eu$bits" --all-names --main > "$tmp/cmp" 2>&1; then
+		pass "$bits: the executable under --sysroot = eu-stack -e"
+	else
+		fail "$bits: the executable under --sysroot"; sed 's/^/  | /' "$tmp/err" "$tmp/cmp"
+	fi
 
 	# the same core from a process that had no vDSO
 	if ! set_auxv_zero "$core" "$tmp/novdso$bits.core"; then

@@ -952,8 +952,9 @@ out:
 
 /* What ended a thread's frames, in words that name the frame's code. */
 static void end_text(struct thread *t, int why, const struct frame *last,
-		     struct vdsoscope_space *sp)
+		     struct vdsoscope_space *sp, const char *sysroot)
 {
+	char local[8192];
 	struct vdsoscope_space_map m;
 	uint64_t pc = last ? last->pc : 0;
 	const char *mod = last && last->module[0] ? last->module : "no module";
@@ -995,13 +996,15 @@ static void end_text(struct thread *t, int why, const struct frame *last,
 			 "evaluated", pc, mod);
 		break;
 	case VDSOSCOPE_END_FILE:
-		if (sp && !vdsoscope_space_map_at(sp, pc, &m) && access(m.path, R_OK))
+		if (sp && !vdsoscope_space_map_at(sp, pc, &m))
+			snprintf(local, sizeof(local), "%s%s", sysroot ? sysroot : "", m.path);
+		if (sp && !vdsoscope_space_map_at(sp, pc, &m) && access(local, R_OK))
 			snprintf(t->end, sizeof(t->end), "the file of the code at %#" PRIx64 " was not "
-				 "found: %s (give it with --executable, --sysroot or --debug-dir)", pc,
-				 m.path);
+				 "found: %.512s (give it with --executable, --sysroot or --debug-dir)", pc,
+				 local);
 		else if (sp && !vdsoscope_space_map_at(sp, pc, &m))
-			snprintf(t->end, sizeof(t->end), "the file of the code at %#" PRIx64 ", %s, is "
-				 "not the build the process ran or is unreadable", pc, m.path);
+			snprintf(t->end, sizeof(t->end), "the file of the code at %#" PRIx64 ", %.512s, "
+				 "is not the build the process ran or is unreadable", pc, local);
 		else
 			snprintf(t->end, sizeof(t->end), "the file of the code at %#" PRIx64
 				 " is unusable", pc);
@@ -1046,8 +1049,7 @@ static void frame_from_info(struct bt *b, struct vdsoscope_space *sp, struct fra
 
 static int run_core(struct bt *b)
 {
-	VDSOSCOPE_TARGET_OPTS(o, .executable = b->exe, .sysroot = b->sysroot,
-			      .debug_dirs = b->debug_dirs);
+	VDSOSCOPE_TARGET_OPTS(o, .executable = b->exe);
 	struct vdsoscope_frame_info *fi = calloc(MAX_FRAMES, sizeof(*fi));
 	struct vdsoscope_modules *mods = vdsoscope_modules_new();
 	struct vdsoscope_target *tg = NULL;
@@ -1055,7 +1057,8 @@ static int run_core(struct bt *b)
 	size_t i, n;
 	int rc = 0, why;
 
-	if (!fi || !mods || (b->debug_dirs && vdsoscope_modules_set_debug_dirs(mods, b->debug_dirs))) {
+	if (!fi || !mods || (b->debug_dirs && vdsoscope_modules_set_debug_dirs(mods, b->debug_dirs)) ||
+	    vdsoscope_modules_set_sysroot(mods, b->sysroot)) {
 		rc = bt_err("out of memory");
 		goto out;
 	}
@@ -1091,7 +1094,7 @@ static int run_core(struct bt *b)
 		for (k = 0; k < nf; k++)
 			frame_from_info(b, sp, &t->frames[k], &fi[k]);
 		t->nframes = nf;
-		end_text(t, why, nf ? &t->frames[nf - 1] : NULL, sp);
+		end_text(t, why, nf ? &t->frames[nf - 1] : NULL, sp, b->sysroot);
 	}
 out:
 	vdsoscope_target_close(tg);

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <elfutils/libdwelf.h>
 #include "vdsoscope-unwind.h"
 #include "unw-table.h"
 
@@ -20,7 +23,8 @@
 
 struct module {
 	char *key;                    /* build-id hex, or "path:" PATH */
-	char *path, *name;
+	char *path, *name;            /* as recorded */
+	char *file;                   /* the file opened, or NULL */
 	struct vdsoscope_object *obj; /* NULL: unreadable, or not the build asked for */
 	const uint8_t *build_id;
 	size_t build_id_len;
@@ -32,6 +36,7 @@ struct vdsoscope_modules {
 	size_t n;
 	char **debug_dirs;            /* NULL-terminated, or NULL: the default */
 	int no_inlined;               /* frames without inlined functions */
+	char *sysroot;                /* recorded paths are looked up under it */
 };
 
 struct smap {
@@ -76,17 +81,81 @@ static void module_free(struct module *m)
 	vdsoscope_object_close(m->obj);
 	free(m->key);
 	free(m->path);
+	free(m->file);
 	free(m);
 }
 
 /* Opens PATH; a file whose build-id is not WANT (when given) is kept without
  * its object, so that frames in it say so. */
+/* Whether the file at PATH carries build-id ID (LEN bytes). */
+static int has_build_id(const char *path, const uint8_t *id, size_t len)
+{
+	const void *got;
+	struct stat st;
+	Elf *e;
+	int fd, same = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return 0;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && (e = elf_begin(fd, ELF_C_READ_MMAP, NULL))) {
+		same = dwelf_elf_gnu_build_id(e, &got) == (ssize_t)len && !memcmp(got, id, len);
+		elf_end(e);
+	}
+	close(fd);
+	return same;
+}
+
+/* Where the file recorded as PATH is, into BUF: PATH under the sysroot;
+ * when the build-id WANT is known and that is not the file, DIR/xx/rest in
+ * the debug directories (the .build-id layout, where the binary itself has
+ * no .debug suffix), then what debuginfod serves.  NULL when none is the
+ * file asked for. */
+static const char *locate(const struct vdsoscope_modules *mods, const char *path,
+			  const uint8_t *want, size_t want_len, char *buf, size_t len)
+{
+	static const char *const dflt[] = { "/usr/lib/debug/.build-id", NULL };
+	const char *const *dirs = mods->debug_dirs ? (const char *const *)mods->debug_dirs : dflt;
+	char hex[129], *got = NULL;
+	size_t i;
+
+	if (mods->sysroot && path[0] == '/')
+		snprintf(buf, len, "%s%s", mods->sysroot, path);
+	else
+		snprintf(buf, len, "%s", path);
+	if (!want || !want_len)
+		return buf;
+	if (has_build_id(buf, want, want_len))
+		return buf;
+	if (want_len < 2 || want_len > 64)
+		return NULL;
+	elf_version(EV_CURRENT);
+	for (i = 0; i < want_len; i++)
+		sprintf(hex + 2 * i, "%02x", want[i]);
+	for (; *dirs; dirs++) {
+		snprintf(buf, len, "%s/%.2s/%s", *dirs, hex, hex + 2);
+		if (has_build_id(buf, want, want_len))
+			return buf;
+	}
+	if (vdsoscope_debuginfod_find(want, want_len, 0, &got) == 0 &&
+	    has_build_id(got, want, want_len)) {
+		snprintf(buf, len, "%s", got);
+		free(got);
+		return buf;
+	}
+	free(got);
+	return NULL;
+}
+
+/* Opens the file recorded as PATH; a file whose build-id is not WANT (when
+ * given) is not used: the module is kept without its object, so that
+ * frames in it say so. */
 static struct module *module_open(struct vdsoscope_modules *mods, const char *path,
 				  const uint8_t *want, size_t want_len)
 {
 	VDSOSCOPE_OPTS(opts, .debug_dirs = (const char *const *)mods->debug_dirs);
 	struct module *m = calloc(1, sizeof(*m));
-	const char *slash;
+	char buf[8192];
+	const char *slash, *file;
 
 	if (!m)
 		return NULL;
@@ -94,15 +163,20 @@ static struct module *module_open(struct vdsoscope_modules *mods, const char *pa
 		goto fail;
 	slash = strrchr(m->path, '/');
 	m->name = slash ? (char *)slash + 1 : m->path;
-	if (vdsoscope_object_open(&m->obj, path, &opts) == 0) {
+	file = locate(mods, path, want, want_len, buf, sizeof(buf));
+	if (file && vdsoscope_object_open(&m->obj, file, &opts) == 0) {
 		m->build_id = vdsoscope_object_build_id(m->obj, &m->build_id_len);
 		m->is_go = vdsoscope_object_is_go(m->obj);
+		if (!(m->file = strdup(file)))
+			goto fail;
 	}
 	if (want && want_len && (m->build_id_len != want_len || memcmp(m->build_id, want, want_len))) {
 		vdsoscope_object_close(m->obj);
 		m->obj = NULL;
 		m->build_id = NULL;
 		m->build_id_len = 0;
+		free(m->file);
+		m->file = NULL;
 	}
 	if (want && want_len) {
 		m->key = hex(want, want_len);
@@ -138,7 +212,19 @@ void vdsoscope_modules_free(struct vdsoscope_modules *mods)
 	for (i = 0; mods->debug_dirs && mods->debug_dirs[i]; i++)
 		free(mods->debug_dirs[i]);
 	free(mods->debug_dirs);
+	free(mods->sysroot);
 	free(mods);
+}
+
+int vdsoscope_modules_set_sysroot(struct vdsoscope_modules *mods, const char *dir)
+{
+	char *v = NULL;
+
+	if (dir && *dir && !(v = strdup(dir)))
+		return -ENOMEM;
+	free(mods->sysroot);
+	mods->sysroot = v;
+	return 0;
 }
 
 void vdsoscope_modules_set_inlined(struct vdsoscope_modules *mods, int on)
@@ -404,6 +490,16 @@ int vdsoscope_space_read_maps(struct vdsoscope_space *sp, pid_t pid)
 	fclose(f);
 	sort_maps(sp);
 	return rc;
+}
+
+const char *vdsoscope_space_map_file(const struct vdsoscope_space *sp, uint64_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < sp->nmaps; i++)
+		if (addr >= sp->maps[i].start && addr < sp->maps[i].end)
+			return sp->maps[i].mod->file;
+	return NULL;
 }
 
 int vdsoscope_space_map_at(const struct vdsoscope_space *sp, uint64_t addr,

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
-#include <elfutils/libdwelf.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -424,64 +423,13 @@ static size_t core_build_id(struct vdsoscope_target *t, uint64_t start, uint8_t 
 	return 0;
 }
 
-/* The file to open for NAME as recorded: the executable given, the name
- * under the sysroot, or the name itself.  BUF holds the result. */
-static const char *local_name(struct vdsoscope_target *t, const char *name,
-			      const struct vdsoscope_target_opts *opts, char *buf, size_t len)
+/* The file recorded as NAME: the executable given for it, or NAME. */
+static const char *local_name(const struct vdsoscope_target *t, const char *name,
+			      const struct vdsoscope_target_opts *opts)
 {
-	const char *exe = OPT(opts, executable), *root = OPT(opts, sysroot);
+	const char *exe = OPT(opts, executable);
 
-	if (exe && t->exec_path[0] && !strcmp(name, t->exec_path))
-		return exe;
-	if (root && *root && name[0] == '/') {
-		snprintf(buf, len, "%s%s", root, name);
-		return buf;
-	}
-	return name;
-}
-
-/* Whether the file at PATH carries build-id ID. */
-static int has_build_id(const char *path, const uint8_t *id, size_t n)
-{
-	const void *got;
-	struct stat st;
-	Elf *e;
-	int fd, same = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
-		return 0;
-	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && (e = elf_begin(fd, ELF_C_READ_MMAP, NULL))) {
-		same = dwelf_elf_gnu_build_id(e, &got) == (ssize_t)n && !memcmp(got, id, n);
-		elf_end(e);
-	}
-	close(fd);
-	return same;
-}
-
-/* The file with build-id ID: PATH when it is that build, else DIR/xx/rest in
- * the debug directories (the .build-id layout, where the binary itself has
- * no .debug suffix), else what debuginfod serves.  NULL when none is. */
-static const char *by_build_id(const char *path, const char *const *dirs, const uint8_t *id,
-			       size_t n, char *buf, size_t len, char **owned)
-{
-	static const char *const dflt[] = { "/usr/lib/debug/.build-id", NULL };
-	char hex[129];
-	size_t i;
-
-	if (has_build_id(path, id, n))
-		return path;
-	if (n < 2 || n > 64)
-		return NULL;
-	for (i = 0; i < n; i++)
-		sprintf(hex + 2 * i, "%02x", id[i]);
-	for (dirs = dirs ? dirs : dflt; *dirs; dirs++) {
-		snprintf(buf, len, "%s/%.2s/%s", *dirs, hex, hex + 2);
-		if (has_build_id(buf, id, n))
-			return buf;
-	}
-	if (vdsoscope_debuginfod_find(id, n, 0, owned) == 0 && has_build_id(*owned, id, n))
-		return *owned;
-	return NULL;
+	return exe && t->exec_path[0] && !strcmp(name, t->exec_path) ? exe : name;
 }
 
 static int read_notes(struct vdsoscope_target *t, Elf *elf, struct file_entry **files,
@@ -551,10 +499,8 @@ static int read_notes(struct vdsoscope_target *t, Elf *elf, struct file_entry **
 int vdsoscope_target_open_core(struct vdsoscope_target **out, struct vdsoscope_modules *mods,
 			       const char *core, const struct vdsoscope_target_opts *opts)
 {
-	const char *const *dirs = OPT(opts, debug_dirs);
 	struct vdsoscope_target *t;
 	struct file_entry *files = NULL;
-	char last_found[2 * MAX_PATH_LEN];
 	size_t nfiles = 0, nph, i, rawsize;
 	const unsigned char *raw;
 	struct stat st;
@@ -633,13 +579,10 @@ int vdsoscope_target_open_core(struct vdsoscope_target **out, struct vdsoscope_m
 			snprintf(t->exec_path, sizeof(t->exec_path), "%s", files[i].name);
 			break;
 		}
-	last_found[0] = 0;
 	/* the executable mappings: a PT_LOAD with PF_X that overlaps them (all
 	 * of a file's mappings when the core has no flags for them) */
 	for (i = 0; i < nfiles; i++) {
 		const struct file_entry *f = &files[i];
-		char buf[2 * MAX_PATH_LEN], alt[MAX_PATH_LEN + 160], *owned = NULL;
-		const char *path;
 		uint8_t id[64];
 		size_t k, idlen = 0;
 		int exec = 0, known = 0;
@@ -654,25 +597,9 @@ int vdsoscope_target_open_core(struct vdsoscope_target **out, struct vdsoscope_m
 		for (k = 0; k < nfiles && !idlen; k++)
 			if (!strcmp(files[k].name, f->name) && files[k].pgoff == 0)
 				idlen = core_build_id(t, files[k].start, id, sizeof(id));
-		path = local_name(t, f->name, opts, buf, sizeof(buf));
-		if (idlen) {
-			const char *p;
-			/* each file once: its mappings follow one another */
-			if (i && !strcmp(files[i - 1].name, f->name) && last_found[0])
-				p = last_found;
-			else
-				p = by_build_id(path, dirs, id, idlen, alt, sizeof(alt), &owned);
-			if (!p)
-				last_found[0] = 0;
-			else if (p != last_found)
-				snprintf(last_found, sizeof(last_found), "%s", p);
-			if (p)
-				path = last_found;
-			free(owned);
-			owned = NULL;
-		}
-		if ((rc = vdsoscope_space_add_map(t->sp, f->start, f->end, f->pgoff, path,
-						  idlen ? id : NULL, idlen)) < 0)
+		if ((rc = vdsoscope_space_add_map(t->sp, f->start, f->end, f->pgoff,
+						  local_name(t, f->name, opts), idlen ? id : NULL,
+						  idlen)) < 0)
 			goto out;
 	}
 	/* executable memory that no file backs */

@@ -170,12 +170,18 @@ struct vdsoscope_space;
 /* NULL and errno on failure.  _free accepts NULL. */
 VDSOSCOPE_UNWIND_API struct vdsoscope_modules *vdsoscope_modules_new(void);
 VDSOSCOPE_UNWIND_API void vdsoscope_modules_free(struct vdsoscope_modules *mods);
-/* Debug directories searched for the files' debug files by build-id
- * (DIR/xx/rest.debug); NULL-terminated, copied; NULL: the default,
- * /usr/lib/debug/.build-id.  Applies to files opened from now on.  0 or
- * -ENOMEM. */
+/* Debug directories, NULL-terminated, copied; NULL: the default,
+ * /usr/lib/debug/.build-id.  They are searched for the files' debug files
+ * (DIR/xx/rest.debug) and, for a mapping whose build-id is known
+ * (vdsoscope_space_add_map()) and whose recorded path holds another file or
+ * none, for the file itself (DIR/xx/rest), before debuginfod
+ * ($DEBUGINFOD_URLS).  Applies to files opened from now on.  0 or -ENOMEM. */
 VDSOSCOPE_UNWIND_API int vdsoscope_modules_set_debug_dirs(struct vdsoscope_modules *mods,
 							  const char *const *dirs);
+/* Recorded paths are looked up under DIR (copied; NULL: none), as gdb's
+ * sysroot.  Applies to files opened from now on.  0 or -ENOMEM. */
+VDSOSCOPE_UNWIND_API int vdsoscope_modules_set_sysroot(struct vdsoscope_modules *mods,
+						       const char *dir);
 /* Whether frames in the files list the functions inlined there as frames
  * of their own (VDSOSCOPE_FRAME_INFO_INLINED; the default).  Finding them
  * reads the files' .debug_info, once per file: tens of milliseconds for a
@@ -221,6 +227,11 @@ struct vdsoscope_space_map {
 	size_t build_id_len;
 };
 VDSOSCOPE_UNWIND_API size_t vdsoscope_space_map_count(const struct vdsoscope_space *sp);
+/* The file opened for the mapping holding ADDR (under the sysroot, by
+ * build-id in a debug directory or from debuginfod), or NULL when no file
+ * of the build recorded was found. */
+VDSOSCOPE_UNWIND_API const char *vdsoscope_space_map_file(const struct vdsoscope_space *sp,
+							  uint64_t addr);
 /* The mapping holding ADDR; -ENOENT when none does. */
 VDSOSCOPE_UNWIND_API int vdsoscope_space_map_at(const struct vdsoscope_space *sp, uint64_t addr,
 						struct vdsoscope_space_map *out);
@@ -312,14 +323,10 @@ struct vdsoscope_target;
 struct vdsoscope_target_opts {
 	size_t sz;                 /* sizeof(struct vdsoscope_target_opts) */
 	/* cores: the main executable (the file mapped at AT_ENTRY), in place of
-	 * the path the core recorded */
+	 * the path the core recorded; the sysroot, debug directories and
+	 * debuginfod come from the modules set (vdsoscope_modules_set_sysroot(),
+	 * vdsoscope_modules_set_debug_dirs()) */
 	const char *executable;
-	/* cores: recorded paths are looked up under this directory */
-	const char *sysroot;
-	/* cores: where a file that is missing, or another build, is looked
-	 * for by build-id: DIR/xx/rest (the .build-id layout); NULL-terminated;
-	 * NULL: /usr/lib/debug/.build-id */
-	const char *const *debug_dirs;
 };
 #define VDSOSCOPE_TARGET_OPTS(NAME, ...)                                            \
 	struct vdsoscope_target_opts NAME = {                                        \
