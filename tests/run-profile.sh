@@ -67,6 +67,35 @@ for bits in 64 32; do
 	fi
 done
 
+# a recording replayed on a machine where the program is elsewhere: found
+# under --sysroot, or by build-id under a --debug-dir root
+if [ -x "$T64" ] && [ "$(head -c 4 "$T64" | od -An -c | tr -d ' ')" = "177ELF" ]; then
+	mkdir -p "$tmp/away"
+	cp "$T64" "$tmp/away/prog"
+	$VDSOSCOPE profile --json --frequency 2000 --record "$tmp/rec-away" \
+		-- "$tmp/away/prog" profile-workload 3 > /dev/null 2> "$tmp/err" ||
+		fail "profile of a copy of the workload"
+	mkdir -p "$tmp/root$tmp"
+	mv "$tmp/away" "$tmp/root$tmp/away"
+	$VDSOSCOPE profile --json --replay "$tmp/rec-away" > "$tmp/away.json" 2> "$tmp/err"
+	if $PCHECK chains "$tmp/away.json" 200 > /dev/null 2>&1; then
+		fail "replay without the program still finds the chains"
+	else
+		pass "replay without the program: the chains are not found"
+	fi
+	$VDSOSCOPE profile --json --replay "$tmp/rec-away" --sysroot "$tmp/root" \
+		> "$tmp/sysroot.json" 2> "$tmp/err"
+	check "replay --sysroot: vDSO samples unwind into the known chains" chains "$tmp/sysroot.json" 200
+	id=$(readelf -nW "$tmp/root$tmp/away/prog" | sed -n 's/.*Build ID: *//p')
+	if [ -n "$id" ]; then
+		mkdir -p "$tmp/dbg/.build-id/$(echo "$id" | cut -c1-2)"
+		ln -s "$tmp/root$tmp/away/prog" "$tmp/dbg/.build-id/$(echo "$id" | cut -c1-2)/$(echo "$id" | cut -c3-)"
+		$VDSOSCOPE profile --json --replay "$tmp/rec-away" --debug-dir "$tmp/dbg" \
+			> "$tmp/byid.json" 2> "$tmp/err"
+		check "replay --debug-dir ROOT (by build-id): the known chains" chains "$tmp/byid.json" 200
+	fi
+fi
+
 # --pid: a running process, folded output
 start_target w "$T64" profile-workload
 if $VDSOSCOPE profile --pid "$w_pid" --duration 2 --frequency 1000 --svg "$tmp/fg.svg" \

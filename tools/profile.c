@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include "json.h"
 #include "profile.h"
+#include "backtrace.h"
 
 #define MAX_EVENTS 4096
 #define MAX_CPUS 256
@@ -34,7 +35,7 @@ static const char usage[] =
 	"Usage: vdsoscope profile (--pid PID | --replay FILE | -- COMMAND [ARGS...])\n"
 	"                         [--duration S] [--frequency HZ] [--stack-size BYTES]\n"
 	"                         [--folded | --json] [--svg FILE] [--record FILE]\n"
-	"                         [--engine core|libunwind]\n"
+	"                         [--engine core|libunwind] [--sysroot DIR] [--debug-dir DIR]...\n"
 	"\n"
 	"Samples every thread of process PID (or of COMMAND, started here) with\n"
 	"perf_event_open: the registers and a copy of the user stack at each sample.\n"
@@ -45,7 +46,8 @@ static const char usage[] =
 	"keeps the samples, the maps and the vDSO images in FILE; --replay FILE\n"
 	"unwinds them again later, without the process.  --engine libunwind unwinds\n"
 	"with libunwind over the stack copy (x86_64 targets) instead of the library's\n"
-	"own step.\n"
+	"own step.  --sysroot and --debug-dir find the files of a recording from\n"
+	"another machine: recorded paths under DIR, or by build-id in DIR/xx/rest.\n"
 	"Defaults: until the process exits (or Ctrl-C), 1000 Hz, 16384 bytes of stack.\n";
 
 struct ring {
@@ -781,10 +783,15 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		{ "record", required_argument, NULL, 'r' },
 		{ "replay", required_argument, NULL, 'R' },
 		{ "engine", required_argument, NULL, 'e' },
+		{ "sysroot", required_argument, NULL, 'S' },
+		{ "debug-dir", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct prof p;
+	static const char *ddirs[66];
+	const char *sysroot = NULL;
+	size_t nddirs = 0;
 	struct pstack **v = NULL;
 	struct sigaction sa;
 	double d;
@@ -834,6 +841,14 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'S': sysroot = optarg; break;
+		case 'D':
+			if (nddirs + 2 >= sizeof(ddirs) / sizeof(ddirs[0])) {
+				perr("profile: more than 32 --debug-dir");
+				return 2;
+			}
+			debug_dir_add(ddirs, &nddirs, optarg);
+			break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs("Try 'vdsoscope profile --help'.\n", stderr); return 2;
 		}
@@ -866,6 +881,14 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 	}
 	if (psession_init(&p.s))
 		return perr("out of memory");
+	ddirs[nddirs] = NULL;
+	if ((nddirs && vdsoscope_modules_set_debug_dirs(p.s.mods, ddirs)) ||
+	    vdsoscope_modules_set_sysroot(p.s.mods, sysroot)) {
+		psession_fini(&p.s);
+		debug_dirs_free();
+		return perr("out of memory");
+	}
+	debug_dirs_free();
 	p.s.engine = engine;
 	if (p.replay) {
 		struct replay_cb cb = { &p, replay_sample, replay_lost };

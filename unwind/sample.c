@@ -106,7 +106,8 @@ static int has_build_id(const char *path, const uint8_t *id, size_t len)
 }
 
 /* Where the file recorded as PATH is, into BUF: PATH under the sysroot;
- * when the build-id WANT is known and that is not the file, DIR/xx/rest in
+ * when the build-id WANT is known and that is not the file, PATH itself if
+ * it is that build, DIR/xx/rest in
  * the debug directories (the .build-id layout, where the binary itself has
  * no .debug suffix), then what debuginfod serves.  NULL when none is the
  * file asked for. */
@@ -126,6 +127,9 @@ static const char *locate(const struct vdsoscope_modules *mods, const char *path
 		return buf;
 	if (has_build_id(buf, want, want_len))
 		return buf;
+	/* a file outside the sysroot is the one only if it is the same build */
+	if (mods->sysroot && has_build_id(path, want, want_len))
+		return snprintf(buf, len, "%s", path), buf;
 	if (want_len < 2 || want_len > 64)
 		return NULL;
 	elf_version(EV_CURRENT);
