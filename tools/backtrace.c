@@ -849,8 +849,19 @@ static int dwfl_frame_cb(Dwfl_Frame *state, void *arg)
 	}
 	fr->pc = pc;
 	fr->exact = act;
-	if (!name_vdso(w->b, fr))
+	if (!name_vdso(w->b, fr)) {
+		if (w->b->nmaps && !map_name(w->b, pc)) {
+			/* no file backs it: libdwfl has no unwind info there, and
+			 * what it would do next is a frame-pointer guess */
+			snprintf(fr->module, sizeof(fr->module), "[anonymous]");
+			t->nframes++;
+			snprintf(t->end, sizeof(t->end), "the code at %#" PRIx64 " is anonymous "
+				 "executable memory (JIT code or a trampoline): no unwind info for it",
+				 pc);
+			return DWARF_CB_ABORT;
+		}
 		name_dwfl(w->b, w->dwfl, fr);
+	}
 	t->nframes++;
 	if (t->nframes == MAX_FRAMES) {
 		snprintf(t->end, sizeof(t->end), "frame limit (%d) reached", MAX_FRAMES);
@@ -919,6 +930,10 @@ static int run_libdwfl(struct bt *b)
 			goto out;
 		}
 	} else {
+		uint64_t (*ro)[2];
+		size_t nro;
+		read_maps(b, &ro, &nro);
+		free(ro);
 		dwfl_report_begin(w.dwfl);
 		if ((err = dwfl_linux_proc_report(w.dwfl, b->pid))) {
 			rc = bt_err("pid %d: libdwfl: %s", (int)b->pid,
@@ -1145,6 +1160,8 @@ static void print_text(const struct bt *b)
 			}
 			if (f->in_vdso && f->build_id[0])
 				printf("  [%s build-id %s]", f->module, f->build_id);
+			else if (f->module[0] == '[')
+				printf("  %s", f->module);
 			else if (f->module[0])
 				printf("  [%s]", f->module);
 			putchar('\n');
