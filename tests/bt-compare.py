@@ -14,7 +14,8 @@
       --vdso-top N: every thread's frame 0 is in the vDSO and at least N
       distinct vDSO functions are seen.  --eu-prefix F: like --eu-stack,
       but ours may stop early: a non-empty prefix of eu-stack's frames.
-      --eu-least F: eu-stack's frames are a prefix of ours (where it
+      --build-ids: every frame of a file carries the file's build-id,
+      as readelf -n reads it.  --eu-least F: eu-stack's frames are a prefix of ours (where it
       stops early).  --all-names: names agree for every frame both name,
       not only the vDSO's and the test program's.
   bt-compare.py differs A B
@@ -101,7 +102,7 @@ def check(argv):
     i = 1
     opts = {}
     while i < len(argv):
-        if argv[i] in ("--main", "--all-names"):
+        if argv[i] in ("--main", "--all-names", "--build-ids"):
             opts[argv[i]] = True
             i += 1
         else:
@@ -156,6 +157,21 @@ def check(argv):
                 funcs.add(fr[0]["function"])
         if len(funcs) < int(opts["--vdso-top"]):
             errors.append(f"only {len(funcs)} vDSO functions: {sorted(funcs)}")
+    if "--build-ids" in opts:
+        import subprocess
+        ids = {}
+        for fr in (f for t in threads.values() for f in t):
+            mod = fr["module"] or ""
+            if fr["vdso"] or not mod.startswith("/"):
+                continue
+            if mod not in ids:
+                out = subprocess.run(["readelf", "-nW", mod], capture_output=True,
+                                     text=True).stdout
+                m = re.search(r"Build ID: ([0-9a-f]+)", out)
+                ids[mod] = m.group(1) if m else ""
+            if fr["build_id"] != ids[mod]:
+                errors.append(f"{fr['address']} in {mod}: build-id '{fr['build_id']}', "
+                              f"readelf '{ids[mod]}'")
     nframes = sum(len(f) for f in threads.values())
     for e in errors:
         print(e)

@@ -32,7 +32,7 @@ TARGET_DIR=$tmp/cwd start_target thr "$T64" threads
 "$top_builddir/tests/vdso-stop" "$thr_pid" > "$tmp/regs" || { fail "vdso-stop"; finish; exit 1; }
 
 # ---- live -------------------------------------------------------------------
-for e in libunwind libdwfl; do
+for e in core libunwind libdwfl; do
 	expect_ok "backtrace --pid --engine $e" \
 		sh -c "$VDSOSCOPE backtrace --pid $thr_pid --engine $e --json > $tmp/live-$e.json"
 done
@@ -43,9 +43,10 @@ eu-stack -p "$thr_pid" > "$tmp/live-eu" 2>&1
 gdb_bt "$tmp/live-gdb" -p "$thr_pid"
 grep -q '^State:.*T' "/proc/$thr_pid/status" || fail "the target did not stay stopped"
 
-for e in libunwind libdwfl; do
-	cmp_ok "live, $e vs eu-stack -p, gdb bt, ptrace" "$tmp/live-$e.json" \
-		--eu-stack "$tmp/live-eu" --gdb "$tmp/live-gdb" --regs "$tmp/regs" --main --vdso-top 4
+for e in core libunwind libdwfl; do
+	cmp_ok "live, $e vs eu-stack -p, gdb bt, ptrace, readelf's build-ids" "$tmp/live-$e.json" \
+		--eu-stack "$tmp/live-eu" --gdb "$tmp/live-gdb" --regs "$tmp/regs" --main --vdso-top 4 \
+		--build-ids
 done
 cmp_ok "live, upt-backtrace example (hooked _UPT) vs ours" "$tmp/live-libunwind.json" \
 	--frames "$tmp/upt-hook"
@@ -84,7 +85,7 @@ for core in $kcore $gcorefile; do
 	# signal, so only gcore's core is at the registers ptrace recorded
 	regs="--regs $tmp/regs --vdso-top 4"
 	[ $kind = kernel ] && regs=""
-	for e in libunwind libdwfl; do
+	for e in core libunwind libdwfl; do
 		if $VDSOSCOPE backtrace --core "$core" --engine $e --json > "$tmp/core-$e.json" 2> "$tmp/err"; then
 			cmp_ok "$kind core, $e vs eu-stack --core, gdb${regs:+, ptrace}" "$tmp/core-$e.json" \
 				--eu-stack "$tmp/core-eu" --gdb "$tmp/core-gdb" $regs --main
@@ -103,7 +104,7 @@ eu-stack --core="$tmp/novdso.core" -e "$T64" > "$tmp/novdso-eu" 2>&1
 gdb_bt "$tmp/novdso-gdb" "$T64" -c "$tmp/novdso.core"
 expect_error "no vDSO segment, no --image" 1 "does not contain the vDSO.*--image" \
 	$VDSOSCOPE backtrace --core "$tmp/novdso.core"
-for e in libunwind libdwfl; do
+for e in core libunwind libdwfl; do
 	if $VDSOSCOPE backtrace --core "$tmp/novdso.core" --image "$tmp/vdso.so" --engine $e --json \
 		> "$tmp/novdso-$e.json" 2> "$tmp/err"; then
 		cmp_ok "core without the vDSO + --image, $e vs eu-stack on the intact core" \

@@ -825,10 +825,11 @@ static void name_dwfl(struct bt *b, Dwfl *dwfl, struct frame *fr)
 		return;
 	name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 	snprintf(fr->module, sizeof(fr->module), "%s", name ? name : "");
+	/* the symbol look-up loads the module's file, which holds its build-id */
+	sym = dwfl_module_addrinfo(mod, at, &off, &s, NULL, NULL, NULL);
 	len = dwfl_module_build_id(mod, &id, &vaddr);
 	for (i = 0; i < len && i < 64; i++)
 		sprintf(fr->build_id + 2 * i, "%02x", id[i]);
-	sym = dwfl_module_addrinfo(mod, at, &off, &s, NULL, NULL, NULL);
 	if (sym) {
 		snprintf(fr->func, sizeof(fr->func), "%s", sym);
 		fr->offset = off + (pc - at);
