@@ -10,7 +10,9 @@ SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 LIB_NAMES = vdso-elf error acquire image symbols debug cfi expr step analyze-i386 \
 	eh-frame-hdr store lookup object arch arch-x86_64 arch-i386 arch-x32
 LIB_OBJS = $(LIB_NAMES:%=fuzz/obj/%.o)
-HARNESSES = fuzz-buffer fuzz-core fuzz-lookup fuzz-step fuzz-vdso-elf fuzz-object
+HARNESSES = fuzz-buffer fuzz-core fuzz-lookup fuzz-step fuzz-vdso-elf fuzz-object fuzz-target
+UNWIND_NAMES = unw eh-table snapshot dwfl sample target
+UNWIND_OBJS = $(UNWIND_NAMES:%=fuzz/obj/unwind-%.o)
 CPPFLAGS_FUZZ = -I$(top_builddir) -I$(srcdir)/lib -I$(srcdir)/unwind -I$(srcdir)/fuzz $(LIBDW_CFLAGS)
 
 all: $(HARNESSES:%=fuzz/%) fuzz/corpus/.done
@@ -18,6 +20,15 @@ all: $(HARNESSES:%=fuzz/%) fuzz/corpus/.done
 fuzz/obj/%.o: $(srcdir)/lib/%.c $(wildcard $(srcdir)/lib/*.h)
 	@mkdir -p fuzz/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -c -o $@ $<
+
+# the unwind library, for fuzz-target
+fuzz/obj/unwind-%.o: $(srcdir)/unwind/%.c $(wildcard $(srcdir)/unwind/*.h) $(wildcard $(srcdir)/lib/*.h)
+	@mkdir -p fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -c -o $@ $<
+
+fuzz/fuzz-target: $(srcdir)/fuzz/fuzz-target.c $(LIB_OBJS) $(UNWIND_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -o $@ $< $(LIB_OBJS) $(UNWIND_OBJS) \
+		$(LIBUNWIND_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) -lpthread -ldl
 
 # the hook's table writer, for fuzz-buffer
 fuzz/obj/eh-table.o: $(srcdir)/unwind/eh-table.c $(srcdir)/unwind/eh-table.h $(wildcard $(srcdir)/lib/*.h)

@@ -36,5 +36,6 @@ done
 mkdir -p "$out/fuzz-object"
 cp "$out"/images/* "$out/fuzz-object/"
 [ -x "$build/tests/vdso-target" ] && cp "$build/tests/vdso-target" "$out/fuzz-object/"
-mkdir -p "$out/fuzz-core"
+mkdir -p "$out/fuzz-core" "$out/fuzz-target"
 cp "$out"/cores/* "$out/fuzz-core/" 2>/dev/null || true
+cp "$out"/cores/* "$out/fuzz-target/" 2>/dev/null || true

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs fuzz harnesses built by "make fuzz", each for SECONDS:
-#   fuzz/run-fuzz.sh SECONDS [HARNESS...]     (default: all six)
+#   fuzz/run-fuzz.sh SECONDS [HARNESS...]     (default: all seven)
 # from the build directory.  Each starts from its seed corpus plus what
 # earlier runs found (fuzz/work/HARNESS), writes crashes to
 # fuzz/work/HARNESS-crash-*, and prints one line per harness:
@@ -9,7 +9,7 @@
 cd "${top_builddir:-.}" || exit 1
 secs=${1:?usage: run-fuzz.sh SECONDS [HARNESS...]}
 shift
-[ $# -gt 0 ] || set -- fuzz-buffer fuzz-core fuzz-lookup fuzz-step fuzz-vdso-elf fuzz-object
+[ $# -gt 0 ] || set -- fuzz-buffer fuzz-core fuzz-lookup fuzz-step fuzz-vdso-elf fuzz-object fuzz-target
 rc=0
 for h in "$@"; do
 	h=${h#fuzz/}
