@@ -571,6 +571,14 @@ static int reg_rule(struct build *b, Dwarf_Frame *f, unsigned int reg, struct vd
 		r->reg = (uint8_t)breg;
 		goto out;
 	}
+	/* libdw reports DW_CFA_register as this one-operation location */
+	if (!val && n == 1 && ((ops[0].atom >= DW_OP_reg0 && ops[0].atom <= DW_OP_reg31) ||
+			       (ops[0].atom == DW_OP_regx && ops[0].number <= CFI_MAX_REG))) {
+		r->kind = VDSOSCOPE_RULE_REGISTER;
+		r->reg = (uint8_t)(ops[0].atom == DW_OP_regx ? ops[0].number
+							   : (Dwarf_Word)(ops[0].atom - DW_OP_reg0));
+		goto out;
+	}
 	/* libdw starts DW_CFA_expression bodies with DW_OP_call_frame_cfa, as
 	 * DWARF pushes the CFA before evaluating them */
 	r->kind = val ? VDSOSCOPE_RULE_VAL_EXPRESSION : VDSOSCOPE_RULE_EXPRESSION;
