@@ -370,6 +370,10 @@ VDSOSCOPE_API const struct vdsoscope_arch *vdsoscope_arch(const struct vdsoscope
 /* By name or EM_* value; NULL when unknown. */
 VDSOSCOPE_API const struct vdsoscope_arch *vdsoscope_arch_by_name(const char *name);
 VDSOSCOPE_API const struct vdsoscope_arch *vdsoscope_arch_by_machine(int machine, int elf_class);
+/* The name readelf gives DWARF register REG of A ("rbx", "xmm0", "rflags"),
+ * also past A's nregs; NULL when it has none (then "r<REG>" is the usual
+ * spelling).  A may be NULL. */
+VDSOSCOPE_API const char *vdsoscope_arch_reg_name(const struct vdsoscope_arch *a, unsigned int reg);
 
 /* ---- stepping ---------------------------------------------------------- */
 
