@@ -320,8 +320,8 @@ static void json_rule(struct json *j, const struct vdsoscope_image *img,
 		json_kint(j, "offset", r->off);
 	if (r->kind == VDSOSCOPE_RULE_REGISTER || r->kind == VDSOSCOPE_RULE_CFA_REG_OFFSET) {
 		json_kint(j, "reg", r->reg);
-		if (a && r->reg < a->nregs)
-			json_kstr(j, "reg_name", a->reg_names[r->reg]);
+		if (vdsoscope_arch_reg_name(a, r->reg))
+			json_kstr(j, "reg_name", vdsoscope_arch_reg_name(a, r->reg));
 	}
 	json_kstr(j, "text", text);
 	json_obj_end(j);
@@ -367,8 +367,8 @@ static int cmd_cfi(const struct vdsoscope_image *img, int json)
 				char name[16];
 				if (r.regs[k].kind == VDSOSCOPE_RULE_UNSPECIFIED)
 					continue;
-				if (a && k < a->nregs)
-					snprintf(name, sizeof(name), "%s", a->reg_names[k]);
+				if (vdsoscope_arch_reg_name(a, k))
+					snprintf(name, sizeof(name), "%s", vdsoscope_arch_reg_name(a, k));
 				else
 					snprintf(name, sizeof(name), "r%u", k);
 				json_key(&j, name);
@@ -396,8 +396,8 @@ static int cmd_cfi(const struct vdsoscope_image *img, int json)
 			if (r.regs[k].kind == VDSOSCOPE_RULE_UNSPECIFIED)
 				continue;
 			vdsoscope_rule_format(img, &r.regs[k], text, sizeof(text));
-			if (a && k < a->nregs)
-				printf(" %s=%s", a->reg_names[k], text);
+			if (vdsoscope_arch_reg_name(a, k))
+				printf(" %s=%s", vdsoscope_arch_reg_name(a, k), text);
 			else
 				printf(" r%u=%s", k, text);
 		}
