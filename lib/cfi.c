@@ -1317,6 +1317,8 @@ int vs__cfi_compile(struct vs_data *d)
 	int sane, rc = 0;
 	size_t i;
 
+	d->cfi_dropped = 0;
+	d->cfi_dropmsg[0] = 0;
 	/* without a register table, every column up to PowerPC's 65 and more */
 	d->nregs = d->arch ? d->arch->nregs : 128;
 	if (d->size < 64)
@@ -1476,6 +1478,13 @@ int vdsoscope_cfi_error(const struct vdsoscope_image *img, const char **msg)
 	if (msg)
 		*msg = img->d->cfi_error ? img->d->cfi_errmsg : "";
 	return img->d->cfi_error;
+}
+
+size_t vdsoscope_cfi_dropped(const struct vdsoscope_image *img, const char **msg)
+{
+	if (msg)
+		*msg = img->d->cfi_dropped ? img->d->cfi_dropmsg : "";
+	return img->d->cfi_dropped;
 }
 
 static const char *reg_name(const struct vs_data *d, unsigned int reg, char *tmp, size_t len)

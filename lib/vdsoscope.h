@@ -327,6 +327,10 @@ VDSOSCOPE_API int vdsoscope_cfi_find(const struct vdsoscope_image *img, uint64_t
  * (then no rows exist; symbols still work) and in *MSG (may be NULL) a text
  * naming the entry or address. */
 VDSOSCOPE_API int vdsoscope_cfi_error(const struct vdsoscope_image *img, const char **msg);
+/* FDEs left out of the rows because libdw refused them (or their CIE);
+ * the other FDEs' rows are there.  *MSG (may be NULL) gets the reason for
+ * the first of them, naming its range and section, or "". */
+VDSOSCOPE_API size_t vdsoscope_cfi_dropped(const struct vdsoscope_image *img, const char **msg);
 /* Bytes of executable code covered by FDEs. */
 VDSOSCOPE_API uint64_t vdsoscope_cfi_coverage(const struct vdsoscope_image *img);
 /* Writes RULE as text into BUF: "c-16" (saved at CFA-16), "v+8" (value

@@ -149,8 +149,9 @@ static int cmd_info(const struct vdsoscope_image *img, int json)
 	size_t size, i, nfuncs = vdsoscope_func_count(img), nnames = 0, nfdes;
 	uint64_t lo, hi, cov = vdsoscope_cfi_coverage(img);
 	uint32_t lv = vdsoscope_linux_version(img);
-	const char *cfimsg, *dbg = vdsoscope_debug_file(img);
+	const char *cfimsg, *dropmsg, *dbg = vdsoscope_debug_file(img);
 	int cfierr = vdsoscope_cfi_error(img, &cfimsg);
+	size_t dropped = vdsoscope_cfi_dropped(img, &dropmsg);
 	char ver[32] = "";
 
 	vdsoscope_image_data(img, &size);
@@ -191,6 +192,8 @@ static int cmd_info(const struct vdsoscope_image *img, int json)
 		json_kuint(&j, "cfi_rows", vdsoscope_cfi_count(img));
 		json_kuint(&j, "cfi_coverage", cov);
 		json_kstr(&j, "cfi_error", cfierr ? cfimsg : "");
+		json_kuint(&j, "cfi_dropped", dropped);
+		json_kstr(&j, "cfi_dropped_first", dropmsg);
 		json_key(&j, "debug_file");
 		if (dbg)
 			json_str(&j, dbg);
@@ -222,6 +225,8 @@ static int cmd_info(const struct vdsoscope_image *img, int json)
 		printf("CFI:           %zu FDEs, %zu rows, covering %llu of %llu text bytes (%.1f%%)\n",
 		       nfdes, vdsoscope_cfi_count(img), (unsigned long long)cov,
 		       (unsigned long long)(hi - lo), hi > lo ? 100.0 * (double)cov / (double)(hi - lo) : 0.0);
+	if (!cfierr && dropped)
+		printf("CFI dropped:   %zu FDE%s, first: %s\n", dropped, dropped == 1 ? "" : "s", dropmsg);
 	printf("debug file:    %s\n", dbg ? dbg : "(none)");
 	return 0;
 }
@@ -340,6 +345,10 @@ static int cmd_cfi(const struct vdsoscope_image *img, int json)
 		fprintf(stderr, "vdsoscope: %s: CFI unusable: %s\n", vdsoscope_image_source(img), msg);
 		return EXIT_FAILED;
 	}
+	/* on stderr in both forms: the JSON stays an array of rows */
+	if ((i = vdsoscope_cfi_dropped(img, &msg)))
+		fprintf(stderr, "vdsoscope: %s: CFI: %zu FDE%s dropped, first: %s\n",
+			vdsoscope_image_source(img), i, i == 1 ? "" : "s", msg);
 	if (json) {
 		json_init(&j, stdout);
 		json_arr(&j);
