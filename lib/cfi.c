@@ -1313,8 +1313,9 @@ int vs__cfi_compile(struct vs_data *d)
 	unsigned char *copy = NULL, *dbg_copy = NULL;
 	Elf *elf = NULL, *dbg = NULL;
 	Elf_Data data;
+	GElf_Shdr dsh;
 	uint64_t addr;
-	int sane, rc = 0;
+	int sane, own_dbg, rc = 0;
 	size_t i;
 
 	d->cfi_dropped = 0;
@@ -1363,7 +1364,9 @@ int vs__cfi_compile(struct vs_data *d)
 		rc = walk(&b, &data, addr, 1, 0);
 	else if (d->elf.eh_frame_hdr)
 		rc = eh_frame_by_hdr(&b);
-	if (!rc && sane && section_data(elf, ".debug_frame", &data, &addr))
+	own_dbg = sane && vs__find_section(elf, ".debug_frame", &dsh) &&
+		  (!d->no_debug || (dsh.sh_flags & SHF_ALLOC));
+	if (!rc && own_dbg && section_data(elf, ".debug_frame", &data, &addr))
 		rc = walk(&b, &data, addr, 0, 1);
 	else if (!rc && d->debug_elf && section_data(d->debug_elf, ".debug_frame", &data, &addr))
 		rc = walk(&b, &data, addr, 0, 2);
@@ -1375,8 +1378,7 @@ int vs__cfi_compile(struct vs_data *d)
 	if (!rc && b.npatches)
 		rc = apply_patches(&b, &elf, &copy, &dbg, &dbg_copy);
 	if (!rc)
-		rc = compile(&b, elf, sane && vs__find_section(elf, ".debug_frame", &(GElf_Shdr){0})
-					      ? elf : dbg ? dbg : d->debug_elf);
+		rc = compile(&b, elf, own_dbg ? elf : dbg ? dbg : d->debug_elf);
 	if (!rc) {
 		d->fdes = malloc((b.nfdes ? b.nfdes : 1) * sizeof(*d->fdes));
 		if (!d->fdes) {

@@ -179,7 +179,8 @@ static int data_build(struct vs_data **out, unsigned char *bytes, size_t size,
 	read_notes(d);
 	if ((rc = read_versions(d)))
 		goto fail;
-	if (!(opts && (opts->flags & VDSOSCOPE_OPEN_NO_DEBUG)) && (rc = vs__debug_find(d, opts)))
+	d->no_debug = opts && (opts->flags & VDSOSCOPE_OPEN_NO_DEBUG);
+	if (!d->no_debug && (rc = vs__debug_find(d, opts)))
 		goto fail;
 	if ((rc = vs__exec_sections(d)))
 		goto fail;
