@@ -1049,7 +1049,7 @@ static unsigned int condense_row(const struct vs_data *d, struct vs_row *row,
 		out[n].kind = x->kind;
 		out[n].expr_len = x->expr_len;
 		out[n].expr = x->expr;
-		out[n].off = x->off;
+		out[n].off = x->kind == VDSOSCOPE_RULE_REGISTER ? (int64_t)x->reg : x->off;
 		n++;
 	}
 	return n;

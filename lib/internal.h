@@ -41,7 +41,7 @@ struct vs_crule {
 	uint8_t reg, kind;
 	uint16_t expr_len;
 	uint32_t expr;
-	int64_t off;
+	int64_t off;          /* REGISTER: the register holding the value */
 };
 
 struct vs_row {
