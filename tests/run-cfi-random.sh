@@ -1,0 +1,75 @@
+#!/bin/bash
+# Shared objects made from random .cfi_* directives (x86_64 and i386;
+# .eh_frame with and without .eh_frame_hdr, .debug_frame only): every
+# address of every FDE agrees with readelf --debug-dump=frames-interp, and a
+# step at each row's start gives what readelf's rules say.  Then an FDE that
+# libdw refuses, --no-debug, and the text form of a register rule.
+. "${top_srcdir:-.}/tests/lib.sh"
+
+STEP=$top_builddir/tests/cfi-step
+command -v readelf > /dev/null || skip "no readelf"
+command -v gcc > /dev/null || skip "no gcc"
+printf '\t.text\nf:\n\t.cfi_startproc\n\tret\n\t.cfi_endproc\n' > "$tmp/probe.s"
+gcc -shared -nostdlib -o "$tmp/probe.so" "$tmp/probe.s" 2> /dev/null || skip "gcc cannot link a shared object"
+[ -x "$STEP" ] || skip "$STEP was not built"
+
+# seeds alternate x86_64 and i386; i386 objects are left out without gcc -m32
+expect_ok "random CFI (seeds 1-${CFI_RANDOM_SEEDS:-240}) = readelf frames-interp, and stepped" \
+	python3 "$top_srcdir/tests/cfi-random.py" "$VDSOSCOPE" "$tmp" 1 "${CFI_RANDOM_SEEDS:-240}" "$STEP"
+tail -n1 "$tmp/out"
+
+# an FDE libdw refuses (an unknown DW_CFA operation) costs only itself
+cat > "$tmp/drop.s" <<'EOF'
+	.text
+	.globl bad
+	.type bad,@function
+bad:
+	.cfi_startproc
+	nop
+	.cfi_escape 0x2a
+	ret
+	.cfi_endproc
+	.globl good
+	.type good,@function
+good:
+	.cfi_startproc
+	push %rbx
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbx, 0
+	.cfi_register %r12, %r13
+	pop %rbx
+	ret
+	.cfi_endproc
+EOF
+gcc -shared -nostdlib -o "$tmp/drop.so" "$tmp/drop.s" 2> /dev/null
+"$VDSOSCOPE" cfi --file "$tmp/drop.so" > "$tmp/drop.txt" 2> "$tmp/drop.err"
+if grep -q '^FDE 0x[0-9a-f]* good' "$tmp/drop.txt" && ! grep -q ' bad' "$tmp/drop.txt" &&
+   grep -q 'CFI: 1 FDE dropped, first: FDE 0x[0-9a-f]*-0x[0-9a-f]* (.eh_frame): ' "$tmp/drop.err"; then
+	pass "a refused FDE is dropped alone: $(cat "$tmp/drop.err")"
+else
+	fail "a refused FDE"; sed 's/^/  | /' "$tmp/drop.txt" "$tmp/drop.err"
+fi
+if "$VDSOSCOPE" info --file "$tmp/drop.so" | grep -q '^CFI dropped:   1 FDE, first: FDE ' &&
+   "$VDSOSCOPE" info --json --file "$tmp/drop.so" | grep -q '"cfi_dropped": *1'; then
+	pass "info names the dropped FDE"
+else
+	fail "info does not name the dropped FDE"
+fi
+# the register rule, as text
+if grep -q ' r12=r13 ' "$tmp/drop.txt"; then
+	pass "a register rule reads r12=r13"
+else
+	fail "register rule text"; sed 's/^/  | /' "$tmp/drop.txt"
+fi
+
+# --no-debug: the image as mapped, without its non-allocated .debug_frame
+sed '1i\	.cfi_sections .debug_frame' "$tmp/drop.s" | sed '/cfi_escape/d' > "$tmp/dbg.s"
+gcc -shared -nostdlib -o "$tmp/dbg.so" "$tmp/dbg.s" 2> /dev/null
+n=$("$VDSOSCOPE" cfi --file "$tmp/dbg.so" | grep -c '^FDE')
+m=$("$VDSOSCOPE" cfi --no-debug --file "$tmp/dbg.so" | grep -c '^FDE')
+if [ "$n" = 2 ] && [ "$m" = 0 ]; then
+	pass ".debug_frame: 2 FDEs, none with --no-debug"
+else
+	fail ".debug_frame: $n FDEs, $m with --no-debug (want 2 and 0)"
+fi
+finish
