@@ -615,11 +615,12 @@ static int one_entry(struct build *b, Elf_Data *data, uint64_t vaddr, int eh, Dw
 			 &depth, "CIE", (unsigned long long)ent.fde.CIE_pointer) ||
 	    scan_program(b, p, end, enc, &depth, "FDE", (unsigned long long)off))
 		return -VDSOSCOPE_E_BAD_CFI;
+	if (b->check_only || hi_le(lo, len))
+		return add_fde(b, lo, lo + len, debug);
 	if ((rc = note_program(b, cie.cie.initial_instructions, cie.cie.initial_instructions_end,
 			       enc, debug)) ||
-	    (rc = note_program(b, p, end, enc, -1)))
-		return rc;
-	if ((rc = add_fde(b, lo, lo + len, debug)) || b->check_only || hi_le(lo, len))
+	    (rc = note_program(b, p, end, enc, -1)) ||
+	    (rc = add_fde(b, lo, lo + len, debug)))
 		return rc;
 	{
 		struct fde *f = &b->fdes[b->nfdes - 1];
@@ -780,16 +781,14 @@ static int cfa_rule(struct build *b, Dwarf_Frame *f, struct vdsoscope_rule *r)
 
 /* Whether R is what libdw reports for a register the CFI does not mention.
  * libdw fills those from its own ABI tables (which for x86_64 in 0.188 call
- * rax preserved and rbx clobbered), so "same value" and "undefined" are both
- * taken as silence and the step applies this library's register table.  The
- * cost: an explicit DW_CFA_same_value or DW_CFA_undefined reads as silence;
- * no known vDSO uses either. */
+ * rax preserved and rbx clobbered); "same value" and "undefined" the CFI
+ * does state are told apart before this (struct xstate).  An explicit
+ * DW_CFA_val_offset of SP with offset 0 reads as silence: the step gives SP
+ * the CFA either way. */
 static int abi_default(const struct vdsoscope_arch *a, unsigned int reg,
 		       const struct vdsoscope_rule *r)
 {
-	if (a && reg == a->sp_reg && r->kind == VDSOSCOPE_RULE_VAL_OFFSET && r->off == 0)
-		return 1;
-	return r->kind == VDSOSCOPE_RULE_SAME || r->kind == VDSOSCOPE_RULE_UNDEFINED;
+	return a && reg == a->sp_reg && r->kind == VDSOSCOPE_RULE_VAL_OFFSET && r->off == 0;
 }
 
 static int reg_rule(struct build *b, Dwarf_Frame *f, unsigned int reg, const struct xstate *xs,
