@@ -1364,7 +1364,7 @@ int vs__cfi_compile(struct vs_data *d)
 	else if (d->elf.eh_frame_hdr)
 		rc = eh_frame_by_hdr(&b);
 	own_dbg = sane && vs__find_section(elf, ".debug_frame", &dsh) &&
-		  (!d->no_debug || (dsh.sh_flags & SHF_ALLOC));
+		  (!d->as_mapped || (dsh.sh_flags & SHF_ALLOC));
 	if (!rc && own_dbg && section_data(elf, ".debug_frame", &data, &addr))
 		rc = walk(&b, &data, addr, 0, 1);
 	else if (!rc && d->debug_elf && section_data(d->debug_elf, ".debug_frame", &data, &addr))

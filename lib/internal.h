@@ -120,7 +120,7 @@ struct vs_data {
 	uint64_t cfi_coverage;
 	int cfi_error;        /* 0 or negative code from compiling CFI */
 	char cfi_errmsg[256];
-	int no_debug;         /* VDSOSCOPE_OPEN_NO_DEBUG: the image as mapped */
+	int as_mapped;        /* VDSOSCOPE_OPEN_AS_MAPPED (with NO_DEBUG) */
 	size_t cfi_dropped;   /* FDEs left out because libdw refused them */
 	char cfi_dropmsg[256]; /* why, for the first of them */
 	/* executable sections (link-time [lo, hi)), when section headers are

@@ -115,6 +115,10 @@ struct vdsoscope_open_opts {
 #define VDSOSCOPE_OPEN_NO_STORE       0x8u  /* neither search nor fill the store */
 #define VDSOSCOPE_OPEN_NO_STORE_WRITE 0x10u /* search the store, never write it */
 #define VDSOSCOPE_OPEN_NO_DEBUGINFOD  0x20u /* do not ask debuginfod servers */
+/* With VDSOSCOPE_OPEN_NO_DEBUG: the image as a process maps it, so not its
+ * own non-allocated .debug_frame either (NO_DEBUG alone keeps it, for images
+ * whose only CFI it is) */
+#define VDSOSCOPE_OPEN_AS_MAPPED      0x40u
 
 #define VDSOSCOPE_OPTS(NAME, ...)                                              \
 	struct vdsoscope_open_opts NAME = {                                    \

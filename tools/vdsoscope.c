@@ -630,7 +630,7 @@ static int run(struct args *a, int argc, char **argv)
 		opts.debug_dirs = a->debug_dirs;
 	opts.debug_file = a->debug_file;
 	if (a->no_debug)
-		opts.flags |= VDSOSCOPE_OPEN_NO_DEBUG;
+		opts.flags |= VDSOSCOPE_OPEN_NO_DEBUG | VDSOSCOPE_OPEN_AS_MAPPED;
 	opts.store_dir = a->store;
 
 	if (a->pid) {
