@@ -72,4 +72,18 @@ if [ "$n" = 2 ] && [ "$m" = 0 ]; then
 else
 	fail ".debug_frame: $n FDEs, $m with --no-debug (want 2 and 0)"
 fi
+
+# a CIE restore in a debug file's .debug_frame is read as in the image's own
+printf '\t.cfi_sections .debug_frame\n\t.text\nf:\n\t.cfi_startproc\n\t.cfi_restore %%rbx\n\tpush %%rbx\n\t.cfi_adjust_cfa_offset 8\n\t.cfi_offset %%rbx, -16\n\tpop %%rbx\n\t.cfi_restore %%rbx\n\tret\n\t.cfi_endproc\n' > "$tmp/cie.s"
+gcc -shared -nostdlib -Wl,--build-id -o "$tmp/cie.so" "$tmp/cie.s" 2> /dev/null
+objcopy --strip-debug "$tmp/cie.so" "$tmp/cie-stripped.so"
+"$VDSOSCOPE" cfi --file "$tmp/cie.so" > "$tmp/cie.txt" 2>&1
+"$VDSOSCOPE" cfi --file "$tmp/cie-stripped.so" --debug-file "$tmp/cie.so" > "$tmp/cie2.txt" 2>&1
+if readelf --debug-dump=frames "$tmp/cie.so" | grep -q 'DW_CFA_restore: r3' &&
+   grep -q 'rbx=c-16' "$tmp/cie.txt" && [ "$(grep -c '^  0x' "$tmp/cie.txt")" = 3 ] &&
+   cmp -s "$tmp/cie.txt" "$tmp/cie2.txt"; then
+	pass "CIE with DW_CFA_restore, in the image and in a debug file"
+else
+	fail "CIE with DW_CFA_restore"; sed 's/^/  | /' "$tmp/cie.txt" "$tmp/cie2.txt"
+fi
 finish
