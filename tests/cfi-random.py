@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Random .cfi_* programs against readelf.
 
-  cfi-random.py VDSOSCOPE WORKDIR FIRST LAST [STEPPER]
+  cfi-random.py VDSOSCOPE WORKDIR FIRST LAST [STEPPER [TABLEDUMP ELFMUT]]
 
 For each seed FIRST..LAST: write an assembler file of functions whose CFI is
 a random sequence of the directives GNU as knows, link it as a shared object
@@ -11,7 +11,11 @@ only), and compare `vdsoscope cfi --file X --json` with
 rule and every register rule.  With STEPPER (tests/cfi-step), also step
 one frame at every row's first address and check each register the step
 tracks against what readelf's rules give for the stepper's registers and
-memory.  Exit status 0 when all agrees, 77 when no object could be built,
+memory.  With TABLEDUMP (tests/eh-table-dump) and ELFMUT (tests/elfmut.py),
+also build (for every fifth seed) the libunwind hook's .eh_frame from the
+rows and check that
+readelf reads the same CFA and rules of the tracked registers from it.
+Exit status 0 when all agrees, 77 when no object could be built,
 else 1.
 """
 import json
@@ -201,7 +205,7 @@ def parse_frames(image):
             fdes[cur] = (int(m.group(2), 16), [])
             cols = None
             continue
-        if re.match(r"[0-9a-f]+ [0-9a-f]+ [0-9a-f]+ (CIE|ZERO)", line):
+        if re.match(r"[0-9a-f]+ ([0-9a-f]+ [0-9a-f]+ CIE|ZERO terminator)", line):
             cur = None
             continue
         if cur is None:
@@ -340,10 +344,53 @@ def step_check(image, arch, stepper):
     return n, bad
 
 
+def table_check(image, arch, dumper, elfmut):
+    """The hook's .eh_frame built from the rows against the image's, by readelf."""
+    a = ARCH[arch]
+    tracked = set(a["regs"]) | {"ra"}
+    blob, table = image + ".blob", image + ".table"
+    r = subprocess.run([dumper, image, blob], capture_output=True, text=True)
+    if r.returncode:
+        return 0, [f"eh-table-dump: {r.stderr.strip()}"]
+    addr, ehoff = r.stdout.split()[:2]
+    subprocess.run(["python3", elfmut, "wrap-eh-frame", image, blob, addr, ehoff, table],
+                   check=True, capture_output=True)
+
+    def at(fdes):
+        rules = {}
+        for lo, (end, rows) in fdes.items():
+            for i, (loc, cfa, regs) in enumerate(rows):
+                nxt = rows[i + 1][0] if i + 1 < len(rows) else end
+                norm = {k: v for k, v in regs.items() if k in tracked and v != "u"}
+                for x in range(loc, nxt):
+                    rules[x] = (cfa, norm)
+        return rules
+    want, got = at(parse_frames(image)), at(parse_frames(table))
+    bad = []
+    for x in sorted(want):
+        w, g = want[x], got.get(x)
+        if g is None:
+            bad.append(f"0x{x:x}: not in the built table")
+            break
+        if w[0] != g[0]:
+            bad.append(f"0x{x:x}: built table's CFA {g[0]}, image's {w[0]}")
+            break
+        for k in sorted(set(w[1]) | set(g[1])):
+            wv, gv = w[1].get(k, "u"), g[1].get(k, "u")
+            # the table writes a val_offset as a val_expression
+            if wv != gv and not (wv[0] == "v" and gv == "vexp"):
+                bad.append(f"0x{x:x}: {k}: built table's {gv}, image's {wv}")
+                break
+        if bad:
+            break
+    return len(want), bad
+
+
 def main():
     vdsoscope, work, first, last = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     stepper = sys.argv[5] if len(sys.argv) > 5 else None
-    stepped = 0
+    dumper, elfmut = (sys.argv[6], sys.argv[7]) if len(sys.argv) > 7 else (None, None)
+    stepped = tabled = 0
     built = compared = 0
     failed = []
     archs = ["x86_64", "i386"]
@@ -367,12 +414,15 @@ def main():
         if stepper and not bad:
             k, bad = step_check(image, arch, stepper)
             stepped += k
+        if dumper and not bad and seed % 5 == 0:
+            k, bad = table_check(image, arch, dumper, elfmut)
+            tabled += k
         if bad:
             failed.append((seed, arch, mode, bad))
     for seed, arch, mode, bad in failed[:10]:
         print(f"seed {seed} ({arch}, {mode}): " + "; ".join(bad[:3]))
     print(f"{built} objects, {compared} addresses compared, {stepped} stepped registers checked, "
-          f"{len(failed)} objects differ")
+          f"{tabled} addresses of built tables compared, {len(failed)} objects differ")
     if not built:
         return 77
     return 1 if failed else 0

@@ -11,11 +11,12 @@ command -v readelf > /dev/null || skip "no readelf"
 command -v gcc > /dev/null || skip "no gcc"
 printf '\t.text\nf:\n\t.cfi_startproc\n\tret\n\t.cfi_endproc\n' > "$tmp/probe.s"
 gcc -shared -nostdlib -o "$tmp/probe.so" "$tmp/probe.s" 2> /dev/null || skip "gcc cannot link a shared object"
-[ -x "$STEP" ] || skip "$STEP was not built"
+[ -x "$STEP" ] && [ -x "$top_builddir/tests/eh-table-dump" ] || skip "tests/cfi-step or tests/eh-table-dump was not built"
 
 # seeds alternate x86_64 and i386; i386 objects are left out without gcc -m32
-expect_ok "random CFI (seeds 1-${CFI_RANDOM_SEEDS:-240}) = readelf frames-interp, and stepped" \
-	python3 "$top_srcdir/tests/cfi-random.py" "$VDSOSCOPE" "$tmp" 1 "${CFI_RANDOM_SEEDS:-240}" "$STEP"
+expect_ok "random CFI (seeds 1-${CFI_RANDOM_SEEDS:-240}) = readelf frames-interp, stepped, and as the hook's table" \
+	python3 "$top_srcdir/tests/cfi-random.py" "$VDSOSCOPE" "$tmp" 1 "${CFI_RANDOM_SEEDS:-240}" "$STEP" \
+	"$top_builddir/tests/eh-table-dump" "$top_srcdir/tests/elfmut.py"
 tail -n1 "$tmp/out"
 
 # an FDE libdw refuses (an unknown DW_CFA operation) costs only itself
