@@ -265,8 +265,10 @@ int vs__expr_format(const struct vs_data *d, const struct vs_op *ops, size_t n, 
 		if ((a >= DW_OP_breg0 && a <= DW_OP_breg31) || a == DW_OP_bregx) {
 			unsigned int r = a == DW_OP_bregx ? (unsigned int)op->n1 : (unsigned int)(a - DW_OP_breg0);
 			int64_t off = (int64_t)(a == DW_OP_bregx ? op->n2 : op->n1);
-			if (d->arch && r < d->arch->nregs)
-				snprintf(one, sizeof(one), "%s%+lld", d->arch->reg_names[r], (long long)off);
+			const char *rn = a != DW_OP_bregx || op->n1 <= 0xffff
+						 ? vdsoscope_arch_reg_name(d->arch, r) : NULL;
+			if (rn)
+				snprintf(one, sizeof(one), "%s%+lld", rn, (long long)off);
 			else
 				snprintf(one, sizeof(one), "r%u%+lld", r, (long long)off);
 		} else if (a >= DW_OP_lit0 && a <= DW_OP_lit31) {

@@ -291,7 +291,10 @@ struct vdsoscope_row {
 	uint64_t fde_start;       /* runtime start of the FDE holding the row */
 	struct vdsoscope_rule cfa;
 	unsigned int ra_reg;      /* return address column */
-	unsigned int nregs;       /* entries in regs[] */
+	/* entries in regs[]: every register the CFI gives a rule for, which
+	 * may be more than the arch's nregs (vdsoscope_arch_reg_name() names
+	 * them; the step uses only the arch's) */
+	unsigned int nregs;
 	bool signal_frame;        /* 'S' augmentation */
 	bool from_debug_frame;
 	/* no CFI covers this code: the row was computed from its instructions
