@@ -90,6 +90,12 @@ def gen(rng, arch):
             body += [0x23] + uleb(rng.randrange(0, 40))   # plus_uconst
         if rng.random() < 0.2:
             body += [0x31, 0x1c]               # lit1; minus
+        if rng.random() < 0.2:
+            body += rng.choice([[0x12, 0x22],              # dup; plus
+                                [0x08, rng.randrange(256), 0x1a],   # const1u N; and
+                                [0x09, 0xf8, 0x1a],         # const1s -8; and
+                                [0x96],                     # nop
+                                [0x11] + sleb(-rng.randrange(1, 300)) + [0x22]])  # consts; plus
         if op == 0x0f:
             if body[-1:] != [0x06]:
                 body += [0x06]   # a lone breg is the CFA rule reg+off, which readelf calls exp
@@ -246,6 +252,49 @@ def ours_text(r):
     return "?" + k
 
 
+def readelf_exprs(image):
+    """{fde_start: {(column, text)}}: the expressions of each FDE and its
+    CIE from readelf --debug-dump=frames, in vdsoscope's notation."""
+    out = subprocess.run(["readelf", "-W", "--debug-dump=frames", image],
+                         capture_output=True, text=True, check=True).stdout
+
+    def ops(text):
+        r = []
+        for op in text.split("; "):
+            m = re.match(r"DW_OP_b?reg\d+ \((\S+)\): (-?\d+)$", op)
+            if m:
+                r.append("%s%+d" % (m.group(1), int(m.group(2))))
+                continue
+            m = re.match(r"DW_OP_(lit\d+|plus_uconst|const\w+)(?:: (-?\d+))?$", op)
+            if m:
+                v = m.group(2) if m.group(2) is not None else m.group(1)[3:]
+                r.append(("+" if m.group(1) == "plus_uconst" else "") + v)
+                continue
+            r.append(re.sub(r"^DW_OP_", "", op).replace(": ", " "))
+        return "; ".join(r)
+
+    cies, fdes, cur = {}, {}, None
+    for line in out.splitlines():
+        m = re.match(r"([0-9a-f]+) [0-9a-f]+ [0-9a-f]+ (CIE|FDE cie=([0-9a-f]+) pc=([0-9a-f]+))", line)
+        if m:
+            cur = set()
+            if m.group(2) == "CIE":
+                cies[int(m.group(1), 16)] = cur
+            else:
+                cur |= cies.get(int(m.group(3), 16), set())
+                fdes[int(m.group(4), 16)] = cur
+            continue
+        if cur is None:
+            continue
+        m = re.match(r"\s*DW_CFA_def_cfa_expression \((.*)\)$", line)
+        if m:
+            cur.add(("CFA", "exp(%s)" % ops(m.group(1))))
+        m = re.match(r"\s*DW_CFA_(val_)?expression: r\d+ \((\S+)\) \((.*)\)$", line)
+        if m:
+            cur.add((m.group(2), "%s(cfa; %s)" % ("vexp" if m.group(1) else "exp", ops(m.group(3)))))
+    return fdes
+
+
 def compare(image, js, ip):
     fdes = parse_frames(image)
     by_addr, our_fdes = {}, {}
@@ -286,6 +335,21 @@ def compare(image, js, ip):
                 if bad:
                     break
             if bad:
+                break
+    # every expression a row has is one of its FDE's, operation by operation
+    exprs = readelf_exprs(image)
+    for r in js:
+        if bad or r.get("synthesized"):
+            break
+        have = exprs.get(int(r["fde"], 16), set())
+        rules = [("CFA", r["cfa"])] + sorted(r["regs"].items())
+        for name, rule in rules:
+            if rule["kind"] not in ("expression", "val_expression", "cfa_expression"):
+                continue
+            col = "ra" if name == ip else name
+            if (name, rule["text"]) not in have and (col, rule["text"]) not in have:
+                bad.append(f"{r['start']}: {name}={rule['text']} is no expression of the FDE "
+                           f"(readelf: {sorted(x[1] for x in have if x[0] in (name, col))})")
                 break
     return n, bad
 
