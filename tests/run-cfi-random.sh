@@ -63,6 +63,49 @@ else
 	fail "register rule text"; sed 's/^/  | /' "$tmp/drop.txt"
 fi
 
+# a CIE libdw refuses (its GNU as restore turned into an unknown operation)
+# costs only the FDE that uses it
+cat > "$tmp/cie-bad.s" <<'EOF'
+	.text
+	.globl a1
+	.type a1,@function
+a1:
+	.cfi_startproc
+	.cfi_restore %rbx
+	nop
+	ret
+	.cfi_endproc
+	.globl a2
+	.type a2,@function
+a2:
+	.cfi_startproc
+	push %rbx
+	.cfi_adjust_cfa_offset 8
+	ret
+	.cfi_endproc
+EOF
+gcc -shared -nostdlib -o "$tmp/cie-bad.so" "$tmp/cie-bad.s" 2> /dev/null
+if python3 - "$tmp/cie-bad.so" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+cie = bytes([0x0c, 0x07, 0x08, 0x90, 0x01, 0xc3])   # def_cfa rsp 8; offset rip; restore rbx
+if b.count(cie) != 1:
+    sys.exit(1)
+b[b.index(cie) + 5] = 0x2a
+open(sys.argv[1], "wb").write(b)
+PY
+then
+	"$VDSOSCOPE" cfi --file "$tmp/cie-bad.so" > "$tmp/cb.txt" 2> "$tmp/cb.err"
+	if grep -q '^FDE 0x[0-9a-f]* a2' "$tmp/cb.txt" && ! grep -q ' a1' "$tmp/cb.txt" &&
+	   grep -q '1 FDE dropped' "$tmp/cb.err"; then
+		pass "a refused CIE costs only its FDE"
+	else
+		fail "a refused CIE"; sed 's/^/  | /' "$tmp/cb.txt" "$tmp/cb.err"
+	fi
+else
+	fail "the CIE GNU as wrote for a1 is not the expected bytes"
+fi
+
 # --no-debug: the image as mapped, without its non-allocated .debug_frame
 sed '1i\	.cfi_sections .debug_frame' "$tmp/drop.s" | sed '/cfi_escape/d' > "$tmp/dbg.s"
 gcc -shared -nostdlib -o "$tmp/dbg.so" "$tmp/dbg.s" 2> /dev/null
