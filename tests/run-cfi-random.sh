@@ -56,11 +56,18 @@ if "$VDSOSCOPE" info --file "$tmp/drop.so" | grep -q '^CFI dropped:   1 FDE, fir
 else
 	fail "info does not name the dropped FDE"
 fi
-# the register rule, as text
+# the register rule, as text and stepped: the caller's r12 is the callee's
+# r13, which cfi-step sets to 0x10000 * 14 + 0x100
 if grep -q ' r12=r13 ' "$tmp/drop.txt"; then
 	pass "a register rule reads r12=r13"
 else
 	fail "register rule text"; sed 's/^/  | /' "$tmp/drop.txt"
+fi
+at=$(awk '/ r12=r13 / { split($1, r, "-"); print substr(r[1], 3); exit }' "$tmp/drop.txt")
+if [ -n "$at" ] && "$STEP" "$tmp/drop.so" "$at" | grep -q ' r12=e0100\b'; then
+	pass "r12=r13 stepped: r12 gets r13's value"
+else
+	fail "r12=r13 stepped"; "$STEP" "$tmp/drop.so" "${at:-0}" | sed 's/^/  | /'
 fi
 
 # a CIE libdw refuses (its GNU as restore turned into an unknown operation)
