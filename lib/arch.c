@@ -30,3 +30,16 @@ const struct vdsoscope_arch *vdsoscope_arch_by_name(const char *name)
 			return arches[i];
 	return NULL;
 }
+
+const char *vdsoscope_arch_reg_name(const struct vdsoscope_arch *a, unsigned int reg)
+{
+	if (!a)
+		return NULL;
+	if (reg < a->nregs)
+		return a->reg_names[reg];
+	if (a->machine == EM_X86_64 && reg < VS_X86_64_DWARF_NAMES)
+		return vs__x86_64_dwarf_names[reg];
+	if (a->machine == EM_386 && reg < VS_I386_DWARF_NAMES)
+		return vs__i386_dwarf_names[reg];
+	return NULL;
+}

@@ -18,6 +18,19 @@
 struct fde {
 	uint64_t lo, hi;
 	int debug; /* from .debug_frame */
+	/* the CIE's and the FDE's instructions, and how to read them */
+	const uint8_t *cie_ins, *cie_end, *ins, *end;
+	uint64_t caf;
+	uint8_t enc;
+};
+
+/* DW_CFA_restore in a CIE's initial instructions, which libdw refuses: the
+ * bytes become DW_CFA_nop, which is what readelf makes of them (the CIE's
+ * rule is the rule being built). */
+struct patch {
+	const uint8_t *at;
+	size_t len;
+	int debug;
 };
 
 struct build {
@@ -28,7 +41,23 @@ struct build {
 	size_t max_rows; /* bounds memory by the input's size */
 	int check_only;  /* entries are checked, their ranges not kept */
 	int err;
+	unsigned int maxreg; /* highest register a rule is for */
+	struct patch *patches;
+	size_t npatches, cappatches;
 };
+
+static void drop(struct build *b, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void drop(struct build *b, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!b->d->cfi_dropped) {
+		va_start(ap, fmt);
+		vsnprintf(b->d->cfi_dropmsg, sizeof(b->d->cfi_dropmsg), fmt, ap);
+		va_end(ap);
+	}
+	b->d->cfi_dropped += n;
+}
 
 static int fail(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct build *b, const char *fmt, ...)
@@ -272,6 +301,221 @@ static int scan_program(struct build *b, const uint8_t *p, const uint8_t *end, u
 	return 0;
 }
 
+/* One CFA instruction, operands decoded. */
+struct cfa_op {
+	uint8_t op;      /* DW_CFA_advance_loc, _offset, _restore without operand bits */
+	uint64_t reg;    /* the register the rule is for, when has_reg */
+	uint64_t delta;  /* advance_loc*: factored; set_loc: the address */
+	int has_reg;
+};
+
+static int decode_op(const struct vs_elf *e, uint8_t enc, const uint8_t **pp, const uint8_t *end,
+		     struct cfa_op *o)
+{
+	const uint8_t *p = *pp;
+	uint64_t v;
+	int64_t sv;
+	int bad = 0;
+
+	if (p >= end)
+		return -1;
+	memset(o, 0, sizeof(*o));
+	o->op = *p++;
+	if (o->op >> 6) {
+		uint8_t low = o->op & 0x3f;
+		o->op &= 0xc0;
+		if (o->op == DW_CFA_advance_loc) {
+			o->delta = low;
+		} else {
+			o->reg = low;
+			o->has_reg = 1;
+			if (o->op == DW_CFA_offset)
+				bad = read_uleb(&p, end, &v);
+		}
+		*pp = p;
+		return bad ? -1 : 0;
+	}
+	switch (o->op) {
+	case DW_CFA_nop: case DW_CFA_remember_state: case DW_CFA_restore_state:
+	case DW_CFA_GNU_window_save:
+		break;
+	case DW_CFA_set_loc:
+		bad = read_encoded(e, enc & 0x0f, &p, end, 0, 0, &o->delta);
+		break;
+	case DW_CFA_advance_loc1: bad = end - p < 1; if (!bad) { o->delta = p[0]; p += 1; } break;
+	case DW_CFA_advance_loc2: case DW_CFA_advance_loc4: {
+		struct vs_elf r = *e;
+		size_t n = o->op == DW_CFA_advance_loc2 ? 2 : 4;
+		bad = (size_t)(end - p) < n;
+		if (!bad) {
+			r.data = p;
+			r.size = n;
+			o->delta = n == 2 ? vs_elf_u16(&r, 0) : vs_elf_u32(&r, 0);
+			p += n;
+		}
+		break;
+	}
+	case DW_CFA_def_cfa_offset: case DW_CFA_GNU_args_size:
+		bad = read_uleb(&p, end, &v);
+		break;
+	case DW_CFA_def_cfa_offset_sf:
+		bad = read_sleb(&p, end, &sv);
+		break;
+	case DW_CFA_def_cfa_register:
+		bad = read_uleb(&p, end, &v);
+		break;
+	case DW_CFA_restore_extended: case DW_CFA_undefined: case DW_CFA_same_value:
+		bad = read_uleb(&p, end, &o->reg);
+		o->has_reg = 1;
+		break;
+	case DW_CFA_def_cfa:
+		bad = read_uleb(&p, end, &v) || read_uleb(&p, end, &v);
+		break;
+	case DW_CFA_def_cfa_sf:
+		bad = read_uleb(&p, end, &v) || read_sleb(&p, end, &sv);
+		break;
+	case DW_CFA_offset_extended: case DW_CFA_val_offset: case DW_CFA_register:
+	case DW_CFA_GNU_negative_offset_extended:
+		bad = read_uleb(&p, end, &o->reg) || read_uleb(&p, end, &v);
+		o->has_reg = 1;
+		break;
+	case DW_CFA_offset_extended_sf: case DW_CFA_val_offset_sf:
+		bad = read_uleb(&p, end, &o->reg) || read_sleb(&p, end, &sv);
+		o->has_reg = 1;
+		break;
+	case DW_CFA_expression: case DW_CFA_val_expression:
+		bad = read_uleb(&p, end, &o->reg);
+		o->has_reg = 1;
+		/* fall through */
+	case DW_CFA_def_cfa_expression:
+		if (!bad && !(bad = read_uleb(&p, end, &v))) {
+			bad = v > (uint64_t)(end - p);
+			p += bad ? 0 : v;
+		}
+		break;
+	default:
+		return -1;
+	}
+	*pp = p;
+	return bad ? -1 : 0;
+}
+
+/* Notes the registers the program P..END gives rules for and, in a CIE
+ * (CIE_DEBUG >= 0, the entry's section kind), the restores to patch. */
+static int note_program(struct build *b, const uint8_t *p, const uint8_t *end, uint8_t enc,
+			int cie_debug)
+{
+	struct cfa_op o;
+
+	while (p < end) {
+		const uint8_t *at = p;
+		if (decode_op(&b->d->elf, enc, &p, end, &o))
+			return 0;
+		if (o.has_reg && o.reg <= CFI_MAX_REG && o.reg > b->maxreg)
+			b->maxreg = (unsigned int)o.reg;
+		if (cie_debug >= 0 && (o.op == DW_CFA_restore || o.op == DW_CFA_restore_extended)) {
+			size_t i;
+			for (i = 0; i < b->npatches && b->patches[i].at != at; i++)
+				;
+			if (i < b->npatches)
+				continue;
+			if (b->npatches == b->cappatches) {
+				size_t nc = b->cappatches ? 2 * b->cappatches : 8;
+				struct patch *v = realloc(b->patches, nc * sizeof(*v));
+				if (!v)
+					return -ENOMEM;
+				b->patches = v;
+				b->cappatches = nc;
+			}
+			b->patches[b->npatches].at = at;
+			b->patches[b->npatches].len = (size_t)(p - at);
+			b->patches[b->npatches].debug = cie_debug;
+			b->npatches++;
+		}
+	}
+	return 0;
+}
+
+/* Registers whose rule, at one address, is an explicit DW_CFA_same_value or
+ * DW_CFA_undefined: libdw reports the same for registers the CFI does not
+ * mention, from its own ABI tables. */
+struct xstate {
+	uint64_t same[4], undef[4];
+};
+
+static void x_set(struct xstate *s, uint64_t reg, int same, int undef)
+{
+	uint64_t bit;
+
+	if (reg > CFI_MAX_REG)
+		return;
+	bit = 1ull << (reg & 63);
+	s->same[reg >> 6] = same ? s->same[reg >> 6] | bit : s->same[reg >> 6] & ~bit;
+	s->undef[reg >> 6] = undef ? s->undef[reg >> 6] | bit : s->undef[reg >> 6] & ~bit;
+}
+
+static int x_has(const uint64_t *set, unsigned int reg)
+{
+	return reg <= CFI_MAX_REG && (set[reg >> 6] >> (reg & 63) & 1);
+}
+
+static void x_run(const struct vs_elf *e, const struct fde *f, const uint8_t *p,
+		  const uint8_t *end, const struct xstate *cie, uint64_t addr, struct xstate *s)
+{
+	struct xstate stack[CFI_MAX_REMEMBER];
+	unsigned int depth = 0;
+	uint64_t loc = f->lo;
+	struct cfa_op o;
+
+	while (p < end && !decode_op(e, f->enc, &p, end, &o)) {
+		switch (o.op) {
+		case DW_CFA_advance_loc: case DW_CFA_advance_loc1: case DW_CFA_advance_loc2:
+		case DW_CFA_advance_loc4:
+			if (cie && (loc += o.delta * f->caf) > addr)
+				return;
+			break;
+		case DW_CFA_set_loc:
+			if (cie && (loc = o.delta) > addr)
+				return;
+			break;
+		case DW_CFA_same_value: x_set(s, o.reg, 1, 0); break;
+		case DW_CFA_undefined: x_set(s, o.reg, 0, 1); break;
+		case DW_CFA_restore: case DW_CFA_restore_extended:
+			if (cie)
+				x_set(s, o.reg, x_has(cie->same, (unsigned int)o.reg),
+				      x_has(cie->undef, (unsigned int)o.reg));
+			break;
+		case DW_CFA_remember_state:
+			if (depth < CFI_MAX_REMEMBER)
+				stack[depth++] = *s;
+			break;
+		case DW_CFA_restore_state:
+			if (depth)
+				*s = stack[--depth];
+			break;
+		default:
+			if (o.has_reg)
+				x_set(s, o.reg, 0, 0);
+		}
+	}
+}
+
+static void explicit_at(const struct vs_elf *e, const struct fde *f, uint64_t addr,
+			struct xstate *out)
+{
+	struct xstate cie;
+
+	memset(&cie, 0, sizeof(cie));
+	x_run(e, f, f->cie_ins, f->cie_end, NULL, addr, &cie);
+	*out = cie;
+	x_run(e, f, f->ins, f->end, &cie, addr, out);
+}
+
+static int hi_le(uint64_t lo, uint64_t len)
+{
+	return len == 0 || lo + len <= lo;
+}
+
 static int add_fde(struct build *b, uint64_t lo, uint64_t hi, int debug)
 {
 	if (hi <= lo || b->check_only)
@@ -286,6 +530,7 @@ static int add_fde(struct build *b, uint64_t lo, uint64_t hi, int debug)
 		b->fdes = v;
 		b->capfdes = nc;
 	}
+	memset(&b->fdes[b->nfdes], 0, sizeof(b->fdes[b->nfdes]));
 	b->fdes[b->nfdes].lo = lo;
 	b->fdes[b->nfdes].hi = hi;
 	b->fdes[b->nfdes].debug = debug;
@@ -370,7 +615,23 @@ static int one_entry(struct build *b, Elf_Data *data, uint64_t vaddr, int eh, Dw
 			 &depth, "CIE", (unsigned long long)ent.fde.CIE_pointer) ||
 	    scan_program(b, p, end, enc, &depth, "FDE", (unsigned long long)off))
 		return -VDSOSCOPE_E_BAD_CFI;
-	return add_fde(b, lo, lo + len, debug);
+	if (b->check_only || hi_le(lo, len))
+		return add_fde(b, lo, lo + len, debug);
+	if ((rc = note_program(b, cie.cie.initial_instructions, cie.cie.initial_instructions_end,
+			       enc, debug)) ||
+	    (rc = note_program(b, p, end, enc, -1)) ||
+	    (rc = add_fde(b, lo, lo + len, debug)))
+		return rc;
+	{
+		struct fde *f = &b->fdes[b->nfdes - 1];
+		f->cie_ins = cie.cie.initial_instructions;
+		f->cie_end = cie.cie.initial_instructions_end;
+		f->ins = p;
+		f->end = end;
+		f->caf = cie.cie.code_alignment_factor;
+		f->enc = enc;
+	}
+	return 0;
 }
 
 static int walk(struct build *b, Elf_Data *data, uint64_t vaddr, int eh, int debug)
@@ -520,19 +781,18 @@ static int cfa_rule(struct build *b, Dwarf_Frame *f, struct vdsoscope_rule *r)
 
 /* Whether R is what libdw reports for a register the CFI does not mention.
  * libdw fills those from its own ABI tables (which for x86_64 in 0.188 call
- * rax preserved and rbx clobbered), so "same value" and "undefined" are both
- * taken as silence and the step applies this library's register table.  The
- * cost: an explicit DW_CFA_same_value or DW_CFA_undefined reads as silence;
- * no known vDSO uses either. */
+ * rax preserved and rbx clobbered); "same value" and "undefined" the CFI
+ * does state are told apart before this (struct xstate).  An explicit
+ * DW_CFA_val_offset of SP with offset 0 reads as silence: the step gives SP
+ * the CFA either way. */
 static int abi_default(const struct vdsoscope_arch *a, unsigned int reg,
 		       const struct vdsoscope_rule *r)
 {
-	if (a && reg == a->sp_reg && r->kind == VDSOSCOPE_RULE_VAL_OFFSET && r->off == 0)
-		return 1;
-	return r->kind == VDSOSCOPE_RULE_SAME || r->kind == VDSOSCOPE_RULE_UNDEFINED;
+	return a && reg == a->sp_reg && r->kind == VDSOSCOPE_RULE_VAL_OFFSET && r->off == 0;
 }
 
-static int reg_rule(struct build *b, Dwarf_Frame *f, unsigned int reg, struct vdsoscope_rule *r)
+static int reg_rule(struct build *b, Dwarf_Frame *f, unsigned int reg, const struct xstate *xs,
+		    struct vdsoscope_rule *r)
 {
 	Dwarf_Op mem[3], *ops;
 	size_t n;
@@ -545,7 +805,10 @@ static int reg_rule(struct build *b, Dwarf_Frame *f, unsigned int reg, struct vd
 		return fail(b, "register %u: %s", reg, dwarf_errmsg(-1));
 	if (n == 0) {
 		r->kind = ops ? VDSOSCOPE_RULE_UNDEFINED : VDSOSCOPE_RULE_SAME;
-		goto out;
+		if (xs && x_has(ops ? xs->undef : xs->same, reg))
+			return 0;
+		r->kind = VDSOSCOPE_RULE_UNSPECIFIED;
+		return 0;
 	}
 	val = ops[n - 1].atom == DW_OP_stack_value;
 	if (val)
@@ -571,6 +834,14 @@ static int reg_rule(struct build *b, Dwarf_Frame *f, unsigned int reg, struct vd
 		r->reg = (uint8_t)breg;
 		goto out;
 	}
+	/* libdw reports DW_CFA_register as this one-operation location */
+	if (!val && n == 1 && ((ops[0].atom >= DW_OP_reg0 && ops[0].atom <= DW_OP_reg31) ||
+			       (ops[0].atom == DW_OP_regx && ops[0].number <= CFI_MAX_REG))) {
+		r->kind = VDSOSCOPE_RULE_REGISTER;
+		r->reg = (uint8_t)(ops[0].atom == DW_OP_regx ? ops[0].number
+							   : (Dwarf_Word)(ops[0].atom - DW_OP_reg0));
+		goto out;
+	}
 	/* libdw starts DW_CFA_expression bodies with DW_OP_call_frame_cfa, as
 	 * DWARF pushes the CFA before evaluating them */
 	r->kind = val ? VDSOSCOPE_RULE_VAL_EXPRESSION : VDSOSCOPE_RULE_EXPRESSION;
@@ -583,7 +854,7 @@ out:
 }
 
 static int add_row(struct build *b, Dwarf_Frame *f, uint64_t lo, uint64_t hi,
-		   const struct fde *fde)
+		   const struct fde *fde, const struct xstate *xs)
 {
 	struct vs_data *d = b->d;
 	struct vs_row *row;
@@ -622,7 +893,7 @@ static int add_row(struct build *b, Dwarf_Frame *f, uint64_t lo, uint64_t hi,
 	if ((rc = cfa_rule(b, f, &row->cfa)))
 		return rc;
 	for (i = 0; i < d->nregs; i++)
-		if ((rc = reg_rule(b, f, i, &d->rules[row->regs + i])))
+		if ((rc = reg_rule(b, f, i, xs, &d->rules[row->regs + i])))
 			return rc;
 	{
 		Dwarf_Op mem[3], *ops;
@@ -634,21 +905,31 @@ static int add_row(struct build *b, Dwarf_Frame *f, uint64_t lo, uint64_t hi,
 	return 0;
 }
 
+/* Compiles FDE's rows; when libdw refuses it, none of them. */
 static int compile_fde(struct build *b, Dwarf_CFI *cfi, const struct fde *fde)
 {
 	uint64_t addr = fde->lo;
+	size_t first = b->d->nrows, first_op = b->d->nops;
 	int rc;
 
 	while (addr < fde->hi) {
 		Dwarf_Frame *f;
 		Dwarf_Addr s, e;
 		bool sig;
+		struct xstate xs;
 
-		if (dwarf_cfi_addrframe(cfi, addr, &f))
-			return fail(b, "CFI at 0x%llx: %s", (unsigned long long)addr, dwarf_errmsg(-1));
+		if (dwarf_cfi_addrframe(cfi, addr, &f)) {
+			drop(b, 1, "FDE 0x%llx-0x%llx (%s): %s", (unsigned long long)fde->lo,
+			     (unsigned long long)fde->hi, fde->debug ? ".debug_frame" : ".eh_frame",
+			     dwarf_errmsg(-1));
+			b->d->nrows = first;
+			b->d->nops = first_op;
+			return 1;
+		}
 		if (dwarf_frame_info(f, &s, &e, &sig) < 0 || e <= addr || e > fde->hi)
 			e = fde->hi;
-		rc = add_row(b, f, addr, e, fde);
+		explicit_at(&b->d->elf, fde, addr, &xs);
+		rc = add_row(b, f, addr, e, fde, &xs);
 		free(f);
 		if (rc)
 			return rc;
@@ -703,9 +984,19 @@ static int compile(struct build *b, Elf *eh_elf, Elf *dbg_elf)
 			}
 			cfi = dbg_cfi;
 		}
-		if ((rc = compile_fde(b, cfi, &b->fdes[i])))
+		rc = compile_fde(b, cfi, &b->fdes[i]);
+		if (rc == 1) {
+			b->fdes[i].hi = b->fdes[i].lo;
+			rc = 0;
+		} else if (rc) {
 			break;
+		}
 	}
+	for (i = keep = 0; !rc && i < b->nfdes; i++)
+		if (b->fdes[i].hi > b->fdes[i].lo)
+			b->fdes[keep++] = b->fdes[i];
+	if (!rc)
+		b->nfdes = keep;
 	if (eh_cfi)
 		dwarf_cfi_end(eh_cfi);
 	if (dbg_dw)
@@ -736,7 +1027,7 @@ static unsigned int condense_row(const struct vs_data *d, struct vs_row *row,
 
 	row->pass = 0;
 	row->sp_bit = 0;
-	for (r = 0; r < d->nregs; r++) {
+	for (r = 0; r < d->nregs && r < a->nregs && r < VDSOSCOPE_MAX_REGS; r++) {
 		const struct vdsoscope_rule *x = &rules[r];
 		uint64_t bit = 1ull << r;
 
@@ -757,7 +1048,7 @@ static unsigned int condense_row(const struct vs_data *d, struct vs_row *row,
 		out[n].kind = x->kind;
 		out[n].expr_len = x->expr_len;
 		out[n].expr = x->expr;
-		out[n].off = x->off;
+		out[n].off = x->kind == VDSOSCOPE_RULE_REGISTER ? (int64_t)x->reg : x->off;
 		n++;
 	}
 	return n;
@@ -844,7 +1135,7 @@ int vs__cfi_chunk(struct vs_data *scratch, void *frame, int debug, struct vs_chu
 	scratch->ops = NULL;
 	fde.lo = s;
 	fde.hi = e;
-	rc = add_row(&b, f, s, e, &fde);
+	rc = add_row(&b, f, s, e, &fde, NULL);
 	if (rc) {
 		if (b.err)
 			rc = vs__err(-rc, "%s", scratch->cfi_errmsg);
@@ -961,16 +1252,73 @@ int vs__cfi_finish(struct vs_data *d)
 	return rc ? rc : condense(d);
 }
 
+static int in(const uint8_t *p, const void *base, size_t size)
+{
+	return base && p >= (const uint8_t *)base && p < (const uint8_t *)base + size;
+}
+
+/* Writes DW_CFA_nop over the CIE restores of B into copies of the image
+ * (*ELF, over *COPY) and of the debug file (*DBG, over *DBG_COPY).  Bytes
+ * not found in either stay as they are; libdw then refuses their CIE, and
+ * only the FDEs using it are dropped. */
+static int apply_patches(struct build *b, Elf **elf, unsigned char **copy, Elf **dbg,
+			 unsigned char **dbg_copy)
+{
+	struct vs_data *d = b->d;
+	size_t i, dsize = 0;
+	const char *draw = NULL;
+
+	if (d->debug_elf)
+		draw = elf_rawfile(d->debug_elf, &dsize);
+	for (i = 0; i < b->npatches; i++) {
+		const struct patch *pt = &b->patches[i];
+		unsigned char *to;
+
+		if (pt->debug == 2) {
+			if (!in(pt->at, draw, dsize) || (size_t)(pt->at - (const uint8_t *)draw) + pt->len > dsize)
+				continue;
+			if (!*dbg_copy) {
+				if (!(*dbg_copy = malloc(dsize)))
+					return -ENOMEM;
+				memcpy(*dbg_copy, draw, dsize);
+				if (!(*dbg = elf_memory((char *)*dbg_copy, dsize)))
+					return fail(b, "libelf: %s", elf_errmsg(-1));
+			}
+			to = *dbg_copy + (pt->at - (const uint8_t *)draw);
+		} else if (*copy && in(pt->at, *copy, d->size)) {
+			to = (unsigned char *)pt->at;
+		} else if (in(pt->at, d->bytes, d->size)) {
+			if (!*copy) {
+				if (!(*copy = malloc(d->size)))
+					return -ENOMEM;
+				memcpy(*copy, d->bytes, d->size);
+				if (*elf)
+					elf_end(*elf);
+				if (!(*elf = elf_memory((char *)*copy, d->size)))
+					return fail(b, "libelf: %s", elf_errmsg(-1));
+			}
+			to = *copy + (pt->at - (const uint8_t *)d->bytes);
+		} else {
+			continue;
+		}
+		memset(to, DW_CFA_nop, pt->len);
+	}
+	return 0;
+}
+
 int vs__cfi_compile(struct vs_data *d)
 {
 	struct build b = { .d = d };
-	unsigned char *copy = NULL;
-	Elf *elf = NULL;
+	unsigned char *copy = NULL, *dbg_copy = NULL;
+	Elf *elf = NULL, *dbg = NULL;
 	Elf_Data data;
+	GElf_Shdr dsh;
 	uint64_t addr;
-	int sane, rc = 0;
+	int sane, own_dbg, rc = 0;
 	size_t i;
 
+	d->cfi_dropped = 0;
+	d->cfi_dropmsg[0] = 0;
 	/* without a register table, every column up to PowerPC's 65 and more */
 	d->nregs = d->arch ? d->arch->nregs : 128;
 	if (d->size < 64)
@@ -1015,13 +1363,21 @@ int vs__cfi_compile(struct vs_data *d)
 		rc = walk(&b, &data, addr, 1, 0);
 	else if (d->elf.eh_frame_hdr)
 		rc = eh_frame_by_hdr(&b);
-	if (!rc && sane && section_data(elf, ".debug_frame", &data, &addr))
+	own_dbg = sane && vs__find_section(elf, ".debug_frame", &dsh) &&
+		  (!d->as_mapped || (dsh.sh_flags & SHF_ALLOC));
+	if (!rc && own_dbg && section_data(elf, ".debug_frame", &data, &addr))
 		rc = walk(&b, &data, addr, 0, 1);
 	else if (!rc && d->debug_elf && section_data(d->debug_elf, ".debug_frame", &data, &addr))
 		rc = walk(&b, &data, addr, 0, 2);
+	if (!rc && b.maxreg >= d->nregs) {
+		d->nregs = b.maxreg + 1;
+		if (b.max_rows > (4u << 20) / d->nregs)
+			b.max_rows = (4u << 20) / d->nregs;
+	}
+	if (!rc && b.npatches)
+		rc = apply_patches(&b, &elf, &copy, &dbg, &dbg_copy);
 	if (!rc)
-		rc = compile(&b, elf, sane && vs__find_section(elf, ".debug_frame", &(GElf_Shdr){0})
-					      ? elf : d->debug_elf);
+		rc = compile(&b, elf, own_dbg ? elf : dbg ? dbg : d->debug_elf);
 	if (!rc) {
 		d->fdes = malloc((b.nfdes ? b.nfdes : 1) * sizeof(*d->fdes));
 		if (!d->fdes) {
@@ -1054,9 +1410,13 @@ out:
 		d->nops = 0;
 	}
 	free(b.fdes);
+	free(b.patches);
 	if (elf)
 		elf_end(elf);
+	if (dbg)
+		elf_end(dbg);
 	free(copy);
+	free(dbg_copy);
 	return rc;
 }
 
@@ -1121,10 +1481,19 @@ int vdsoscope_cfi_error(const struct vdsoscope_image *img, const char **msg)
 	return img->d->cfi_error;
 }
 
+size_t vdsoscope_cfi_dropped(const struct vdsoscope_image *img, const char **msg)
+{
+	if (msg)
+		*msg = img->d->cfi_dropped ? img->d->cfi_dropmsg : "";
+	return img->d->cfi_dropped;
+}
+
 static const char *reg_name(const struct vs_data *d, unsigned int reg, char *tmp, size_t len)
 {
-	if (d->arch && reg < d->arch->nregs)
-		return d->arch->reg_names[reg];
+	const char *n = vdsoscope_arch_reg_name(d->arch, reg);
+
+	if (n)
+		return n;
 	snprintf(tmp, len, "r%u", reg);
 	return tmp;
 }

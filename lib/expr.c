@@ -164,6 +164,93 @@ int vs__expr_eval(const struct vs_data *d, const struct vs_op *ops, size_t n,
 	return 0;
 }
 
+/* DW_OP_ names without the prefix, for the operations without a shorter
+ * spelling below */
+static const char *const op_names[256] = {
+	[DW_OP_addr] = "addr",
+	[DW_OP_deref] = "deref",
+	[DW_OP_const1u] = "const1u",
+	[DW_OP_const1s] = "const1s",
+	[DW_OP_const2u] = "const2u",
+	[DW_OP_const2s] = "const2s",
+	[DW_OP_const4u] = "const4u",
+	[DW_OP_const4s] = "const4s",
+	[DW_OP_const8u] = "const8u",
+	[DW_OP_const8s] = "const8s",
+	[DW_OP_constu] = "constu",
+	[DW_OP_consts] = "consts",
+	[DW_OP_dup] = "dup",
+	[DW_OP_drop] = "drop",
+	[DW_OP_over] = "over",
+	[DW_OP_pick] = "pick",
+	[DW_OP_swap] = "swap",
+	[DW_OP_rot] = "rot",
+	[DW_OP_xderef] = "xderef",
+	[DW_OP_abs] = "abs",
+	[DW_OP_and] = "and",
+	[DW_OP_div] = "div",
+	[DW_OP_minus] = "minus",
+	[DW_OP_mod] = "mod",
+	[DW_OP_mul] = "mul",
+	[DW_OP_neg] = "neg",
+	[DW_OP_not] = "not",
+	[DW_OP_or] = "or",
+	[DW_OP_plus] = "plus",
+	[DW_OP_plus_uconst] = "plus_uconst",
+	[DW_OP_shl] = "shl",
+	[DW_OP_shr] = "shr",
+	[DW_OP_shra] = "shra",
+	[DW_OP_xor] = "xor",
+	[DW_OP_bra] = "bra",
+	[DW_OP_eq] = "eq",
+	[DW_OP_ge] = "ge",
+	[DW_OP_gt] = "gt",
+	[DW_OP_le] = "le",
+	[DW_OP_lt] = "lt",
+	[DW_OP_ne] = "ne",
+	[DW_OP_skip] = "skip",
+	[DW_OP_regx] = "regx",
+	[DW_OP_fbreg] = "fbreg",
+	[DW_OP_bregx] = "bregx",
+	[DW_OP_piece] = "piece",
+	[DW_OP_deref_size] = "deref_size",
+	[DW_OP_xderef_size] = "xderef_size",
+	[DW_OP_nop] = "nop",
+	[DW_OP_push_object_address] = "push_object_address",
+	[DW_OP_call2] = "call2",
+	[DW_OP_call4] = "call4",
+	[DW_OP_call_ref] = "call_ref",
+	[DW_OP_form_tls_address] = "form_tls_address",
+	[DW_OP_call_frame_cfa] = "call_frame_cfa",
+	[DW_OP_bit_piece] = "bit_piece",
+	[DW_OP_implicit_value] = "implicit_value",
+	[DW_OP_stack_value] = "stack_value",
+	[DW_OP_implicit_pointer] = "implicit_pointer",
+	[DW_OP_addrx] = "addrx",
+	[DW_OP_constx] = "constx",
+	[DW_OP_entry_value] = "entry_value",
+	[DW_OP_const_type] = "const_type",
+	[DW_OP_regval_type] = "regval_type",
+	[DW_OP_deref_type] = "deref_type",
+	[DW_OP_xderef_type] = "xderef_type",
+	[DW_OP_convert] = "convert",
+	[DW_OP_reinterpret] = "reinterpret",
+	[DW_OP_GNU_push_tls_address] = "GNU_push_tls_address",
+	[DW_OP_GNU_uninit] = "GNU_uninit",
+	[DW_OP_GNU_encoded_addr] = "GNU_encoded_addr",
+	[DW_OP_GNU_implicit_pointer] = "GNU_implicit_pointer",
+	[DW_OP_GNU_entry_value] = "GNU_entry_value",
+	[DW_OP_GNU_const_type] = "GNU_const_type",
+	[DW_OP_GNU_regval_type] = "GNU_regval_type",
+	[DW_OP_GNU_deref_type] = "GNU_deref_type",
+	[DW_OP_GNU_convert] = "GNU_convert",
+	[DW_OP_GNU_reinterpret] = "GNU_reinterpret",
+	[DW_OP_GNU_parameter_ref] = "GNU_parameter_ref",
+	[DW_OP_GNU_addr_index] = "GNU_addr_index",
+	[DW_OP_GNU_const_index] = "GNU_const_index",
+	[DW_OP_GNU_variable_value] = "GNU_variable_value",
+};
+
 int vs__expr_format(const struct vs_data *d, const struct vs_op *ops, size_t n, char *buf,
 		    size_t len)
 {
@@ -178,12 +265,21 @@ int vs__expr_format(const struct vs_data *d, const struct vs_op *ops, size_t n, 
 		if ((a >= DW_OP_breg0 && a <= DW_OP_breg31) || a == DW_OP_bregx) {
 			unsigned int r = a == DW_OP_bregx ? (unsigned int)op->n1 : (unsigned int)(a - DW_OP_breg0);
 			int64_t off = (int64_t)(a == DW_OP_bregx ? op->n2 : op->n1);
-			if (d->arch && r < d->arch->nregs)
-				snprintf(one, sizeof(one), "%s%+lld", d->arch->reg_names[r], (long long)off);
+			const char *rn = a != DW_OP_bregx || op->n1 <= 0xffff
+						 ? vdsoscope_arch_reg_name(d->arch, r) : NULL;
+			if (rn)
+				snprintf(one, sizeof(one), "%s%+lld", rn, (long long)off);
 			else
 				snprintf(one, sizeof(one), "r%u%+lld", r, (long long)off);
 		} else if (a >= DW_OP_lit0 && a <= DW_OP_lit31) {
 			snprintf(one, sizeof(one), "%d", a - DW_OP_lit0);
+		} else if ((a >= DW_OP_reg0 && a <= DW_OP_reg31) || a == DW_OP_regx) {
+			uint64_t r = a == DW_OP_regx ? op->n1 : (uint64_t)(a - DW_OP_reg0);
+			const char *rn = r <= 0xffff ? vdsoscope_arch_reg_name(d->arch, (unsigned int)r) : NULL;
+			if (rn)
+				snprintf(one, sizeof(one), "reg(%s)", rn);
+			else
+				snprintf(one, sizeof(one), "reg(r%llu)", (unsigned long long)r);
 		} else {
 			switch (a) {
 			case DW_OP_deref: snprintf(one, sizeof(one), "deref"); break;
@@ -196,7 +292,24 @@ int vs__expr_format(const struct vs_data *d, const struct vs_op *ops, size_t n, 
 			case DW_OP_constu: case DW_OP_const1u: case DW_OP_const2u:
 			case DW_OP_const4u: case DW_OP_const8u:
 				snprintf(one, sizeof(one), "%llu", (unsigned long long)op->n1); break;
-			default: snprintf(one, sizeof(one), "op0x%02x", a); break;
+			case DW_OP_const1s: case DW_OP_const2s: case DW_OP_const4s: case DW_OP_const8s:
+				snprintf(one, sizeof(one), "%lld", (long long)op->n1); break;
+			case DW_OP_skip: case DW_OP_bra: case DW_OP_fbreg:
+				snprintf(one, sizeof(one), "%s %lld", op_names[a], (long long)op->n1); break;
+			case DW_OP_pick: case DW_OP_xderef_size: case DW_OP_piece: case DW_OP_call2:
+			case DW_OP_call4: case DW_OP_call_ref: case DW_OP_addr: case DW_OP_addrx:
+			case DW_OP_constx: case DW_OP_GNU_addr_index: case DW_OP_GNU_const_index:
+			case DW_OP_implicit_value:
+				snprintf(one, sizeof(one), "%s %llu", op_names[a], (unsigned long long)op->n1); break;
+			case DW_OP_bit_piece:
+				snprintf(one, sizeof(one), "%s %llu %llu", op_names[a], (unsigned long long)op->n1,
+					 (unsigned long long)op->n2); break;
+			default:
+				if (op_names[a])
+					snprintf(one, sizeof(one), "%s", op_names[a]);
+				else
+					snprintf(one, sizeof(one), "op0x%02x", a);
+				break;
 			}
 		}
 		used += (size_t)snprintf(buf + (used < len ? used : len - 1),

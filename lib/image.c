@@ -130,7 +130,8 @@ static char *debug_key(const struct vdsoscope_open_opts *opts)
 	if (opts && (opts->flags & VDSOSCOPE_OPEN_NO_CACHE))
 		return NULL;
 	if (!opts || (!opts->debug_file && !opts->debug_dirs))
-		return strdup(opts && (opts->flags & VDSOSCOPE_OPEN_NO_DEBUG) ? "none" : "default");
+		return strdup(!opts || !(opts->flags & VDSOSCOPE_OPEN_NO_DEBUG) ? "default"
+			      : (opts->flags & VDSOSCOPE_OPEN_AS_MAPPED) ? "mapped" : "none");
 	return NULL; /* custom debug settings: not shared */
 }
 
@@ -179,6 +180,8 @@ static int data_build(struct vs_data **out, unsigned char *bytes, size_t size,
 	read_notes(d);
 	if ((rc = read_versions(d)))
 		goto fail;
+	d->as_mapped = opts && (opts->flags & VDSOSCOPE_OPEN_NO_DEBUG) &&
+		       (opts->flags & VDSOSCOPE_OPEN_AS_MAPPED);
 	if (!(opts && (opts->flags & VDSOSCOPE_OPEN_NO_DEBUG)) && (rc = vs__debug_find(d, opts)))
 		goto fail;
 	if ((rc = vs__exec_sections(d)))

@@ -41,7 +41,7 @@ struct vs_crule {
 	uint8_t reg, kind;
 	uint16_t expr_len;
 	uint32_t expr;
-	int64_t off;
+	int64_t off;          /* REGISTER: the register holding the value */
 };
 
 struct vs_row {
@@ -120,6 +120,9 @@ struct vs_data {
 	uint64_t cfi_coverage;
 	int cfi_error;        /* 0 or negative code from compiling CFI */
 	char cfi_errmsg[256];
+	int as_mapped;        /* VDSOSCOPE_OPEN_AS_MAPPED (with NO_DEBUG) */
+	size_t cfi_dropped;   /* FDEs left out because libdw refused them */
+	char cfi_dropmsg[256]; /* why, for the first of them */
 	/* executable sections (link-time [lo, hi)), when section headers are
 	 * known: the image's, else its debug file's */
 	uint64_t (*exec)[2];

@@ -115,9 +115,9 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 				vals[i] = (cfa + (uint64_t)r->off) & mask;
 				break;
 			case VDSOSCOPE_RULE_REGISTER:
-				if (r->reg >= VDSOSCOPE_MAX_REGS || !(in->valid >> r->reg & 1))
+				if ((uint64_t)r->off >= VDSOSCOPE_MAX_REGS || !(in->valid >> r->off & 1))
 					continue;
-				vals[i] = in->r[r->reg];
+				vals[i] = in->r[r->off];
 				break;
 			case VDSOSCOPE_RULE_EXPRESSION:
 			case VDSOSCOPE_RULE_VAL_EXPRESSION:

@@ -115,6 +115,10 @@ struct vdsoscope_open_opts {
 #define VDSOSCOPE_OPEN_NO_STORE       0x8u  /* neither search nor fill the store */
 #define VDSOSCOPE_OPEN_NO_STORE_WRITE 0x10u /* search the store, never write it */
 #define VDSOSCOPE_OPEN_NO_DEBUGINFOD  0x20u /* do not ask debuginfod servers */
+/* With VDSOSCOPE_OPEN_NO_DEBUG: the image as a process maps it, so not its
+ * own non-allocated .debug_frame either (NO_DEBUG alone keeps it, for images
+ * whose only CFI it is) */
+#define VDSOSCOPE_OPEN_AS_MAPPED      0x40u
 
 #define VDSOSCOPE_OPTS(NAME, ...)                                              \
 	struct vdsoscope_open_opts NAME = {                                    \
@@ -294,7 +298,10 @@ struct vdsoscope_row {
 	uint64_t fde_start;       /* runtime start of the FDE holding the row */
 	struct vdsoscope_rule cfa;
 	unsigned int ra_reg;      /* return address column */
-	unsigned int nregs;       /* entries in regs[] */
+	/* entries in regs[]: every register the CFI gives a rule for, which
+	 * may be more than the arch's nregs (vdsoscope_arch_reg_name() names
+	 * them; the step uses only the arch's) */
+	unsigned int nregs;
 	bool signal_frame;        /* 'S' augmentation */
 	bool from_debug_frame;
 	/* no CFI covers this code: the row was computed from its instructions
@@ -334,6 +341,10 @@ VDSOSCOPE_API int vdsoscope_cfi_find(const struct vdsoscope_image *img, uint64_t
  * (then no rows exist; symbols still work) and in *MSG (may be NULL) a text
  * naming the entry or address. */
 VDSOSCOPE_API int vdsoscope_cfi_error(const struct vdsoscope_image *img, const char **msg);
+/* FDEs left out of the rows because libdw refused them (or their CIE);
+ * the other FDEs' rows are there.  *MSG (may be NULL) gets the reason for
+ * the first of them, naming its range and section, or "". */
+VDSOSCOPE_API size_t vdsoscope_cfi_dropped(const struct vdsoscope_image *img, const char **msg);
 /* Bytes of executable code covered by FDEs. */
 VDSOSCOPE_API uint64_t vdsoscope_cfi_coverage(const struct vdsoscope_image *img);
 /* Writes RULE as text into BUF: "c-16" (saved at CFA-16), "v+8" (value
@@ -377,6 +388,10 @@ VDSOSCOPE_API const struct vdsoscope_arch *vdsoscope_arch(const struct vdsoscope
 /* By name or EM_* value; NULL when unknown. */
 VDSOSCOPE_API const struct vdsoscope_arch *vdsoscope_arch_by_name(const char *name);
 VDSOSCOPE_API const struct vdsoscope_arch *vdsoscope_arch_by_machine(int machine, int elf_class);
+/* The name readelf gives DWARF register REG of A ("rbx", "xmm0", "rflags"),
+ * also past A's nregs; NULL when it has none (then "r<REG>" is the usual
+ * spelling).  A may be NULL. */
+VDSOSCOPE_API const char *vdsoscope_arch_reg_name(const struct vdsoscope_arch *a, unsigned int reg);
 
 /* ---- stepping ---------------------------------------------------------- */
 

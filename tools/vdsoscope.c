@@ -180,8 +180,9 @@ static int cmd_info(const struct vdsoscope_image *img, int json)
 	size_t size, i, nfuncs = vdsoscope_func_count(img), nnames = 0, nfdes;
 	uint64_t lo, hi, cov = vdsoscope_cfi_coverage(img);
 	uint32_t lv = vdsoscope_linux_version(img);
-	const char *cfimsg, *dbg = vdsoscope_debug_file(img);
+	const char *cfimsg, *dropmsg, *dbg = vdsoscope_debug_file(img);
 	int cfierr = vdsoscope_cfi_error(img, &cfimsg);
+	size_t dropped = vdsoscope_cfi_dropped(img, &dropmsg);
 	char ver[32] = "";
 
 	vdsoscope_image_data(img, &size);
@@ -222,6 +223,8 @@ static int cmd_info(const struct vdsoscope_image *img, int json)
 		json_kuint(&j, "cfi_rows", vdsoscope_cfi_count(img));
 		json_kuint(&j, "cfi_coverage", cov);
 		json_kstr(&j, "cfi_error", cfierr ? cfimsg : "");
+		json_kuint(&j, "cfi_dropped", dropped);
+		json_kstr(&j, "cfi_dropped_first", dropmsg);
 		json_key(&j, "debug_file");
 		if (dbg)
 			json_str(&j, dbg);
@@ -253,6 +256,8 @@ static int cmd_info(const struct vdsoscope_image *img, int json)
 		printf("CFI:           %zu FDEs, %zu rows, covering %llu of %llu text bytes (%.1f%%)\n",
 		       nfdes, vdsoscope_cfi_count(img), (unsigned long long)cov,
 		       (unsigned long long)(hi - lo), hi > lo ? 100.0 * (double)cov / (double)(hi - lo) : 0.0);
+	if (!cfierr && dropped)
+		printf("CFI dropped:   %zu FDE%s, first: %s\n", dropped, dropped == 1 ? "" : "s", dropmsg);
 	printf("debug file:    %s\n", dbg ? dbg : "(none)");
 	return 0;
 }
@@ -351,8 +356,8 @@ static void json_rule(struct json *j, const struct vdsoscope_image *img,
 		json_kint(j, "offset", r->off);
 	if (r->kind == VDSOSCOPE_RULE_REGISTER || r->kind == VDSOSCOPE_RULE_CFA_REG_OFFSET) {
 		json_kint(j, "reg", r->reg);
-		if (a && r->reg < a->nregs)
-			json_kstr(j, "reg_name", a->reg_names[r->reg]);
+		if (vdsoscope_arch_reg_name(a, r->reg))
+			json_kstr(j, "reg_name", vdsoscope_arch_reg_name(a, r->reg));
 	}
 	json_kstr(j, "text", text);
 	json_obj_end(j);
@@ -371,6 +376,10 @@ static int cmd_cfi(const struct vdsoscope_image *img, int json)
 		fprintf(stderr, "vdsoscope: %s: CFI unusable: %s\n", vdsoscope_image_source(img), msg);
 		return EXIT_FAILED;
 	}
+	/* on stderr in both forms: the JSON stays an array of rows */
+	if ((i = vdsoscope_cfi_dropped(img, &msg)))
+		fprintf(stderr, "vdsoscope: %s: CFI: %zu FDE%s dropped, first: %s\n",
+			vdsoscope_image_source(img), i, i == 1 ? "" : "s", msg);
 	if (json) {
 		json_init(&j, stdout);
 		json_arr(&j);
@@ -398,8 +407,8 @@ static int cmd_cfi(const struct vdsoscope_image *img, int json)
 				char name[16];
 				if (r.regs[k].kind == VDSOSCOPE_RULE_UNSPECIFIED)
 					continue;
-				if (a && k < a->nregs)
-					snprintf(name, sizeof(name), "%s", a->reg_names[k]);
+				if (vdsoscope_arch_reg_name(a, k))
+					snprintf(name, sizeof(name), "%s", vdsoscope_arch_reg_name(a, k));
 				else
 					snprintf(name, sizeof(name), "r%u", k);
 				json_key(&j, name);
@@ -427,8 +436,8 @@ static int cmd_cfi(const struct vdsoscope_image *img, int json)
 			if (r.regs[k].kind == VDSOSCOPE_RULE_UNSPECIFIED)
 				continue;
 			vdsoscope_rule_format(img, &r.regs[k], text, sizeof(text));
-			if (a && k < a->nregs)
-				printf(" %s=%s", a->reg_names[k], text);
+			if (vdsoscope_arch_reg_name(a, k))
+				printf(" %s=%s", vdsoscope_arch_reg_name(a, k), text);
 			else
 				printf(" r%u=%s", k, text);
 		}
@@ -652,7 +661,7 @@ static int run(struct args *a, int argc, char **argv)
 		opts.debug_dirs = a->debug_dirs;
 	opts.debug_file = a->debug_file;
 	if (a->no_debug)
-		opts.flags |= VDSOSCOPE_OPEN_NO_DEBUG;
+		opts.flags |= VDSOSCOPE_OPEN_NO_DEBUG | VDSOSCOPE_OPEN_AS_MAPPED;
 	opts.store_dir = a->store;
 
 	if (a->pid) {
