@@ -9,32 +9,14 @@
 #include <unistd.h>
 #include "vdsoscope.h"
 #include "fuzz-common.h"
-
-static int fd = -1;
-static char path[64];
+#include "fuzz-file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	VDSOSCOPE_OPTS(opts, .flags = VDSOSCOPE_OPEN_NO_DEBUG | VDSOSCOPE_OPEN_NO_CACHE);
 	struct vdsoscope_image *img;
-	size_t done = 0;
+	const char *path = fuzz_file(data, size);
 
-	if (fd < 0) {
-		fd = memfd_create("fuzz-core", MFD_CLOEXEC);
-		if (fd < 0) {
-			perror("memfd_create");
-			abort();
-		}
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	}
-	if (ftruncate(fd, 0))
-		abort();
-	while (done < size) {
-		ssize_t n = pwrite(fd, data + done, size - done, (off_t)done);
-		if (n <= 0)
-			abort();
-		done += (size_t)n;
-	}
 	if (vdsoscope_open_core(&img, path, &opts))
 		return 0;
 	fuzz_walk(img);

@@ -10,9 +10,7 @@
 #include <unistd.h>
 #include "vdsoscope.h"
 #include "vdsoscope-unwind.h"
-
-static int fd = -1;
-static char path[64];
+#include "fuzz-file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -21,25 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vdsoscope_modules *mods;
 	struct vdsoscope_target *t;
 	struct vdsoscope_image *img = NULL;
-	size_t done = 0, i;
+	const char *path = fuzz_file(data, size);
+	size_t i;
 	unsigned int n;
 
-	if (fd < 0) {
-		fd = memfd_create("fuzz-target", MFD_CLOEXEC);
-		if (fd < 0) {
-			perror("memfd_create");
-			abort();
-		}
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	}
-	if (ftruncate(fd, 0))
-		abort();
-	while (done < size) {
-		ssize_t w = pwrite(fd, data + done, size - done, (off_t)done);
-		if (w <= 0)
-			abort();
-		done += (size_t)w;
-	}
 	if (!(mods = vdsoscope_modules_new()))
 		abort();
 	/* no file of the machine that wrote the input is this machine's */

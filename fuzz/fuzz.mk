@@ -26,7 +26,7 @@ fuzz/obj/unwind-%.o: $(srcdir)/unwind/%.c $(wildcard $(srcdir)/unwind/*.h) $(wil
 	@mkdir -p fuzz/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -c -o $@ $<
 
-fuzz/fuzz-target: $(srcdir)/fuzz/fuzz-target.c $(LIB_OBJS) $(UNWIND_OBJS)
+fuzz/fuzz-target: $(srcdir)/fuzz/fuzz-target.c $(srcdir)/fuzz/fuzz-file.h $(LIB_OBJS) $(UNWIND_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -o $@ $< $(LIB_OBJS) $(UNWIND_OBJS) \
 		$(LIBUNWIND_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) -lpthread -ldl
 
@@ -42,7 +42,7 @@ fuzz/fuzz-buffer: $(srcdir)/fuzz/fuzz-buffer.c $(srcdir)/fuzz/fuzz-common.h $(LI
 fuzz/fuzz-vdso-elf: $(srcdir)/fuzz/fuzz-vdso-elf.c fuzz/obj/vdso-elf.o
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -o $@ $^
 
-fuzz/fuzz-%: $(srcdir)/fuzz/fuzz-%.c $(srcdir)/fuzz/fuzz-common.h $(srcdir)/fuzz/fuzz-mem.h $(LIB_OBJS)
+fuzz/fuzz-%: $(srcdir)/fuzz/fuzz-%.c $(srcdir)/fuzz/fuzz-common.h $(srcdir)/fuzz/fuzz-mem.h $(srcdir)/fuzz/fuzz-file.h $(LIB_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -o $@ $< $(LIB_OBJS) \
 		$(LIBDW_LIBS) $(LIBELF_LIBS) -lpthread -ldl
 
