@@ -349,6 +349,39 @@ static void name_dwfl(struct bt *b, Dwfl *dwfl, struct frame *fr);
 
 /* ---- libunwind ------------------------------------------------------------ */
 
+/* libunwind 1.6 guesses a caller from the frame pointer when no unwind
+ * info covers IP, which goes wrong where the code keeps none: the stack
+ * ends there instead, saying why (1), as it does for the vDSO and every
+ * module with unwind info (0). */
+static int no_unwind_info(struct bt *b, struct thread *t, unw_addr_space_t as, void *arg,
+			  unw_word_t ip, int exact)
+{
+	unw_accessors_t *acc = unw_get_accessors(as);
+	unw_word_t at = exact ? ip : ip - 1;
+	const struct mapping *m;
+	unw_proc_info_t pi;
+	int rc;
+
+	memset(&pi, 0, sizeof(pi));
+	rc = acc->find_proc_info(as, at, &pi, 0, arg);
+	if (rc == 0 && at >= pi.start_ip && at < pi.end_ip)
+		return 0;
+	m = NULL;
+	for (size_t i = 0; i < b->nmaps; i++)
+		if (at >= b->maps[i].lo && at < b->maps[i].hi)
+			m = &b->maps[i];
+	if (!m)
+		snprintf(t->end, sizeof(t->end), "no unwind info for the code at 0x%" PRIx64
+			 " (in no mapped file)", (uint64_t)ip);
+	else if (m->tried && !m->bytes)
+		snprintf(t->end, sizeof(t->end), "module %s not found: no unwind info for the code "
+			 "at 0x%" PRIx64, m->name, (uint64_t)ip);
+	else
+		snprintf(t->end, sizeof(t->end), "no unwind info for the code at 0x%" PRIx64 " in %s",
+			 (uint64_t)ip, m->name);
+	return 1;
+}
+
 static void unwind_cursor(struct bt *b, struct thread *t, unw_addr_space_t as, void *arg)
 {
 	unw_cursor_t c;
@@ -391,6 +424,8 @@ static void unwind_cursor(struct bt *b, struct thread *t, unw_addr_space_t as, v
 			snprintf(t->end, sizeof(t->end), "frame limit (%d) reached", MAX_FRAMES);
 			return;
 		}
+		if (no_unwind_info(b, t, as, arg, ip, fr->exact))
+			return;
 		rc = unw_step(&c);
 		if (rc == 0) {
 			snprintf(t->end, sizeof(t->end), "outermost frame (libunwind found no caller)");
@@ -1222,6 +1257,35 @@ static int dwfl_frame_cb(Dwfl_Frame *state, void *arg)
 	return DWARF_CB_OK;
 }
 
+/* Why libdwfl could not step from T's last frame, naming its module and
+ * saying when that module's file was not found. */
+static void dwfl_end_reason(Dwfl *dwfl, struct thread *t)
+{
+	char msg[128];
+	const struct frame *fr;
+	Dwfl_Module *mod;
+	const char *name;
+	Dwarf_Addr bias;
+
+	snprintf(msg, sizeof(msg), "%s", dwfl_errmsg(-1));
+	if (!t->nframes) {
+		snprintf(t->end, sizeof(t->end), "libdwfl: %s", msg);
+		return;
+	}
+	fr = &t->frames[t->nframes - 1];
+	mod = dwfl_addrmodule(dwfl, fr->exact ? fr->pc : fr->pc - 1);
+	name = mod ? dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL) : NULL;
+	if (!mod)
+		snprintf(t->end, sizeof(t->end), "libdwfl: %s (0x%" PRIx64 " is in no module)", msg,
+			 fr->pc);
+	else if (!dwfl_module_getelf(mod, &bias))
+		snprintf(t->end, sizeof(t->end), "module %s not found (libdwfl: %s)",
+			 name ? name : "?", msg);
+	else
+		snprintf(t->end, sizeof(t->end), "libdwfl: %s (at 0x%" PRIx64 " in %s)", msg, fr->pc,
+			 name ? name : "?");
+}
+
 static void dwfl_unwind_thread(struct bt *b, Dwfl *dwfl, Dwfl_Thread *th)
 {
 	struct dwfl_walk w = { .b = b, .dwfl = dwfl };
@@ -1233,7 +1297,7 @@ static void dwfl_unwind_thread(struct bt *b, Dwfl *dwfl, Dwfl_Thread *th)
 	if (rc == 0)
 		snprintf(w.t->end, sizeof(w.t->end), "outermost frame (libdwfl found no caller)");
 	else if (!w.t->end[0])
-		snprintf(w.t->end, sizeof(w.t->end), "libdwfl: %s", dwfl_errmsg(-1));
+		dwfl_end_reason(dwfl, w.t);
 }
 
 static int dwfl_thread_cb(Dwfl_Thread *th, void *arg)
