@@ -109,6 +109,7 @@ static int write_elf(struct vdso_module *m)
 		return -ENODATA;
 	}
 	if (elf_getshdrnum(elf, &nsh) || elf_getshdrstrndx(elf, &shstrndx) || eh.e_shoff == 0 ||
+	    eh.e_shentsize != (w.is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr)) ||
 	    eh.e_shoff > size || (size - eh.e_shoff) / eh.e_shentsize < nsh)
 		nsh = 0;
 	vaddr = (link + size + 4095) & ~(uint64_t)4095;
