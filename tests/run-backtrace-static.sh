@@ -17,12 +17,15 @@ command -v gcore > /dev/null || skip "gcore (gdb) is not installed"
 
 # dump NAME BINARY: a core of BINARY once both threads block, in $tmp/NAME.core
 dump() {
-	local name=$1 bin=$2 t
+	local name=$1 bin=$2 n=0
 	case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
 	start_target s "$bin" run
 	# the handler said "ready"; main blocks in pthread_join's futex wait
 	# (system call 202) once it got there
-	until [ "$(cut -d' ' -f1 "/proc/$s_pid/syscall" 2>/dev/null)" = 202 ]; do :; done
+	until [ "$(cut -d' ' -f1 "/proc/$s_pid/syscall" 2>/dev/null)" = 202 ]; do
+		n=$((n + 1))
+		[ $n -lt 1000000 ] || { fail "$name: main never blocked in pthread_join"; break; }
+	done
 	gcore -o "$tmp/$name" "$s_pid" > /dev/null 2>&1
 	kill -9 "$s_pid"
 	wait "$s_pid" 2> /dev/null
