@@ -72,7 +72,7 @@ walk() {
 
 walk i386 "$L32" run 4 1000
 # libdwfl on the image's own CFI, as eu-stack does and the hook did
-# before it wrote the rows: the stops without CFI lose the caller
+# before it wrote the rows: at some stops it loses the caller
 if [ -f "$tmp/i386/1.eu" ]; then
 	lost=$($WCHECK lost "$tmp/i386" eu)
 	case $lost in
