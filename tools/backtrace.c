@@ -364,6 +364,39 @@ static void name_dwfl(struct bt *b, Dwfl *dwfl, struct frame *fr);
 
 /* ---- libunwind ------------------------------------------------------------ */
 
+/* libunwind 1.6 guesses a caller from the frame pointer when no unwind
+ * info covers IP, which goes wrong where the code keeps none: the stack
+ * ends there instead, saying why (1), as it does for the vDSO and every
+ * module with unwind info (0). */
+static int no_unwind_info(struct bt *b, struct thread *t, unw_addr_space_t as, void *arg,
+			  unw_word_t ip, int exact)
+{
+	unw_accessors_t *acc = unw_get_accessors(as);
+	unw_word_t at = exact ? ip : ip - 1;
+	const struct mapping *m;
+	unw_proc_info_t pi;
+	int rc;
+
+	memset(&pi, 0, sizeof(pi));
+	rc = acc->find_proc_info(as, at, &pi, 0, arg);
+	if (rc == 0 && at >= pi.start_ip && at < pi.end_ip)
+		return 0;
+	m = NULL;
+	for (size_t i = 0; i < b->nmaps; i++)
+		if (at >= b->maps[i].lo && at < b->maps[i].hi)
+			m = &b->maps[i];
+	if (!m)
+		snprintf(t->end, sizeof(t->end), "no unwind info for the code at 0x%" PRIx64
+			 " (in no mapped file)", (uint64_t)ip);
+	else if (m->tried && !m->bytes)
+		snprintf(t->end, sizeof(t->end), "module %s not found: no unwind info for the code "
+			 "at 0x%" PRIx64, m->name, (uint64_t)ip);
+	else
+		snprintf(t->end, sizeof(t->end), "no unwind info for the code at 0x%" PRIx64 " in %s",
+			 (uint64_t)ip, m->name);
+	return 1;
+}
+
 static void unwind_cursor(struct bt *b, struct thread *t, unw_addr_space_t as, void *arg)
 {
 	unw_cursor_t c;
@@ -406,6 +439,8 @@ static void unwind_cursor(struct bt *b, struct thread *t, unw_addr_space_t as, v
 			snprintf(t->end, sizeof(t->end), "frame limit (%d) reached", MAX_FRAMES);
 			return;
 		}
+		if (no_unwind_info(b, t, as, arg, ip, fr->exact))
+			return;
 		rc = unw_step(&c);
 		if (rc == 0) {
 			snprintf(t->end, sizeof(t->end), "outermost frame (libunwind found no caller)");
@@ -479,6 +514,9 @@ static Dwfl *proc_names(struct bt *b);
 static struct bt *files_bt;
 static int files_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
 				int need_unwind_info, void *arg);
+static int upt_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
+			  void *arg);
+static int shadow_read(unw_word_t addr, unw_word_t *val);
 
 static int run_libunwind_pid(struct bt *b)
 {
@@ -507,6 +545,7 @@ static int run_libunwind_pid(struct bt *b)
 	files_bt = b;
 	acc = _UPT_accessors;
 	acc.find_proc_info = files_find_proc_info;
+	acc.access_mem = upt_access_mem;
 	as = vdsoscope_unw_create_addr_space(&acc, b->img, 0);
 	if (as) {
 		if (b->maps_text)
@@ -633,6 +672,8 @@ static int files_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *va
 	struct mapping *m;
 	size_t i;
 
+	if (!write && shadow_read(addr, val))
+		return 0;
 	for (i = 0; !write && i < ncore_segs; i++)
 		if (addr >= core_segs[i].vaddr && addr - core_segs[i].vaddr < core_segs[i].size &&
 		    core_segs[i].size - (addr - core_segs[i].vaddr) >= sizeof(*val)) {
@@ -643,6 +684,375 @@ static int files_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *va
 	    !file_read(m, m->off + (addr - m->lo), val, sizeof(*val)))
 		return 0;
 	return _UCD_access_mem(as, addr, val, write, arg);
+}
+
+/*
+ * A module without a usable .eh_frame_hdr (a static executable linked
+ * without one, a file with only .debug_frame): a binary-search table of
+ * its FDEs is written here and served, with the module, at an address in
+ * the kernel's half of the address space, where no process memory is and
+ * within reach of the table's 32-bit offsets: code address A appears
+ * there as A + shift.  .eh_frame is served as the file has it (its
+ * pc-relative addresses stay right when shifted); .debug_frame is copied
+ * in .eh_frame's form (CIE id 0, CIE pointers relative, FDE addresses
+ * absolute and shifted) just past the module's shifted range.
+ */
+#define SHADOW_BASE 0xffffa00000000000ull
+#define SHADOW_STEP (1ull << 33)
+#define SHADOW_CODE 0x40000000ull
+#define SHADOW_MAX 256
+
+struct shadow {
+	char *name;               /* the file */
+	struct mapping *m;        /* a mapping of it: its bytes */
+	uint64_t bias, lo, hi;    /* runtime extent of its PT_LOADs */
+	uint64_t shift, base;
+	Elf64_Phdr loads[16];
+	int nloads;
+	unsigned char *table;     /* datarel sdata4 pairs, served at base */
+	size_t nent;
+	unsigned char *frame;     /* .debug_frame as .eh_frame, or NULL */
+	uint64_t frame_addr;
+	size_t frame_size;
+	int ok;
+};
+static struct shadow shadows[SHADOW_MAX];
+static size_t nshadows;
+
+static uint64_t le(const unsigned char *p, unsigned int n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | p[n];
+	return v;
+}
+
+static uint64_t uleb(const unsigned char **p, const unsigned char *end)
+{
+	uint64_t v = 0;
+	unsigned int sh = 0;
+
+	while (*p < end) {
+		unsigned char b = *(*p)++;
+		if (sh < 64)
+			v |= (uint64_t)(b & 0x7f) << sh;
+		sh += 7;
+		if (!(b & 0x80))
+			break;
+	}
+	return v;
+}
+
+/* Bytes of an encoded pointer of encoding ENC (fixed sizes only), or 0. */
+static unsigned int enc_size(unsigned int enc)
+{
+	switch (enc & 0x0f) {
+	case 0x00: case 0x04: case 0x0c: return 8;
+	case 0x02: case 0x0a: return 2;
+	case 0x03: case 0x0b: return 4;
+	}
+	return 0;
+}
+
+/* The FDE pointer encoding a CIE at P (past its id) gives; -1 when not
+ * readable. */
+static int cie_fde_enc(const unsigned char *p, const unsigned char *end)
+{
+	const char *aug;
+	unsigned int version;
+
+	if (p >= end)
+		return -1;
+	version = *p++;
+	aug = (const char *)p;
+	p = memchr(p, 0, (size_t)(end - p));
+	if (!p || version > 4)
+		return -1;
+	p++;
+	if (aug[0] != 'z')
+		return aug[0] ? -1 : 0x00;
+	if (version == 4)
+		p += 2;
+	uleb(&p, end);                      /* code alignment */
+	uleb(&p, end);                      /* data alignment (sleb: skipped the same) */
+	if (version == 1)
+		p++;
+	else
+		uleb(&p, end);
+	uleb(&p, end);                      /* augmentation length */
+	for (aug++; *aug && p < end; aug++) {
+		if (*aug == 'R')
+			return *p;
+		if (*aug == 'L')
+			p++;
+		else if (*aug == 'P') {
+			unsigned int n = enc_size(*p);
+			if (!n)
+				return -1;
+			p += 1 + n;
+		} else if (*aug != 'S' && *aug != 'B')
+			return -1;
+	}
+	return 0x00;
+}
+
+static int cmp_ent(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct fde_list {
+	uint64_t (*ent)[2];       /* shifted start, address of the FDE */
+	size_t n, cap;
+};
+
+/* The FDEs of SEC (LEN bytes of .eh_frame at runtime ADDR, or of
+ * .debug_frame when DEBUG) onto L; .debug_frame is rewritten in place as
+ * S's copy.  0, or -1 when the section is not readable as a whole. */
+static int shadow_fdes(struct shadow *s, struct fde_list *l, unsigned char *sec, size_t len,
+		       uint64_t addr, int debug)
+{
+	size_t off = 0, i;
+
+	while (len - off >= 8) {
+		unsigned char *p = sec + off, *end;
+		uint64_t elen = le(p, 4), id, pc, range;
+		unsigned int sz = 8;
+		int enc;
+
+		if (elen == 0 && !debug)
+			break;
+		if (elen == 0xffffffff || elen > len - off - 4 || elen < 4)
+			return -1;
+		end = p + 4 + elen;
+		id = le(p + 4, 4);
+		off += 4 + elen;
+		if (debug ? id == 0xffffffff : id == 0) {
+			/* not in a form libunwind reads as .eh_frame */
+			if (debug && (p[8] == 4 || cie_fde_enc(p + 8, end) != 0x00))
+				return -1;
+			if (debug)
+				memset(p + 4, 0, 4);
+			continue;
+		}
+		/* the CIE: .debug_frame gives its offset, .eh_frame the
+		 * distance back from this field */
+		if (debug ? id >= (uint64_t)(p - sec) : id > (uint64_t)(p + 4 - sec))
+			return -1;
+		if (debug) {
+			uint64_t rel = (uint64_t)(p + 4 - sec) - id;
+			if ((size_t)(end - p) < 24)
+				return -1;
+			pc = le(p + 8, 8) + s->bias;
+			range = le(p + 16, 8);
+			for (i = 0; i < 4; i++)
+				p[4 + i] = (unsigned char)(rel >> (8 * i));
+			for (i = 0; i < 8; i++)
+				p[8 + i] = (unsigned char)((pc + s->shift) >> (8 * i));
+		} else {
+			if ((enc = cie_fde_enc(p + 4 - id + 8, sec + len)) < 0 ||
+			    !(sz = enc_size((unsigned int)enc)) || (size_t)(end - p) < 8 + 2 * sz ||
+			    ((enc & 0x70) != 0x10 && (enc & 0x70) != 0x00))
+				return -1;
+			pc = le(p + 8, sz);
+			range = le(p + 8 + sz, sz);
+			if (sz < 8 && (enc & 0x08))
+				pc = (uint64_t)((int64_t)(pc << (64 - 8 * sz)) >> (64 - 8 * sz));
+			if ((enc & 0x70) == 0x10)
+				pc += addr + (uint64_t)(p + 8 - sec);
+		}
+		/* FDEs of code the linker dropped */
+		if (range == 0 || pc < s->lo || pc >= s->hi)
+			continue;
+		if (l->n == l->cap) {
+			size_t nc = l->cap ? 2 * l->cap : 256;
+			void *q = realloc(l->ent, nc * sizeof(*l->ent));
+			if (!q)
+				return -1;
+			l->ent = q;
+			l->cap = nc;
+		}
+		l->ent[l->n][0] = pc + s->shift;
+		l->ent[l->n][1] = (debug ? s->frame_addr : addr + s->shift) + (uint64_t)(p - sec);
+		l->n++;
+	}
+	return 0;
+}
+
+/* S's table from the FDEs in L. */
+static int shadow_table(struct shadow *s, struct fde_list *l)
+{
+	size_t i;
+	int k;
+
+	if (!l->n || !(s->table = malloc(l->n * 8)))
+		return -1;
+	qsort(l->ent, l->n, sizeof(*l->ent), cmp_ent);
+	for (i = 0; i < l->n; i++) {
+		uint64_t a = l->ent[i][0] - s->base, f = l->ent[i][1] - s->base;
+		for (k = 0; k < 4; k++) {
+			s->table[8 * i + k] = (unsigned char)(a >> (8 * k));
+			s->table[8 * i + 4 + k] = (unsigned char)(f >> (8 * k));
+		}
+	}
+	s->nent = l->n;
+	return 0;
+}
+
+/* The FDEs of .eh_frame and .debug_frame (as copied) in M's file (header
+ * EH) into S's table. */
+static int shadow_build(struct shadow *s, struct mapping *m, const Elf64_Ehdr *eh)
+{
+	Elf64_Shdr *sh = NULL, *eh_sec = NULL, *dbg_sec = NULL;
+	struct fde_list l = { 0 };
+	char *names = NULL;
+	unsigned char *sec = NULL;
+	int i, rc = -1;
+
+	if (!eh->e_shoff || eh->e_shentsize != sizeof(Elf64_Shdr) || !eh->e_shnum ||
+	    eh->e_shstrndx >= eh->e_shnum || !(sh = calloc(eh->e_shnum, sizeof(*sh))) ||
+	    file_read(m, eh->e_shoff, sh, eh->e_shnum * sizeof(*sh)) ||
+	    sh[eh->e_shstrndx].sh_size > (1u << 24) ||
+	    !(names = calloc(1, sh[eh->e_shstrndx].sh_size + 1)) ||
+	    file_read(m, sh[eh->e_shstrndx].sh_offset, names, sh[eh->e_shstrndx].sh_size))
+		goto out;
+	for (i = 1; i < eh->e_shnum; i++) {
+		if (sh[i].sh_name >= sh[eh->e_shstrndx].sh_size || sh[i].sh_type == SHT_NOBITS)
+			continue;
+		if (!strcmp(names + sh[i].sh_name, ".eh_frame") && (sh[i].sh_flags & SHF_ALLOC))
+			eh_sec = &sh[i];
+		else if (!strcmp(names + sh[i].sh_name, ".debug_frame") &&
+			 !(sh[i].sh_flags & SHF_COMPRESSED))
+			dbg_sec = &sh[i];
+	}
+	if (eh_sec && eh_sec->sh_size && eh_sec->sh_size < (1u << 28) &&
+	    (sec = malloc(eh_sec->sh_size)) && !file_read(m, eh_sec->sh_offset, sec, eh_sec->sh_size))
+		shadow_fdes(s, &l, sec, eh_sec->sh_size, eh_sec->sh_addr + s->bias, 0);
+	free(sec);
+	sec = NULL;
+	if (dbg_sec && dbg_sec->sh_size && dbg_sec->sh_size < (1u << 28) &&
+	    (sec = malloc(dbg_sec->sh_size)) &&
+	    !file_read(m, dbg_sec->sh_offset, sec, dbg_sec->sh_size)) {
+		size_t before = l.n;
+		s->frame_addr = s->base + SHADOW_CODE + ((s->hi - s->lo + 4095) & ~4095ull);
+		s->frame_size = dbg_sec->sh_size;
+		if (shadow_fdes(s, &l, sec, dbg_sec->sh_size, 0, 1) == 0) {
+			s->frame = sec;
+			sec = NULL;
+		} else {
+			l.n = before;  /* not usable: none of its FDEs */
+		}
+	}
+	rc = shadow_table(s, &l);
+out:
+	free(l.ent);
+	free(sec);
+	free(names);
+	free(sh);
+	return rc;
+}
+
+/* The table of M's file, written on first use; NULL when it has none. */
+static struct shadow *shadow_of(struct mapping *m, const Elf64_Ehdr *eh, const Elf64_Phdr *ph,
+				uint64_t bias)
+{
+	struct shadow *s;
+	size_t k;
+	int i;
+
+	for (k = 0; k < nshadows; k++)
+		if (!strcmp(shadows[k].name, m->name) && shadows[k].bias == bias)
+			return shadows[k].ok ? &shadows[k] : NULL;
+	if (nshadows == SHADOW_MAX)
+		return NULL;
+	s = &shadows[nshadows];
+	memset(s, 0, sizeof(*s));
+	if (!(s->name = strdup(m->name)))
+		return NULL;
+	nshadows++;
+	s->m = m;
+	s->bias = bias;
+	s->lo = UINT64_MAX;
+	for (i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		if (s->nloads < 16)
+			s->loads[s->nloads++] = ph[i];
+		if (ph[i].p_vaddr + bias < s->lo)
+			s->lo = (ph[i].p_vaddr + bias) & ~4095ull;
+		if (ph[i].p_vaddr + ph[i].p_memsz + bias > s->hi)
+			s->hi = ph[i].p_vaddr + ph[i].p_memsz + bias;
+	}
+	s->base = SHADOW_BASE + (uint64_t)k * SHADOW_STEP;
+	s->shift = s->base + SHADOW_CODE - s->lo;
+	if (s->lo >= s->hi || s->hi - s->lo > SHADOW_CODE / 2 || shadow_build(s, m, eh))
+		return NULL;
+	s->ok = 1;
+	return s;
+}
+
+/* A word at ADDR of a table, a shifted module or a copied .debug_frame;
+ * 0 when ADDR is none of those. */
+static int shadow_read(unw_word_t addr, unw_word_t *val)
+{
+	struct shadow *s;
+	uint64_t k, real, o;
+	int i;
+
+	if (addr < SHADOW_BASE || (k = (addr - SHADOW_BASE) / SHADOW_STEP) >= nshadows ||
+	    !(s = &shadows[k])->ok)
+		return 0;
+	*val = 0;
+	if (addr - s->base < s->nent * 8) {
+		o = addr - s->base;
+		memcpy(val, s->table + o, s->nent * 8 - o < 8 ? s->nent * 8 - o : 8);
+		return 1;
+	}
+	if (s->frame && addr >= s->frame_addr && addr - s->frame_addr < s->frame_size) {
+		o = addr - s->frame_addr;
+		memcpy(val, s->frame + o, s->frame_size - o < 8 ? s->frame_size - o : 8);
+		return 1;
+	}
+	real = addr - s->shift - s->bias;
+	for (i = 0; i < s->nloads; i++)
+		if (real >= s->loads[i].p_vaddr && real - s->loads[i].p_vaddr + 8 <= s->loads[i].p_filesz)
+			return !file_read(s->m, s->loads[i].p_offset + (real - s->loads[i].p_vaddr),
+					  val, sizeof(*val));
+	return 1;
+}
+
+/* libunwind's search of S's table for IP, with the range it finds given
+ * back in real addresses. */
+static int shadow_search(struct shadow *s, unw_addr_space_t as, unw_word_t ip,
+			 unw_proc_info_t *pi, int need_unwind_info, void *arg)
+{
+	unw_dyn_info_t di;
+	int rc;
+
+	memset(&di, 0, sizeof(di));
+	di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+	di.start_ip = s->lo + s->shift;
+	di.end_ip = s->hi + s->shift;
+	di.u.rti.segbase = s->base;
+	di.u.rti.table_data = s->base;
+	di.u.rti.table_len = s->nent * 8 / sizeof(unw_word_t);
+	rc = _Ux86_64_dwarf_search_unwind_table(as, ip + s->shift, &di, pi, need_unwind_info, arg);
+	if (rc == 0) {
+		pi->start_ip -= s->shift;
+		pi->end_ip -= s->shift;
+	}
+	return rc;
+}
+
+static int upt_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
+			  void *arg)
+{
+	if (!write && shadow_read(addr, val))
+		return 0;
+	return _UPT_access_mem(as, addr, val, write, arg);
 }
 
 static int files_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
@@ -670,9 +1080,13 @@ static int files_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_inf
 			have_bias = 1;
 		}
 	}
-	if (!have_bias || ehf < 0 || file_read(m, ph[ehf].p_offset, hdr, sizeof(hdr)) ||
-	    hdr[0] != 1 || hdr[1] != 0x1b || hdr[2] != 0x03 || hdr[3] != 0x3b)
+	if (!have_bias)
 		return -UNW_ENOINFO;
+	if (ehf < 0 || file_read(m, ph[ehf].p_offset, hdr, sizeof(hdr)) || hdr[0] != 1 ||
+	    hdr[1] != 0x1b || hdr[2] != 0x03 || hdr[3] != 0x3b) {
+		struct shadow *s = shadow_of(m, &eh, ph, bias);
+		return s ? shadow_search(s, as, ip, pi, need_unwind_info, arg) : -UNW_ENOINFO;
+	}
 	memset(&di, 0, sizeof(di));
 	di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
 	di.start_ip = m->lo;
@@ -871,6 +1285,35 @@ static int dwfl_frame_cb(Dwfl_Frame *state, void *arg)
 	return DWARF_CB_OK;
 }
 
+/* Why libdwfl could not step from T's last frame, naming its module and
+ * saying when that module's file was not found. */
+static void dwfl_end_reason(Dwfl *dwfl, struct thread *t)
+{
+	char msg[128];
+	const struct frame *fr;
+	Dwfl_Module *mod;
+	const char *name;
+	Dwarf_Addr bias;
+
+	snprintf(msg, sizeof(msg), "%s", dwfl_errmsg(-1));
+	if (!t->nframes) {
+		snprintf(t->end, sizeof(t->end), "libdwfl: %s", msg);
+		return;
+	}
+	fr = &t->frames[t->nframes - 1];
+	mod = dwfl_addrmodule(dwfl, fr->exact ? fr->pc : fr->pc - 1);
+	name = mod ? dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL) : NULL;
+	if (!mod)
+		snprintf(t->end, sizeof(t->end), "libdwfl: %s (0x%" PRIx64 " is in no module)", msg,
+			 fr->pc);
+	else if (!dwfl_module_getelf(mod, &bias))
+		snprintf(t->end, sizeof(t->end), "module %s not found (libdwfl: %s)",
+			 name ? name : "?", msg);
+	else
+		snprintf(t->end, sizeof(t->end), "libdwfl: %s (at 0x%" PRIx64 " in %s)", msg, fr->pc,
+			 name ? name : "?");
+}
+
 static void dwfl_unwind_thread(struct bt *b, Dwfl *dwfl, Dwfl_Thread *th)
 {
 	struct dwfl_walk w = { .b = b, .dwfl = dwfl };
@@ -882,7 +1325,7 @@ static void dwfl_unwind_thread(struct bt *b, Dwfl *dwfl, Dwfl_Thread *th)
 	if (rc == 0)
 		snprintf(w.t->end, sizeof(w.t->end), "outermost frame (libdwfl found no caller)");
 	else if (!w.t->end[0])
-		snprintf(w.t->end, sizeof(w.t->end), "libdwfl: %s", dwfl_errmsg(-1));
+		dwfl_end_reason(dwfl, w.t);
 }
 
 static int dwfl_thread_cb(Dwfl_Thread *th, void *arg)

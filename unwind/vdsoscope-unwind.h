@@ -132,8 +132,14 @@ vdsoscope_unw_create_snapshot(const struct vdsoscope_image *img);
 /* ---- libdwfl ---------------------------------------------------------------- */
 
 /* find_elf callbacks for Dwfl_Callbacks: a module reported with
- * vdsoscope_dwfl_report_vdso() gets an Elf made with elf_memory() on the
- * image's bytes; every other module goes to dwfl_linux_proc_find_elf()
+ * vdsoscope_dwfl_report_vdso() gets an Elf made with elf_memory() on a copy
+ * of the image's bytes with an .eh_frame_hdr and .eh_frame written from the
+ * image's compiled rows (vdsoscope_cfi_get(): its CFI, a debug file's, rows
+ * derived from instructions), which PT_GNU_EH_FRAME and the sections named
+ * .eh_frame_hdr and .eh_frame point at; the load layout, notes and dynamic
+ * symbols are the image's (an image whose rows cannot be written is given
+ * as it is).  The copy is written once per report and kept as long as the
+ * process.  Every other module goes to dwfl_linux_proc_find_elf()
  * (the _proc_ variant) or dwfl_build_id_find_elf() (the _core_ variant),
  * which elfutils' own tools use. */
 VDSOSCOPE_UNWIND_API int vdsoscope_dwfl_proc_find_elf(Dwfl_Module *mod, void **userdata,
@@ -142,11 +148,14 @@ VDSOSCOPE_UNWIND_API int vdsoscope_dwfl_proc_find_elf(Dwfl_Module *mod, void **u
 VDSOSCOPE_UNWIND_API int vdsoscope_dwfl_core_find_elf(Dwfl_Module *mod, void **userdata,
 						      const char *name, Dwarf_Addr base,
 						      char **file_name, Elf **elfp);
-/* Reports IMG as module "[vdso]" of DWFL at its load address unless a
- * module already covers that address (a core that holds the vDSO, a live
- * process).  Call after dwfl_report_end(); DWFL must use one of the find_elf
- * callbacks above.  IMG must stay open as long as DWFL.  Returns 1 when
- * reported, 0 when a module was already there, -1 (errno) on failure. */
+/* Reports IMG as module "[vdso]" of DWFL at its load address.  A module
+ * libdwfl made of the vDSO itself (a live process, a core that holds the
+ * vDSO; any module overlapping the image) is replaced: every other module
+ * is reported again as it was (dwfl_report_begin() .. dwfl_report_end()),
+ * so that one is freed and pointers to it become invalid.  Call after
+ * dwfl_report_end(); DWFL must use one of the find_elf callbacks above.
+ * IMG must stay open as long as DWFL.  Returns 1 when reported, 0 when it
+ * was reported before, -1 (errno) on failure. */
 VDSOSCOPE_UNWIND_API int vdsoscope_dwfl_report_vdso(Dwfl *dwfl, const struct vdsoscope_image *img);
 
 /* ---- sampled stacks ------------------------------------------------------- */
