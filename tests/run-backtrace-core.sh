@@ -3,9 +3,9 @@
 # backtrace on cores as they come from other machines, against eu-stack:
 #  - a static program (no .eh_frame_hdr; threads in pthread_join, in a signal
 #    handler and in the vDSO), x86_64 and i386, its core written by gcore and
-#    the executable moved away: with -e the default engine's frames equal
-#    eu-stack -e's, names included; without it each stack is a prefix of
-#    the truth that ends saying which file was not found;
+#    the executable moved away: with -e, --sysroot or --debug-dir every
+#    engine's frames equal eu-stack -e's, names included; without them each
+#    stack is a prefix of the truth that ends saying which file was not found;
 #  - the same core with AT_SYSINFO_EHDR set to 0: no vDSO, still unwound;
 #  - elfutils' real cores (../shared/data/elfutils-cores): nothing invented
 #    past the frames eu-stack finds without the executable.
@@ -55,9 +55,9 @@ end_of() {
 
 one_static() {
 	bits=$1
-	exe=$tmp/bt-static$bits
+	exe=$tmp/static-threads$bits
 	if ! $CC -m$bits -O1 -g -static -pthread -Wl,--no-eh-frame-hdr -o "$exe" \
-	     "$top_srcdir/tests/bt-static.c" 2> "$tmp/cc.err"; then
+	     "$top_srcdir/tests/static-threads.c" 2> "$tmp/cc.err"; then
 		echo "note: no static -m$bits build here: $(head -n1 "$tmp/cc.err")"
 		return
 	fi
@@ -65,20 +65,19 @@ one_static() {
 		fail "$bits: the static program has an .eh_frame_hdr"
 		return
 	fi
-	mkfifo "$tmp/pid$bits"
-	"$exe" > "$tmp/pid$bits" &
+	mkfifo "$tmp/ready$bits"
+	"$exe" vdso > "$tmp/ready$bits" &
 	pid=$!
 	target_pids="$target_pids $pid"
-	# the program prints its pid once its threads are in the handler and
-	# in the vDSO loop
-	read -r _ < "$tmp/pid$bits"
+	# "ready" once its threads are in the vDSO loop and in the handler
+	read -r _ < "$tmp/ready$bits"
 	gcore -o "$tmp/core$bits" "$pid" > /dev/null 2>&1
 	kill -9 "$pid"
 	core=$tmp/core$bits.$pid
 	[ -f "$core" ] || { fail "$bits: gcore wrote no core"; return; }
 	mkdir -p "$tmp/moved$bits"
 	mv "$exe" "$tmp/moved$bits/"
-	moved=$tmp/moved$bits/bt-static$bits
+	moved=$tmp/moved$bits/static-threads$bits
 	eu-stack --core "$core" -e "$moved" > "$tmp/eu$bits" 2>&1
 	if [ "$(grep -c '^TID' "$tmp/eu$bits")" != 3 ]; then
 		fail "$bits: eu-stack -e does not show 3 threads"; sed 's/^/  | /' "$tmp/eu$bits"
@@ -89,7 +88,9 @@ one_static() {
 	# default engine unwinds them (run-backtrace32.sh checks them with gdb)
 	cmp="--eu-stack"
 	[ "$bits" = 32 ] && cmp="--eu-least"
-	for engine in core libdwfl; do
+	engines="core libunwind libdwfl"
+	[ "$bits" = 32 ] && engines="core libdwfl"
+	for engine in $engines; do
 		if "$VDSOSCOPE" backtrace --core "$core" -e "$moved" --engine $engine --json \
 			> "$tmp/with.json" 2> "$tmp/err" &&
 		   $BTCMP check "$tmp/with.json" $cmp "$tmp/eu$bits" --all-names --main \
@@ -103,27 +104,31 @@ one_static() {
 	# without the executable: a prefix of the truth, and the reason
 	"$VDSOSCOPE" backtrace --core "$core" -e "$moved" > "$tmp/truth$bits" 2>&1
 	sed -n 's/^thread \([0-9]*\).*/TID \1:/p; /^#/p' "$tmp/truth$bits" > "$tmp/truth$bits.frames"
-	ok=1
-	"$VDSOSCOPE" backtrace --core "$core" --json > "$tmp/without.json" 2> "$tmp/err" || ok=0
-	: > "$tmp/cmp"
-	[ "$bits" = 32 ] ||
-		$BTCMP check "$tmp/without.json" --eu-prefix "$tmp/eu$bits" --all-names >> "$tmp/cmp" 2>&1 ||
-		ok=0
-	$BTCMP check "$tmp/without.json" --eu-prefix "$tmp/truth$bits.frames" >> "$tmp/cmp" 2>&1 || ok=0
-	[ "$(end_of "$tmp/without.json" | grep -c 'was not found: .*bt-static')" = 3 ] || ok=0
-	if [ $ok = 1 ]; then
-		pass "$bits: static core without -e: no invented frame, the missing file named"
-	else
-		fail "$bits: static core without -e"
-		sed 's/^/  | /' "$tmp/err" "$tmp/cmp"; end_of "$tmp/without.json" | sed 's/^/  | /'
-	fi
+	for engine in $engines; do
+		ok=1
+		"$VDSOSCOPE" backtrace --core "$core" --engine $engine --json > "$tmp/without.json" \
+			2> "$tmp/err" || ok=0
+		: > "$tmp/cmp"
+		[ "$bits" = 32 ] ||
+			$BTCMP check "$tmp/without.json" --eu-prefix "$tmp/eu$bits" --all-names \
+				>> "$tmp/cmp" 2>&1 || ok=0
+		$BTCMP check "$tmp/without.json" --eu-prefix "$tmp/truth$bits.frames" >> "$tmp/cmp" 2>&1 ||
+			ok=0
+		[ "$(end_of "$tmp/without.json" | grep -c -e 'not found: .*static-threads' -e 'static-threads[0-9]* not found')" = 3 ] || ok=0
+		if [ $ok = 1 ]; then
+			pass "$bits: static core without -e, engine $engine: no invented frame, the missing file named"
+		else
+			fail "$bits: static core without -e, engine $engine"
+			sed 's/^/  | /' "$tmp/err" "$tmp/cmp"; end_of "$tmp/without.json" | sed 's/^/  | /'
+		fi
+	done
 
 	# another build at the recorded path is refused; the right one is
 	# found by build-id under a debug root, as gdb's debug-file-directory
 	id=$(readelf -nW "$moved" | sed -n 's/.*Build ID: *//p')
-	$CC -m$bits -O0 -static -pthread -o "$exe" "$top_srcdir/tests/bt-static.c"
+	$CC -m$bits -O0 -static -pthread -o "$exe" "$top_srcdir/tests/static-threads.c"
 	if "$VDSOSCOPE" backtrace --core "$core" --json > "$tmp/other.json" 2> "$tmp/err" &&
-	   [ "$(end_of "$tmp/other.json" | grep -c 'bt-static'"$bits"', is not the build the process ran')" = 3 ] &&
+	   [ "$(end_of "$tmp/other.json" | grep -c 'static-threads'"$bits"', is not the build the process ran')" = 3 ] &&
 	   $BTCMP check "$tmp/other.json" --eu-prefix "$tmp/truth$bits.frames" > "$tmp/cmp" 2>&1; then
 		pass "$bits: another build at the recorded path: refused, and said so"
 	else
@@ -132,25 +137,32 @@ one_static() {
 	fi
 	mkdir -p "$tmp/debugroot$bits/.build-id/$(echo "$id" | cut -c1-2)"
 	ln -s "$moved" "$tmp/debugroot$bits/.build-id/$(echo "$id" | cut -c1-2)/$(echo "$id" | cut -c3-)"
-	if [ -n "$id" ] &&
-	   "$VDSOSCOPE" backtrace --core "$core" --debug-dir "$tmp/debugroot$bits" --json \
-		> "$tmp/byid.json" 2> "$tmp/err" &&
-	   $BTCMP check "$tmp/byid.json" $cmp "$tmp/eu$bits" --all-names --main > "$tmp/cmp" 2>&1; then
-		pass "$bits: the executable found by build-id under --debug-dir ROOT = eu-stack -e"
-	else
-		fail "$bits: the executable by build-id under --debug-dir ROOT (build-id '$id')"
-		sed 's/^/  | /' "$tmp/err" "$tmp/cmp"
-	fi
+	for engine in $engines; do
+		if [ -n "$id" ] &&
+		   "$VDSOSCOPE" backtrace --core "$core" --debug-dir "$tmp/debugroot$bits" \
+			--engine $engine --json > "$tmp/byid.json" 2> "$tmp/err" &&
+		   $BTCMP check "$tmp/byid.json" $cmp "$tmp/eu$bits" --all-names --main > "$tmp/cmp" 2>&1
+		then
+			pass "$bits: the executable by build-id under --debug-dir ROOT, $engine = eu-stack -e"
+		else
+			fail "$bits: the executable by build-id under --debug-dir ROOT, $engine (build-id '$id')"
+			sed 's/^/  | /' "$tmp/err" "$tmp/cmp"
+		fi
+	done
 	rm -f "$exe"
 	mkdir -p "$tmp/sysroot$bits$(dirname "$exe")"
 	cp "$moved" "$tmp/sysroot$bits$exe"
-	if "$VDSOSCOPE" backtrace --core "$core" --sysroot "$tmp/sysroot$bits" --json \
-		> "$tmp/sysroot.json" 2> "$tmp/err" &&
-	   $BTCMP check "$tmp/sysroot.json" $cmp "$tmp/eu$bits" --all-names --main > "$tmp/cmp" 2>&1; then
-		pass "$bits: the executable under --sysroot = eu-stack -e"
-	else
-		fail "$bits: the executable under --sysroot"; sed 's/^/  | /' "$tmp/err" "$tmp/cmp"
-	fi
+	for engine in $engines; do
+		if "$VDSOSCOPE" backtrace --core "$core" --sysroot "$tmp/sysroot$bits" --engine $engine \
+			--json > "$tmp/sysroot.json" 2> "$tmp/err" &&
+		   $BTCMP check "$tmp/sysroot.json" $cmp "$tmp/eu$bits" --all-names --main \
+			> "$tmp/cmp" 2>&1; then
+			pass "$bits: the executable under --sysroot, $engine = eu-stack -e"
+		else
+			fail "$bits: the executable under --sysroot, $engine"
+			sed 's/^/  | /' "$tmp/err" "$tmp/cmp"
+		fi
+	done
 
 	# the same core from a process that had no vDSO
 	if ! set_auxv_zero "$core" "$tmp/novdso$bits.core"; then

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # vdsoscope backtrace on gcore cores of a static program linked without
 # .eh_frame_hdr (one thread blocked joining, one blocked in a signal
-# handler): both engines give eu-stack's frames for every thread, from
+# handler): every engine gives eu-stack's frames for every thread, from
 # .eh_frame alone and, for the program's own functions, from .debug_frame;
 # without unwind info, or without the file, the stack ends there saying so.
 . "${top_srcdir:-.}/tests/lib.sh"
@@ -35,7 +35,7 @@ dump() {
 cmp_eu() {
 	local name=$1 bin=$2 engine
 	eu-stack --core="$tmp/$name.core" -e "$bin" > "$tmp/$name.eu" 2>&1
-	for engine in libunwind libdwfl; do
+	for engine in core libunwind libdwfl; do
 		$VDSOSCOPE backtrace --core "$tmp/$name.core" --engine $engine --json \
 			> "$tmp/$name.$engine.json" 2> "$tmp/err" || { fail "$name $engine: $(cat "$tmp/err")"; continue; }
 		if $BTCMP check "$tmp/$name.$engine.json" --eu-stack "$tmp/$name.eu" --main \
@@ -70,8 +70,11 @@ cp "$SD" "$tmp/nocfi"
 objcopy --remove-section .debug_frame "$tmp/nocfi"
 dump nocfi "$tmp/nocfi"
 ends nocfi libunwind "no unwind info for the code at 0x[0-9a-f]* in $tmp/nocfi\$"
+ends nocfi libdwfl "no unwind info for the code at 0x[0-9a-f]* in $tmp/nocfi\$"
+ends nocfi core "no unwind info for the code at 0x[0-9a-f]* in $tmp/nocfi\$"
 # and without the file
 rm "$tmp/nocfi"
 ends nocfi libunwind "module $tmp/nocfi not found: no unwind info for the code at 0x[0-9a-f]*\$"
-ends nocfi libdwfl "module $tmp/nocfi not found "
+ends nocfi libdwfl "module $tmp/nocfi not found: no unwind info for the code at 0x[0-9a-f]*\$"
+ends nocfi core "the file of the code at 0x[0-9a-f]* was not found: $tmp/nocfi "
 finish

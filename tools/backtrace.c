@@ -56,6 +56,8 @@ struct bt {
 	const char **debug_dirs;   /* NULL-terminated, or NULL */
 	size_t ndebug_dirs;
 	const char *no_vdso;       /* why the target has no vDSO image, or NULL */
+	struct vdsoscope_modules *mods;
+	struct vdsoscope_target *tg;
 	int json, elf_class, inlines;
 	pid_t pid, tid;
 	struct vdsoscope_image *img;
@@ -270,67 +272,6 @@ static void read_maps(struct bt *b, uint64_t (**ro)[2], size_t *nro)
 	}
 }
 
-/* File-backed mappings of a core, from its NT_FILE note; every entry is
- * checked against the note's size. */
-/* Note words need not be aligned in the note's buffer. */
-static uint64_t load64(const unsigned char *q)
-{
-	uint64_t v;
-
-	memcpy(&v, q, 8);
-	return v;
-}
-
-static uint64_t load32(const unsigned char *q)
-{
-	uint32_t v;
-
-	memcpy(&v, q, 4);
-	return v;
-}
-
-static void read_nt_file(struct bt *b, Elf *elf)
-{
-	size_t nph, i;
-
-	if (elf_getphdrnum(elf, &nph))
-		return;
-	for (i = 0; i < nph; i++) {
-		GElf_Phdr ph;
-		Elf_Data *d;
-		GElf_Nhdr nh;
-		size_t off = 0, noff, doff;
-		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE)
-			continue;
-		d = elf_getdata_rawchunk(elf, ph.p_offset, ph.p_filesz, ELF_T_NHDR);
-		if (!d)
-			continue;
-		while ((off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
-			const unsigned char *p = (const unsigned char *)d->d_buf + doff;
-			size_t len = nh.n_descsz, w = gelf_getclass(elf) == ELFCLASS64 ? 8 : 4;
-			uint64_t count, k, page;
-			const char *names, *end;
-			if (nh.n_type != 0x46494c45 /* NT_FILE */ || len < 2 * w)
-				continue;
-#define WORD(q) (w == 8 ? load64(q) : load32(q))
-			count = WORD(p);
-			page = WORD(p + w);
-			if (count > (len - 2 * w) / (3 * w))
-				continue;
-			names = (const char *)p + 2 * w + count * 3 * w;
-			end = (const char *)p + len;
-			for (k = 0; k < count && names < end; k++) {
-				const unsigned char *e = p + 2 * w + k * 3 * w;
-				size_t nlen = strnlen(names, (size_t)(end - names));
-				if (nlen == (size_t)(end - names))
-					break;
-				add_map(b, WORD(e), WORD(e + w), WORD(e + 2 * w) * page, names);
-				names += nlen + 1;
-			}
-#undef WORD
-		}
-	}
-}
 
 /* Names FR (pc, exact set) from the vDSO image when it is there. */
 static int name_vdso(struct bt *b, struct frame *fr)
@@ -1099,13 +1040,19 @@ static int files_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_inf
 }
 
 static const Dwfl_Callbacks core_callbacks;
+static const struct bt *files_of;  /* the core whose files libdwfl is finding */
+static void set_debuginfo_path(const struct bt *b);
 static Elf *core_elf;
 static int core_fd = -1;
 
 /* A libdwfl view of the core's modules, for symbols outside the vDSO. */
 static Dwfl *core_names(struct bt *b)
 {
-	Dwfl *d = dwfl_begin(&core_callbacks);
+	Dwfl *d;
+
+	files_of = b;
+	set_debuginfo_path(b);
+	d = dwfl_begin(&core_callbacks);
 
 	elf_version(EV_CURRENT);
 	if (core_fd < 0)
@@ -1170,14 +1117,61 @@ out:
 
 static char *debuginfo_path;
 
+/* libdwfl's debuginfo path: the --debug-dir roots before the default. */
+static void set_debuginfo_path(const struct bt *b)
+{
+	size_t i, len = sizeof(":.debug:/usr/lib/debug");
+	char *p;
+
+	if (debuginfo_path || !b->ndebug_dirs)
+		return;
+	for (i = 0; i < b->ndebug_dirs; i++)
+		len += strlen(b->debug_dirs[i]) + 1;
+	if (!(p = malloc(len)))
+		return;
+	strcpy(p, ":.debug");
+	for (i = 0; i < b->ndebug_dirs; i++) {
+		strcat(p, ":");
+		strcat(p, b->debug_dirs[i]);
+	}
+	strcat(p, ":/usr/lib/debug");
+	debuginfo_path = p;
+}
+
 static const Dwfl_Callbacks proc_callbacks = {
 	.find_elf = vdsoscope_dwfl_proc_find_elf,
 	.find_debuginfo = dwfl_standard_find_debuginfo,
 	.debuginfo_path = &debuginfo_path,
 };
 
+/* A core's module: the vDSO or what libdwfl finds by build-id, else the
+ * file the target found for the recorded name (the executable given, the
+ * sysroot); libdwfl then checks its build-id against the core's. */
+static int core_find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+			 char **file_name, Elf **elfp)
+{
+	int fd = vdsoscope_dwfl_core_find_elf(mod, userdata, name, base, file_name, elfp);
+	struct vdsoscope_target_file f;
+	size_t i, n;
+
+	if (fd >= 0 || *elfp || !files_of || !files_of->tg || !name)
+		return fd;
+	n = vdsoscope_target_file_count(files_of->tg);
+	for (i = 0; i < n; i++) {
+		if (vdsoscope_target_file_get(files_of->tg, i, &f) || strcmp(f.recorded, name) ||
+		    !strcmp(f.path, name))
+			continue;
+		if ((fd = open(f.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) >= 0) {
+			free(*file_name);
+			*file_name = strdup(f.path);
+		}
+		return fd;
+	}
+	return -1;
+}
+
 static const Dwfl_Callbacks core_callbacks = {
-	.find_elf = vdsoscope_dwfl_core_find_elf,
+	.find_elf = core_find_elf,
 	.find_debuginfo = dwfl_standard_find_debuginfo,
 	.debuginfo_path = &debuginfo_path,
 };
@@ -1250,6 +1244,41 @@ static void name_dwfl(struct bt *b, Dwfl *dwfl, struct frame *fr)
 	}
 }
 
+/* 1, with T's end set, when no CFI of its module covers frame FR, or its
+ * module's file was not found; 0 when CFI covers it. */
+static int dwfl_no_cfi(Dwfl *dwfl, const struct frame *fr, struct thread *t)
+{
+	uint64_t at = fr->exact ? fr->pc : fr->pc - 1;
+	Dwfl_Module *mod = dwfl_addrmodule(dwfl, at);
+	Dwarf_CFI *cfi;
+	Dwarf_Frame *f;
+	Dwarf_Addr bias;
+	const char *name;
+	int k;
+
+	if (!mod) {
+		snprintf(t->end, sizeof(t->end), "no module holds the code at %#" PRIx64
+			 ": no unwind info for it", fr->pc);
+		return 1;
+	}
+	name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+	if (!dwfl_module_getelf(mod, &bias)) {
+		snprintf(t->end, sizeof(t->end), "module %.512s not found: no unwind info for the "
+			 "code at %#" PRIx64, name ? name : "?", fr->pc);
+		return 1;
+	}
+	for (k = 0; k < 2; k++) {
+		cfi = k ? dwfl_module_dwarf_cfi(mod, &bias) : dwfl_module_eh_cfi(mod, &bias);
+		if (cfi && dwarf_cfi_addrframe(cfi, at - bias, &f) == 0) {
+			free(f);
+			return 0;
+		}
+	}
+	snprintf(t->end, sizeof(t->end), "no unwind info for the code at %#" PRIx64 " in %.512s",
+		 fr->pc, name ? name : "?");
+	return 1;
+}
+
 static int dwfl_frame_cb(Dwfl_Frame *state, void *arg)
 {
 	struct dwfl_walk *w = arg;
@@ -1262,6 +1291,9 @@ static int dwfl_frame_cb(Dwfl_Frame *state, void *arg)
 		snprintf(t->end, sizeof(t->end), "libdwfl: %s", dwfl_errmsg(-1));
 		return DWARF_CB_ABORT;
 	}
+	/* a caller of code no CFI covers is libdwfl's frame-pointer guess */
+	if (t->nframes && dwfl_no_cfi(w->dwfl, &t->frames[t->nframes - 1], t))
+		return DWARF_CB_ABORT;
 	fr->pc = pc;
 	fr->exact = act;
 	if (!name_vdso(w->b, fr)) {
@@ -1291,9 +1323,6 @@ static void dwfl_end_reason(Dwfl *dwfl, struct thread *t)
 {
 	char msg[128];
 	const struct frame *fr;
-	Dwfl_Module *mod;
-	const char *name;
-	Dwarf_Addr bias;
 
 	snprintf(msg, sizeof(msg), "%s", dwfl_errmsg(-1));
 	if (!t->nframes) {
@@ -1301,17 +1330,8 @@ static void dwfl_end_reason(Dwfl *dwfl, struct thread *t)
 		return;
 	}
 	fr = &t->frames[t->nframes - 1];
-	mod = dwfl_addrmodule(dwfl, fr->exact ? fr->pc : fr->pc - 1);
-	name = mod ? dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL) : NULL;
-	if (!mod)
-		snprintf(t->end, sizeof(t->end), "libdwfl: %s (0x%" PRIx64 " is in no module)", msg,
-			 fr->pc);
-	else if (!dwfl_module_getelf(mod, &bias))
-		snprintf(t->end, sizeof(t->end), "module %s not found (libdwfl: %s)",
-			 name ? name : "?", msg);
-	else
-		snprintf(t->end, sizeof(t->end), "libdwfl: %s (at 0x%" PRIx64 " in %s)", msg, fr->pc,
-			 name ? name : "?");
+	if (!dwfl_no_cfi(dwfl, fr, t))
+		snprintf(t->end, sizeof(t->end), "libdwfl: %s (at 0x%" PRIx64 ")", msg, fr->pc);
 }
 
 static void dwfl_unwind_thread(struct bt *b, Dwfl *dwfl, Dwfl_Thread *th)
@@ -1350,6 +1370,8 @@ static int run_libdwfl(struct bt *b)
 	int fd = -1, rc = 0, err;
 
 	elf_version(EV_CURRENT);
+	files_of = b;
+	set_debuginfo_path(b);
 	w.dwfl = dwfl_begin(b->core ? &core_callbacks : &proc_callbacks);
 	if (!w.dwfl)
 		return bt_err("libdwfl: %s", dwfl_errmsg(-1));
@@ -1506,40 +1528,65 @@ static void frame_from_info(struct bt *b, struct vdsoscope_space *sp, struct fra
 	}
 }
 
-static int run_core(struct bt *b)
+/* The modules set and the target of B: made once, shared by the engines
+ * (the core engine unwinds with them, the others take a core's files from
+ * them). */
+static int open_target(struct bt *b)
 {
 	VDSOSCOPE_TARGET_OPTS(o, .executable = b->exe);
+	int rc;
+
+	if (!(b->mods = vdsoscope_modules_new()) ||
+	    (b->debug_dirs && vdsoscope_modules_set_debug_dirs(b->mods, b->debug_dirs)) ||
+	    vdsoscope_modules_set_sysroot(b->mods, b->sysroot))
+		return bt_err("out of memory");
+	vdsoscope_modules_set_inlined(b->mods, b->inlines);
+	rc = b->pid ? vdsoscope_target_open_pid(&b->tg, b->mods, b->pid, &o)
+		    : vdsoscope_target_open_core(&b->tg, b->mods, b->core, &o);
+	if (rc)
+		return bt_err("%s", *vdsoscope_target_errmsg() ? vdsoscope_target_errmsg()
+							       : strerror(-rc));
+	if (b->img)
+		vdsoscope_space_set_vdso(vdsoscope_target_space(b->tg), b->img);
+	return 0;
+}
+
+/* A core's file mappings for the libunwind and libdwfl engines: the files
+ * the target found for them (the executable given, the sysroot, by
+ * build-id). */
+static int core_files(struct bt *b)
+{
+	struct vdsoscope_target_file f;
+	size_t i, n;
+
+	n = vdsoscope_target_file_count(b->tg);
+	for (i = 0; i < n; i++)
+		if (!vdsoscope_target_file_get(b->tg, i, &f) &&
+		    add_map(b, f.start, f.end, f.pgoff, f.path))
+			return bt_err("out of memory");
+	return 0;
+}
+
+static int run_core(struct bt *b)
+{
 	struct vdsoscope_frame_info *fi = calloc(MAX_FRAMES, sizeof(*fi));
-	struct vdsoscope_modules *mods = vdsoscope_modules_new();
-	struct vdsoscope_target *tg = NULL;
 	struct vdsoscope_space *sp;
 	size_t i, n;
 	int rc = 0, why;
 
-	if (!fi || !mods || (b->debug_dirs && vdsoscope_modules_set_debug_dirs(mods, b->debug_dirs)) ||
-	    vdsoscope_modules_set_sysroot(mods, b->sysroot)) {
-		rc = bt_err("out of memory");
+	if (!fi)
+		return bt_err("out of memory");
+	if (!b->tg && (rc = open_target(b)))
 		goto out;
-	}
-	vdsoscope_modules_set_inlined(mods, b->inlines);
-	rc = b->pid ? vdsoscope_target_open_pid(&tg, mods, b->pid, &o)
-		    : vdsoscope_target_open_core(&tg, mods, b->core, &o);
-	if (rc) {
-		rc = bt_err("%s", *vdsoscope_target_errmsg() ? vdsoscope_target_errmsg()
-							     : strerror(-rc));
-		goto out;
-	}
-	sp = vdsoscope_target_space(tg);
-	if (b->img)
-		vdsoscope_space_set_vdso(sp, b->img);
-	n = vdsoscope_target_thread_count(tg);
+	sp = vdsoscope_target_space(b->tg);
+	n = vdsoscope_target_thread_count(b->tg);
 	for (i = 0; i < n; i++) {
-		pid_t tid = vdsoscope_target_thread_id(tg, i);
+		pid_t tid = vdsoscope_target_thread_id(b->tg, i);
 		unsigned int k, nf = 0;
 		struct thread *t;
 		if (b->tid && tid != b->tid)
 			continue;
-		why = vdsoscope_target_unwind(tg, i, fi, MAX_FRAMES, &nf);
+		why = vdsoscope_target_unwind(b->tg, i, fi, MAX_FRAMES, &nf);
 		if (why == -ESRCH && !b->tid)
 			continue; /* exited meanwhile */
 		if (why < 0 && nf == 0) {
@@ -1556,8 +1603,6 @@ static int run_core(struct bt *b)
 		end_text(t, why, nf ? &t->frames[nf - 1] : NULL, sp, b->sysroot);
 	}
 out:
-	vdsoscope_target_close(tg);
-	vdsoscope_modules_free(mods);
 	free(fi);
 	return rc;
 }
@@ -1886,26 +1931,20 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 			    "(use --engine core or libdwfl)", b.source, arch);
 		goto out;
 	}
-	if ((b.exe && !strcmp(b.engine, "libunwind")) || (b.sysroot && strcmp(b.engine, "core"))) {
-		rc = bt_err("backtrace: --executable goes with the core and libdwfl engines, "
-			    "--sysroot with the core engine");
-		goto out;
-	}
 	if (!strcmp(b.engine, "core")) {
 		rc = run_core(&b);
 		goto done;
 	}
-	if (b.core) {
-		Elf *elf;
-		int fd = open(b.core, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		elf_version(EV_CURRENT);
-		if (fd >= 0 && (elf = elf_begin(fd, ELF_C_READ_MMAP, NULL))) {
-			read_nt_file(&b, elf);
-			elf_end(elf);
-		}
-		if (fd >= 0)
-			close(fd);
+	/* the other engines read a core's files where the target found them;
+	 * a core of another architecture has no target: libdwfl alone reads it */
+	if (b.core && strcmp(arch, "x86_64") && strcmp(arch, "i386") && (b.exe || b.sysroot)) {
+		rc = bt_err("backtrace: --executable and --sysroot need an x86_64 or i386 core "
+			    "(libdwfl reads this one as it is)");
+		goto out;
 	}
+	if (b.core && (!strcmp(arch, "x86_64") || !strcmp(arch, "i386")) &&
+	    ((rc = open_target(&b)) || (rc = core_files(&b))))
+		goto out;
 	if (!strcmp(b.engine, "libunwind"))
 		rc = b.pid ? run_libunwind_pid(&b) : run_libunwind_core(&b);
 	else
@@ -1937,6 +1976,10 @@ out:
 		elf_end(core_elf);
 	if (core_fd >= 0)
 		close(core_fd);
+	vdsoscope_target_close(b.tg);
+	vdsoscope_modules_free(b.mods);
+	free(debuginfo_path);
+	debuginfo_path = NULL;
 	vdsoscope_image_close(b.img);
 	free(b.debug_dirs);
 	debug_dirs_free();

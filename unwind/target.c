@@ -35,6 +35,11 @@ struct seg {
 	int exec;
 };
 
+struct file_entry {
+	uint64_t start, end, pgoff;
+	const char *name;
+};
+
 struct tthread {
 	pid_t tid;
 	struct vdsoscope_regs regs;
@@ -54,6 +59,9 @@ struct vdsoscope_target {
 	uint64_t vdso_addr, entry;
 	int have_auxv;
 	char exec_path[MAX_PATH_LEN]; /* the executable as recorded, or "" */
+	char *exe;                    /* the executable given for it, or NULL */
+	struct file_entry *files;     /* NT_FILE; names point into the core */
+	size_t nfiles;
 };
 
 static __thread char errbuf[512];
@@ -108,6 +116,8 @@ void vdsoscope_target_close(struct vdsoscope_target *t)
 	vdsoscope_space_free(t->sp);
 	free(t->segs);
 	free(t->threads);
+	free(t->files);
+	free(t->exe);
 	if (t->elf)
 		elf_end(t->elf);
 	if (t->fd >= 0)
@@ -372,11 +382,6 @@ static int add_thread(struct vdsoscope_target *t, const unsigned char *d, size_t
 	return 0;
 }
 
-struct file_entry {
-	uint64_t start, end, pgoff;
-	const char *name;
-};
-
 /* The build-id note of the ELF file mapped at START, read from the core's
  * memory (the kernel dumps the first page of such mappings). */
 static size_t core_build_id(struct vdsoscope_target *t, uint64_t start, uint8_t *id, size_t max)
@@ -424,12 +429,9 @@ static size_t core_build_id(struct vdsoscope_target *t, uint64_t start, uint8_t 
 }
 
 /* The file recorded as NAME: the executable given for it, or NAME. */
-static const char *local_name(const struct vdsoscope_target *t, const char *name,
-			      const struct vdsoscope_target_opts *opts)
+static const char *local_name(const struct vdsoscope_target *t, const char *name)
 {
-	const char *exe = OPT(opts, executable);
-
-	return exe && t->exec_path[0] && !strcmp(name, t->exec_path) ? exe : name;
+	return t->exe && t->exec_path[0] && !strcmp(name, t->exec_path) ? t->exe : name;
 }
 
 static int read_notes(struct vdsoscope_target *t, Elf *elf, struct file_entry **files,
@@ -574,6 +576,13 @@ int vdsoscope_target_open_core(struct vdsoscope_target **out, struct vdsoscope_m
 		rc = -errno;
 		goto out;
 	}
+	{
+		const char *exe = OPT(opts, executable);
+		if (exe && !(t->exe = strdup(exe))) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
 	for (i = 0; i < nfiles; i++)
 		if (t->entry >= files[i].start && t->entry < files[i].end) {
 			snprintf(t->exec_path, sizeof(t->exec_path), "%s", files[i].name);
@@ -598,7 +607,7 @@ int vdsoscope_target_open_core(struct vdsoscope_target **out, struct vdsoscope_m
 			if (!strcmp(files[k].name, f->name) && files[k].pgoff == 0)
 				idlen = core_build_id(t, files[k].start, id, sizeof(id));
 		if ((rc = vdsoscope_space_add_map(t->sp, f->start, f->end, f->pgoff,
-						  local_name(t, f->name, opts), idlen ? id : NULL,
+						  local_name(t, f->name), idlen ? id : NULL,
 						  idlen)) < 0)
 			goto out;
 	}
@@ -614,6 +623,9 @@ int vdsoscope_target_open_core(struct vdsoscope_target **out, struct vdsoscope_m
 			vdsoscope_space_add_anon(t->sp, t->segs[i].vaddr,
 						 t->segs[i].vaddr + t->segs[i].filesz);
 	}
+	t->files = files;
+	t->nfiles = nfiles;
+	files = NULL;
 	rc = 0;
 out:
 	free(files);
@@ -656,6 +668,39 @@ int vdsoscope_target_unwind(struct vdsoscope_target *t, size_t idx,
 	}
 	ptrace(PTRACE_DETACH, tid, 0, 0);
 	return rc;
+}
+
+size_t vdsoscope_target_file_count(const struct vdsoscope_target *t)
+{
+	return t->nfiles;
+}
+
+int vdsoscope_target_file_get(const struct vdsoscope_target *t, size_t idx,
+			      struct vdsoscope_target_file *out)
+{
+	const struct file_entry *f;
+	struct vdsoscope_space_map m;
+	const char *local, *got;
+	size_t i, n;
+
+	if (idx >= t->nfiles)
+		return -ENOENT;
+	f = &t->files[idx];
+	local = local_name(t, f->name);
+	out->start = f->start;
+	out->end = f->end;
+	out->pgoff = f->pgoff;
+	out->recorded = f->name;
+	out->path = local;
+	/* the file the modules set found for this name, when it maps code */
+	n = vdsoscope_space_map_count(t->sp);
+	for (i = 0; i < n; i++)
+		if (!vdsoscope_space_map_get(t->sp, i, &m) && !strcmp(m.path, local)) {
+			if ((got = vdsoscope_space_map_file(t->sp, m.start)))
+				out->path = got;
+			break;
+		}
+	return 0;
 }
 
 int vdsoscope_target_regs(const struct vdsoscope_target *t, size_t idx,

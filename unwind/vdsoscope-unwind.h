@@ -371,6 +371,19 @@ VDSOSCOPE_UNWIND_API pid_t vdsoscope_target_thread_id(const struct vdsoscope_tar
 VDSOSCOPE_UNWIND_API int vdsoscope_target_unwind(struct vdsoscope_target *t, size_t idx,
 						 struct vdsoscope_frame_info *frames,
 						 unsigned int max, unsigned int *n);
+/* A core's file mappings as NT_FILE lists them (every one, code or not):
+ * RECORDED is the path the core names, PATH the file to read for it (the
+ * executable given, or the file the modules set found by sysroot,
+ * build-id or debuginfod for the same name).  Both live as long as T. */
+struct vdsoscope_target_file {
+	uint64_t start, end, pgoff;
+	const char *recorded;
+	const char *path;
+};
+VDSOSCOPE_UNWIND_API size_t vdsoscope_target_file_count(const struct vdsoscope_target *t);
+/* 0, or -ENOENT past the end. */
+VDSOSCOPE_UNWIND_API int vdsoscope_target_file_get(const struct vdsoscope_target *t, size_t idx,
+						   struct vdsoscope_target_file *out);
 /* The registers thread IDX was unwound from (a core's at open, a live
  * thread's at its last vdsoscope_target_unwind()). */
 VDSOSCOPE_UNWIND_API int vdsoscope_target_regs(const struct vdsoscope_target *t, size_t idx,
