@@ -259,7 +259,8 @@ int vdsoscope_target_open_pid(struct vdsoscope_target **out, struct vdsoscope_mo
 		tids[n++] = (pid_t)tid;
 	}
 	closedir(d);
-	qsort(tids, n, sizeof(*tids), cmp_pid);
+	if (n)
+		qsort(tids, n, sizeof(*tids), cmp_pid);
 	if (!(t->threads = calloc(n ? n : 1, sizeof(*t->threads)))) {
 		rc = -ENOMEM;
 		goto fail;
