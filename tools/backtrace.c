@@ -1830,16 +1830,14 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *ddirs[66];
 	struct bt b = { .table = -1 };
 	const char *arch;
 	int c, rc, is64;
 	unsigned int i;
 
 	optind = 1;
-	if (!(b.debug_dirs = calloc(2 * (size_t)argc + 1, sizeof(*b.debug_dirs)))) {
-		bt_err("out of memory");
-		return 1;
-	}
+	b.debug_dirs = ddirs;
 	while ((c = getopt_long(argc, argv, "he:i", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': b.pid_arg = optarg; break;
@@ -1851,7 +1849,14 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 		case 'E': b.engine_arg = optarg; break;
 		case 'e': b.exe = optarg; break;
 		case 'r': b.sysroot = optarg; break;
-		case 'd': debug_dir_add(b.debug_dirs, &b.ndebug_dirs, optarg); break;
+		case 'd':
+			if (b.ndebug_dirs + 2 >= sizeof(ddirs) / sizeof(ddirs[0])) {
+				bt_err("backtrace: more than 32 --debug-dir");
+				debug_dirs_free();
+				return 2;
+			}
+			debug_dir_add(b.debug_dirs, &b.ndebug_dirs, optarg);
+			break;
 		case 'j': b.json = 1; break;
 		case 'I': case 'i': b.inlines = 1; break;
 		case 'h': fputs(bt_usage, stdout); return 0;
@@ -1895,10 +1900,9 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 		bt_err("backtrace: --executable and --sysroot go with --core");
 		return 2;
 	}
-	if (!b.ndebug_dirs) {
-		free(b.debug_dirs);
+	b.debug_dirs[b.ndebug_dirs] = NULL;
+	if (!b.ndebug_dirs)
 		b.debug_dirs = NULL;
-	}
 	if (b.pid && b.tid) {
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)b.pid, (int)b.tid);
@@ -1981,7 +1985,6 @@ out:
 	free(debuginfo_path);
 	debuginfo_path = NULL;
 	vdsoscope_image_close(b.img);
-	free(b.debug_dirs);
 	debug_dirs_free();
 	return rc;
 }
