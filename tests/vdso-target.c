@@ -10,6 +10,9 @@
  *                         each call and "lacks NAME" for each function this
  *                         vDSO does not have
  *   vdso-target loop      call clock_gettime through the vDSO until killed
+ *   vdso-target alarm-loop   the same with SIGALRM every millisecond
+ *                         (setitimer) to a handler that counts; SIGUSR2
+ *                         prints "alarms N"
  *   vdso-target vsyscall-loop   call the vsyscall page's time entry until
  *                         killed (x86_64)
  *   vdso-target block     block in a vDSO system call (i386: in
@@ -41,12 +44,31 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 #include "vdso-elf.h"
 
 static struct vs_elf vdso;
 static unsigned long base;
+
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+static void on_usr2(int sig)
+{
+	char b[32];
+	int n = snprintf(b, sizeof(b), "alarms %ld\n", (long)alarms);
+
+	(void)sig;
+	if (write(1, b, (size_t)n) < 0)
+		_exit(1);
+}
 
 static void *sym(const char *name)
 {
@@ -486,6 +508,24 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "loop")) {
 		clock_fn f = (clock_fn)sym("__vdso_clock_gettime");
 		struct { long long a, b; } ts;
+		printf("ready 0x%lx\n", base);
+		fflush(stdout);
+		for (;;)
+			f(CLOCK_MONOTONIC, &ts);
+	}
+	if (argc > 1 && !strcmp(argv[1], "alarm-loop")) {
+		clock_fn f = (clock_fn)sym("__vdso_clock_gettime");
+		struct { long long a, b; } ts;
+		struct itimerval it = { { 0, 1000 }, { 0, 1000 } };
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_alarm;
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGALRM, &sa, NULL);
+		sa.sa_handler = on_usr2;
+		sigaction(SIGUSR2, &sa, NULL);
+		setitimer(ITIMER_REAL, &it, NULL);
 		printf("ready 0x%lx\n", base);
 		fflush(stdout);
 		for (;;)
