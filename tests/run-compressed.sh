@@ -3,7 +3,8 @@
 # Compressed sections (SHF_COMPRESSED from gcc -gz and objcopy, legacy
 # .zdebug_* from -gz=zlib-gnu) read as their plain twins: a debug file's
 # names, file:line and CFI (against eu-addr2line and the uncompressed file);
-# a section claiming more than it can hold is dropped, not inflated; profile
+# a section claiming more than it can hold is dropped, not inflated; an image
+# whose CFI is only a compressed .debug_frame serves a core; profile
 # of a -gz build whose CFI is only in .debug_frame, and of a Go program,
 # unwinds as the decompressed copy does (the same record replayed over both)
 # and as gdb's bt.
@@ -121,6 +122,35 @@ for bad in "gabi .debug_frame 0x10000000000 over the limit" \
 		pass "$what: dropped, the rest read: $got"
 	fi
 done
+
+# ---- an image whose CFI is only a compressed .debug_frame --------------------
+# for a core without its vDSO segment: both engines unwind as with the plain
+# copy (libdwfl reads the image itself, libunwind the library's rows)
+if "$VDSOSCOPE" backtrace --help > /dev/null 2>&1 && command -v gcore > /dev/null; then
+	start_target thr "$T64" threads
+	"$top_builddir/tests/vdso-stop" "$thr_pid" > /dev/null &&
+		gcore -o "$tmp/g" "$thr_pid" > /dev/null 2>&1 || fail "gcore"
+	kill -9 "$thr_pid"; wait "$thr_pid" 2> /dev/null
+	core=$tmp/g.$thr_pid
+	$CHECK drop-vdso-load "$core" "$tmp/novdso.core" > /dev/null
+	"$VDSOSCOPE" extract --core "$core" -o "$tmp/vdso.so"
+	python3 "$top_srcdir/tests/elfmut.py" debug-frame-only "$tmp/vdso.so" "$tmp/dbgf.so"
+	objcopy --compress-debug-sections "$tmp/dbgf.so" "$tmp/dbgfz.so"
+	for engine in libunwind libdwfl; do
+		for f in dbgf dbgfz; do
+			"$VDSOSCOPE" backtrace --core "$tmp/novdso.core" --image "$tmp/$f.so" --engine $engine 2>&1 |
+				sed 's/dbgfz*\.so/IMAGE/' > "$tmp/bt.$f"
+		done
+		if grep -q 'spin_getres' "$tmp/bt.dbgf" && cmp -s "$tmp/bt.dbgf" "$tmp/bt.dbgfz"; then
+			pass "backtrace --engine $engine, compressed .debug_frame only: the plain copy's $(grep -c '^#' "$tmp/bt.dbgf") frames"
+		else
+			fail "backtrace --engine $engine, compressed .debug_frame only"
+			diff -u "$tmp/bt.dbgf" "$tmp/bt.dbgfz" | sed 's/^/  | /'
+		fi
+	done
+else
+	echo "note: no backtrace or gcore here: a compressed image for a core not checked"
+fi
 
 # ---- profile of a -gz build --------------------------------------------------
 if ! "$VDSOSCOPE" profile --help > /dev/null 2>&1; then
