@@ -168,10 +168,9 @@ int vs__each_symbol(Elf *elf, Elf64_Word type, size_t max,
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *data;
+		uint64_t budget = VS_MAX_INFLATE;
 		size_t i, n;
 		int rc;
-
-		uint64_t budget = VS_MAX_INFLATE;
 
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != type || !sh.sh_entsize)
 			continue;

@@ -198,7 +198,8 @@ VS_HIDDEN int vs__sections_sane(void *elf, const struct vs_data *d);
 VS_HIDDEN Elf_Scn *vs__find_section(Elf *elf, const char *want, GElf_Shdr *sh);
 /* Calls FN(ARG, name, symbol) for each defined symbol (st_shndx not
  * SHN_UNDEF, a name) of ELF's section of TYPE (SHT_SYMTAB, SHT_DYNSYM), at
- * most MAX; a negative return of FN ends the walk and is returned. */
+ * most MAX; a negative return of FN ends the walk and is returned.  A table
+ * stored compressed is inflated first (ELF as for vs__section_inflate). */
 VS_HIDDEN int vs__each_symbol(Elf *elf, Elf64_Word type, size_t max,
 			      int (*fn)(void *arg, const char *name, const GElf_Sym *sym),
 			      void *arg);
