@@ -2,7 +2,8 @@
 # Seed corpora for the fuzz harnesses, from this machine's vDSOs:
 #   make-corpus.sh SRCDIR BUILDDIR OUTDIR
 # OUTDIR/images: the x86_64 image (vdsoscope extract) and, when the 32-bit
-# test program runs, the i386 one (extract --pid); OUTDIR/cores: small
+# test program runs, the i386 one (extract --pid), and the x86_64 one with
+# its CFI in a compressed .debug_frame; OUTDIR/cores: small
 # cores of both (gcore, then every segment but the notes and the vDSO
 # emptied).  Each harness's corpus is a directory of links to those.
 set -eu
@@ -28,6 +29,11 @@ for t in vdso-target vdso-target32; do
 	wait "$pid" || true
 	rm -f "$tmp/in" "$tmp/out" "$tmp/core.$pid"
 done
+# the x86_64 image with its CFI only in a compressed .debug_frame
+if command -v objcopy > /dev/null &&
+   python3 "$src/tests/elfmut.py" debug-frame-only "$out/images/x86_64.so" "$tmp/dbgf.so"; then
+	objcopy --compress-debug-sections "$tmp/dbgf.so" "$out/images/x86_64-zdebug.so" || true
+fi
 for h in buffer lookup step vdso-elf; do
 	mkdir -p "$out/fuzz-$h"
 	cp "$out"/images/* "$out/fuzz-$h/"

@@ -1004,13 +1004,29 @@ static int compile(struct build *b, Elf *eh_elf, Elf *dbg_elf)
 	return rc;
 }
 
+/* NAME, or the legacy .zdebug_ name of a compressed .debug_ section */
+static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
+{
+	char z[32];
+	Elf_Scn *scn = vs__find_section(elf, name, sh);
+
+	if (!scn && !strncmp(name, ".debug_", 7) &&
+	    snprintf(z, sizeof(z), ".z%s", name + 1) < (int)sizeof(z))
+		scn = vs__find_section(elf, z, sh);
+	return scn;
+}
+
+/* The bytes of section NAME, inflated when stored compressed; 0 when there
+ * are none or they are refused (over VS_MAX_INFLATE, corrupt). */
 static int section_data(Elf *elf, const char *name, Elf_Data *out, uint64_t *addr)
 {
 	GElf_Shdr sh;
-	Elf_Scn *scn = vs__find_section(elf, name, &sh);
+	Elf_Scn *scn = find_section(elf, name, &sh);
 	Elf_Data *data;
+	uint64_t budget = VS_MAX_INFLATE;
 
-	if (!scn || sh.sh_type == SHT_NOBITS || !(data = elf_rawdata(scn, NULL)) || !data->d_size)
+	if (!scn || sh.sh_type == SHT_NOBITS || vs__section_inflate(elf, scn, &budget) ||
+	    !(data = elf_rawdata(scn, NULL)) || !data->d_size)
 		return 0;
 	*out = *data;
 	*addr = sh.sh_addr;
@@ -1331,7 +1347,14 @@ int vs__cfi_compile(struct vs_data *d)
 		b.max_rows = (4u << 20) / d->nregs;
 	elf = elf_memory((char *)d->bytes, d->size);
 	sane = elf && vs__sections_sane(elf, d);
-	if (elf && !sane) {
+	if (sane && vs__elf_compressed(elf)) {
+		/* inflating rewrites section headers: never the image's own */
+		elf_end(elf);
+		if (vs__elf_private(d->bytes, d->size, VS_MAX_INFLATE, &elf, &copy) < 0) {
+			rc = fail(&b, "%s", vdsoscope_errmsg());
+			goto out;
+		}
+	} else if (elf && !sane) {
 		/* headers that disagree with the program headers are ignored:
 		 * libdw then works from PT_GNU_EH_FRAME too */
 		elf_end(elf);
@@ -1363,7 +1386,7 @@ int vs__cfi_compile(struct vs_data *d)
 		rc = walk(&b, &data, addr, 1, 0);
 	else if (d->elf.eh_frame_hdr)
 		rc = eh_frame_by_hdr(&b);
-	own_dbg = sane && vs__find_section(elf, ".debug_frame", &dsh) &&
+	own_dbg = sane && find_section(elf, ".debug_frame", &dsh) && dsh.sh_type != SHT_NOBITS &&
 		  (!d->as_mapped || (dsh.sh_flags & SHF_ALLOC));
 	if (!rc && own_dbg && section_data(elf, ".debug_frame", &data, &addr))
 		rc = walk(&b, &data, addr, 0, 1);

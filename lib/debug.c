@@ -168,12 +168,15 @@ int vs__each_symbol(Elf *elf, Elf64_Word type, size_t max,
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *data;
+		uint64_t budget = VS_MAX_INFLATE;
 		size_t i, n;
 		int rc;
 
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != type || !sh.sh_entsize)
 			continue;
-		if (!(data = elf_getdata(scn, NULL)))
+		if (vs__section_inflate(elf, scn, &budget) ||
+		    vs__section_inflate(elf, elf_getscn(elf, sh.sh_link), &budget) ||
+		    !gelf_getshdr(scn, &sh) || !(data = elf_getdata(scn, NULL)))
 			return 0;
 		n = (sh.sh_size < data->d_size ? sh.sh_size : data->d_size) / sh.sh_entsize;
 		for (i = 0; i < n && i < max && i < INT32_MAX; i++) {
@@ -364,6 +367,9 @@ static int use_debug(struct vs_data *d, unsigned char *bytes, size_t size, const
 	d->debug_size = size;
 	if (path && !(d->debug_path = strdup(path)))
 		return -ENOMEM;
+	/* BYTES are ours: libelf may rewrite their section headers */
+	if ((rc = vs__elf_inflate(elf, VS_MAX_INFLATE)) < 0)
+		return rc;
 	if ((rc = load_symtab(d, elf)) || (rc = load_lines(d, elf)))
 		return rc;
 	return 0;
@@ -476,7 +482,8 @@ int vs__debug_find(struct vs_data *d, const struct vdsoscope_open_opts *opts)
 		Elf *self = elf_memory((char *)d->bytes, d->size);
 		int own = self && elf_kind(self) == ELF_K_ELF && vs__sections_sane(self, d) &&
 			  (has_section(self, ".symtab") || has_section(self, ".debug_line") ||
-			   has_section(self, ".debug_frame"));
+			   has_section(self, ".debug_frame") || has_section(self, ".zdebug_line") ||
+			   has_section(self, ".zdebug_frame"));
 		elf_end(self);
 		if (own) {
 			unsigned char *copy = malloc(d->size);

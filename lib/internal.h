@@ -201,12 +201,36 @@ VS_HIDDEN int vs__sections_sane(void *elf, const struct vs_data *d);
 VS_HIDDEN Elf_Scn *vs__find_section(Elf *elf, const char *want, GElf_Shdr *sh);
 /* Calls FN(ARG, name, symbol) for each defined symbol (st_shndx not
  * SHN_UNDEF, a name) of ELF's section of TYPE (SHT_SYMTAB, SHT_DYNSYM), at
- * most MAX; a negative return of FN ends the walk and is returned. */
+ * most MAX; a negative return of FN ends the walk and is returned.  A table
+ * stored compressed is inflated first (ELF as for vs__section_inflate). */
 VS_HIDDEN int vs__each_symbol(Elf *elf, Elf64_Word type, size_t max,
 			      int (*fn)(void *arg, const char *name, const GElf_Sym *sym),
 			      void *arg);
 /* Records the executable sections of the image, or of its debug file. */
 VS_HIDDEN int vs__exec_sections(struct vs_data *d);
+
+/* section.c: compressed sections (SHF_COMPRESSED, .zdebug_*), inflated by
+ * libelf in place.  Inflating rewrites the section's header, so ELF must be
+ * from elf_begin() or elf_memory() over bytes of our own, never an image's.
+ * BUDGET bounds the bytes inflated; a section claiming more, or more than
+ * its compressed bytes can hold, is refused (-VDSOSCOPE_E_TOO_LARGE,
+ * -VDSOSCOPE_E_TRUNCATED, message naming the section). */
+#define VS_MAX_INFLATE (512u << 20)
+/* 1 when SCN is stored compressed */
+VS_HIDDEN int vs__section_compressed(Elf *elf, Elf_Scn *scn);
+VS_HIDDEN int vs__elf_compressed(Elf *elf);
+/* 0 once SCN is plain (already or now), charged to *BUDGET */
+VS_HIDDEN int vs__section_inflate(Elf *elf, Elf_Scn *scn, uint64_t *budget);
+/* Every compressed section of ELF, within BUDGET in all; a refused one is
+ * made SHT_NOBITS, as if stripped.  The number refused (the first one's
+ * message is this thread's), or a negative code. */
+VS_HIDDEN int vs__elf_inflate(Elf *elf, uint64_t budget);
+/* An Elf of the SIZE BYTES, which it never writes: over BYTES themselves
+ * when nothing is compressed, else over a copy (*COPY, for the caller to
+ * free after elf_end) inflated by vs__elf_inflate, whose return it passes
+ * on. */
+VS_HIDDEN int vs__elf_private(const unsigned char *bytes, size_t size, uint64_t budget,
+			      Elf **out, unsigned char **copy);
 
 /* cfi.c: rows from the CFI; then, once functions are known, rows for code
  * without CFI where an analyzer exists, and the step's form of all rows */

@@ -312,7 +312,8 @@ int vdsoscope_object_open(struct vdsoscope_object **out, const char *path,
 	} else {
 		if (have_eh)
 			o->eh = dwarf_getcfi_elf(o->elf);
-		if (have_dbg && (o->dwarf = dwarf_begin_elf(o->elf, DWARF_C_READ, NULL)))
+		if (have_dbg && vs__elf_inflate(o->elf, VS_MAX_INFLATE) >= 0 &&
+		    (o->dwarf = dwarf_begin_elf(o->elf, DWARF_C_READ, NULL)))
 			o->dbg = dwarf_getcfi(o->dwarf);
 	}
 	if (has_section(o->elf, SHT_SYMTAB)) {
@@ -609,10 +610,12 @@ static void find_inlined(struct vdsoscope_object *o, uint64_t addr, struct entry
 	e->ninl = 0;
 	if (!o->info_tried) {
 		Elf *elf = has_named_section(o->elf, ".debug_info") ? o->elf :
-			   o->debug_elf && has_named_section(o->debug_elf, ".debug_info") ? o->debug_elf :
+			   has_named_section(o->elf, ".zdebug_info") ? o->elf :
+			   o->debug_elf && (has_named_section(o->debug_elf, ".debug_info") ||
+					    has_named_section(o->debug_elf, ".zdebug_info")) ? o->debug_elf :
 			   NULL;
 		o->info_tried = 1;
-		if (elf && !o->cfi_err)
+		if (elf && !o->cfi_err && vs__elf_inflate(elf, VS_MAX_INFLATE) >= 0)
 			o->info = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
 	}
 	if (o->info && dwarf_addrdie(o->info, addr, &cu))

@@ -14,6 +14,10 @@
       must name the same functions from the vDSO frame down to main.
   profile-check.py same A.json B.json
       The same stacks with the same counts.
+  profile-check.py through OURS.json MODULE MIN
+      Of the samples whose innermost frame is in the vDSO (at least MIN of
+      them), >= 90 % must unwind through the vDSO into a named function of
+      MODULE.
 """
 import json
 import re
@@ -99,6 +103,20 @@ def gdb(path, gdb_path):
     return 0 if ours == theirs else 1
 
 
+def through(path, module, minimum):
+    total = good = 0
+    for st in load(path)["stacks"]:
+        vd, rest = split(st)
+        if not vd:
+            continue
+        total += st["count"]
+        if rest and rest[0]["module"] == module and rest[0]["function"]:
+            good += st["count"]
+    share = 100.0 * good / total if total else 0.0
+    print(f"{good} of {total} vDSO samples unwound through the vDSO into {module} ({share:.1f}%)")
+    return 0 if total >= minimum and share >= 90.0 else 1
+
+
 def same(a, b, vdso_only=False):
     def keep(s):
         return not vdso_only or split(s)[0]
@@ -122,6 +140,8 @@ if __name__ == "__main__":
         sys.exit(chains(sys.argv[2], int(sys.argv[3])))
     if cmd == "gdb" and len(sys.argv) == 4:
         sys.exit(gdb(sys.argv[2], sys.argv[3]))
+    if cmd == "through" and len(sys.argv) == 5:
+        sys.exit(through(sys.argv[2], sys.argv[3], int(sys.argv[4])))
     if cmd == "same" and len(sys.argv) == 4:
         sys.exit(same(sys.argv[2], sys.argv[3]))
     if cmd == "same-vdso" and len(sys.argv) == 4:

@@ -3,7 +3,10 @@
 # make (x86_64 and i386) unwinds exactly as ptrace shows after the return;
 # with one CFI rule corrupted, it names the function, address and register
 # that go wrong, where readelf shows the rule changed; --pid on a running
-# process.
+# process, also when signals arrive while it is being stepped (a timer's
+# SIGALRM, Go's preemption SIGURG): they are held until the call returned,
+# the results stay exact and the process lives on as before; calls that
+# fault in the vDSO are left out with the reason.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 export VDSOSCOPE_HELPER_DIR=$top_builddir/tools
@@ -145,5 +148,124 @@ if [ $rc = 0 ] && python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["r
 	pass "verify --pid on a running process"
 else
 	fail "verify --pid: exit $rc, $(cat "$tmp/pid.json")"
+fi
+
+# pid_exact WHAT JSON MIN_HELD: 20 calls, exact, no points left out, at
+# least MIN_HELD signals held
+pid_exact() {
+	python3 - "$@" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[2]))["runs"][0]
+print(f"  {sys.argv[1]}: {r['calls']} calls, {r['points']} points, {r['exact']} exact,"
+      f" {r['signals_held']} signals held, left out: {r['left_out']}")
+sys.exit(not (r["wrong"] == 0 and r["points"] > 0 and r["exact"] == r["points"] and
+              r["calls"] == 20 and not r["left_out"] and r["signals_held"] >= int(sys.argv[3])))
+PY
+}
+
+# SIGALRM every millisecond to a handler while the thread is stepped
+"$T64" alarm-loop > "$tmp/alarm.out" &
+alarm_pid=$!
+target_pids="$target_pids $alarm_pid"
+for _ in $(seq 50); do grep -q ready "$tmp/alarm.out" 2> /dev/null && break; sleep 0.1; done
+timeout 120 "$VDSOSCOPE" verify --pid "$alarm_pid" --calls 20 --json > "$tmp/alarm.json"
+rc=$?
+if [ $rc = 0 ] && pid_exact "timer" "$tmp/alarm.json" 1; then
+	pass "verify --pid with SIGALRM during the calls: exact, the signals held"
+else
+	fail "verify --pid with SIGALRM: exit $rc, $(head -c 600 "$tmp/alarm.json")"
+fi
+kill -USR2 "$alarm_pid"; sleep 0.3; kill -USR2 "$alarm_pid"; sleep 0.3
+if kill -0 "$alarm_pid" 2> /dev/null &&
+   [ "$(grep -c '^alarms' "$tmp/alarm.out")" = 2 ] &&
+   [ "$(grep '^alarms' "$tmp/alarm.out" | awk 'NR == 1 { a = $2 } NR == 2 { print ($2 > a) }')" = 1 ]; then
+	pass "the timer's handler still runs after verify: $(grep '^alarms' "$tmp/alarm.out" | tr '\n' ' ')"
+else
+	fail "the timer process after verify: $(cat "$tmp/alarm.out")"
+fi
+kill "$alarm_pid"
+
+# every other call faults in the vDSO (NULL timespec), a SIGSEGV handler
+# jumps out: those calls are left out with the reason, never counted wrong
+"$T64" fault-loop > "$tmp/fault.out" &
+fault_pid=$!
+target_pids="$target_pids $fault_pid"
+for _ in $(seq 50); do grep -q ready "$tmp/fault.out" 2> /dev/null && break; sleep 0.1; done
+timeout 120 "$VDSOSCOPE" verify --pid "$fault_pid" --calls 20 --json > "$tmp/fault.json"
+rc=$?
+if [ $rc = 0 ] && python3 - "$tmp/fault.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["runs"][0]
+print(f"  fault: {r['calls']} calls, {r['points']} points, {r['exact']} exact, left out: {r['left_out']}")
+lo = r["left_out"]
+sys.exit(not (r["wrong"] == 0 and r["exact"] == r["points"] and r["calls"] == 20 and
+              len(lo) == 1 and lo[0]["signal"] == "SIGSEGV" and lo[0]["calls"] > 0 and
+              "raised by the call" in lo[0]["reason"]))
+PY
+then
+	pass "verify --pid with faulting calls: left out as SIGSEGV raised by the call, the rest exact"
+else
+	fail "verify --pid with faulting calls: exit $rc, $(head -c 600 "$tmp/fault.json")"
+fi
+sleep 0.3
+kill -0 "$fault_pid" 2> /dev/null && pass "the faulting process lives on" || fail "the faulting process died"
+kill "$fault_pid"
+
+# Go: SIGURG preempts while the thread is in a call; pushf/popf in
+# asyncPreempt under single-stepping
+if command -v go > /dev/null; then
+	mkdir -p "$tmp/go"
+	cat > "$tmp/go/main.go" <<'GO'
+package main
+
+import "time"
+
+//go:noinline
+func inner(n int) int64 {
+	var s int64
+	for i := 0; i < n; i++ {
+		s += time.Now().UnixNano() & 1
+	}
+	return s
+}
+
+func main() {
+	var s int64
+	for {
+		s += inner(1000)
+	}
+}
+GO
+	if (cd "$tmp/go" && HOME=$tmp GOCACHE=$tmp/gocache GOPATH=$tmp/gopath GO111MODULE=off GOFLAGS= \
+		go build -o "$tmp/goprog" main.go) > "$tmp/err" 2>&1; then
+		# one P: the main goroutine stays on the main thread
+		GOMAXPROCS=1 "$tmp/goprog" &
+		go_pid=$!
+		target_pids="$target_pids $go_pid"
+		sleep 0.5
+		held=0
+		for i in 1 2 3; do
+			timeout 120 "$VDSOSCOPE" verify --pid "$go_pid" --calls 20 --json > "$tmp/go.json"
+			rc=$?
+			if [ $rc = 0 ] && pid_exact "Go, run $i" "$tmp/go.json" 0; then
+				pass "verify --pid on a Go program (run $i): exact"
+			else
+				fail "verify --pid on a Go program (run $i): exit $rc, $(head -c 600 "$tmp/go.json")"
+			fi
+			held=$((held + $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runs"][0].get("signals_held", 0))' "$tmp/go.json" 2> /dev/null || echo 0)))
+			sleep 0.3
+			kill -0 "$go_pid" 2> /dev/null || { fail "the Go program died after verify"; break; }
+		done
+		if [ $held -gt 0 ]; then
+			pass "Go: $held preemption signals held during calls, the program lives on"
+		else
+			echo "note: no SIGURG arrived during a call in 3 runs (nothing held)"
+		fi
+		kill "$go_pid"
+	else
+		fail "go build: $(cat "$tmp/err")"
+	fi
+else
+	echo "note: no Go toolchain (golang-go); verify --pid on a Go program not checked"
 fi
 finish

@@ -10,6 +10,12 @@
  *                         each call and "lacks NAME" for each function this
  *                         vDSO does not have
  *   vdso-target loop      call clock_gettime through the vDSO until killed
+ *   vdso-target alarm-loop   the same with SIGALRM every millisecond
+ *                         (setitimer) to a handler that counts; SIGUSR2
+ *                         prints "alarms N"
+ *   vdso-target fault-loop   the same, every other call with a NULL
+ *                         timespec: the vDSO faults, a SIGSEGV handler
+ *                         jumps back out
  *   vdso-target vsyscall-loop   call the vsyscall page's time entry until
  *                         killed (x86_64)
  *   vdso-target block     block in a vDSO system call (i386: in
@@ -35,18 +41,46 @@
  *                         trampoline; "ready" when inside the handler
  */
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 #include "vdso-elf.h"
 
 static struct vs_elf vdso;
 static unsigned long base;
+
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+static void on_usr2(int sig)
+{
+	char b[32];
+	int n = snprintf(b, sizeof(b), "alarms %ld\n", (long)alarms);
+
+	(void)sig;
+	if (write(1, b, (size_t)n) < 0)
+		_exit(1);
+}
+
+static sigjmp_buf fault_jmp;
+
+static void on_segv(int sig)
+{
+	(void)sig;
+	siglongjmp(fault_jmp, 1);
+}
 
 static void *sym(const char *name)
 {
@@ -114,7 +148,7 @@ static void signals(void)
 		TRAP();
 		__asm__ volatile("push %%ebx\n\tmov %[pid], %%ebx\n\tint $0x80\n\tpop %%ebx"
 				 : "=a"(ret)
-				 : "a"((long)SYS_kill), [pid] "g"(pid), "c"((long)SIGUSR1)
+				 : "a"((long)SYS_kill), [pid] "r"(pid), "c"((long)SIGUSR1)
 				 : "memory");
 		report(i ? "__kernel_rt_sigreturn" : "__kernel_sigreturn", "SIGUSR1", ret);
 	}
@@ -162,7 +196,8 @@ __attribute__((noinline)) static void vsyscall_time_loop(void)
 }
 #endif
 
-static void calls(void)
+/* not inlined: gdb tests find its vsyscall calls by its symbol */
+__attribute__((noinline)) static void calls(void)
 {
 	static const long clocks[] = {
 		CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID,
@@ -490,6 +525,41 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		for (;;)
 			f(CLOCK_MONOTONIC, &ts);
+	}
+	if (argc > 1 && !strcmp(argv[1], "alarm-loop")) {
+		clock_fn f = (clock_fn)sym("__vdso_clock_gettime");
+		struct { long long a, b; } ts;
+		struct itimerval it = { { 0, 1000 }, { 0, 1000 } };
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_alarm;
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGALRM, &sa, NULL);
+		sa.sa_handler = on_usr2;
+		sigaction(SIGUSR2, &sa, NULL);
+		setitimer(ITIMER_REAL, &it, NULL);
+		printf("ready 0x%lx\n", base);
+		fflush(stdout);
+		for (;;)
+			f(CLOCK_MONOTONIC, &ts);
+	}
+	if (argc > 1 && !strcmp(argv[1], "fault-loop")) {
+		clock_fn f = (clock_fn)sym("__vdso_clock_gettime");
+		static struct { long long a, b; } ts;
+		struct sigaction sa;
+		static void *volatile no_ts;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_segv;
+		sigaction(SIGSEGV, &sa, NULL);
+		printf("ready 0x%lx\n", base);
+		fflush(stdout);
+		for (;;) {
+			f(CLOCK_MONOTONIC, &ts);
+			if (!sigsetjmp(fault_jmp, 1))
+				f(CLOCK_MONOTONIC, no_ts);
+		}
 	}
 	if (argc > 1 && !strcmp(argv[1], "block")) {
 		printf("ready 0x%lx\n", base);

@@ -51,6 +51,9 @@ void psession_fini(struct psession *s)
 	for (i = 0; i < s->nprocs; i++)
 		proc_clear(&s->procs[i]);
 	free(s->procs);
+	for (i = 0; i < s->nretired; i++)
+		proc_clear(&s->retired[i]);
+	free(s->retired);
 	for (i = 0; i < s->nvdsos; i++)
 		free(s->vdsos[i].bytes);
 	free(s->vdsos);
@@ -75,7 +78,15 @@ static struct pproc *proc_new(struct psession *s, pid_t pid)
 	struct pproc *p = psession_find(s, pid);
 
 	if (p) {
-		proc_clear(p);
+		if (s->nretired % 16 == 0) {
+			void *v = realloc(s->retired, (s->nretired + 16) * sizeof(*s->retired));
+			if (!v)
+				return NULL;
+			s->retired = v;
+		}
+		s->retired[s->nretired++] = *p;
+		p->sp = NULL;
+		p->vdso = NULL;
 	} else {
 		if (s->nprocs % 16 == 0) {
 			void *v = realloc(s->procs, (s->nprocs + 16) * sizeof(*s->procs));

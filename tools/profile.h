@@ -40,6 +40,10 @@ struct psession {
 	size_t nprocs;
 	struct pvdso *vdsos;
 	size_t nvdsos;
+	/* what a process record replaced: the stacks printed at the end
+	 * still name functions and modules from them */
+	struct pproc *retired;
+	size_t nretired;
 	FILE *rec;                /* record file being written, or NULL */
 	const char *rec_path;
 	int engine;               /* PROFILE_ENGINE_* */

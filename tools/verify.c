@@ -32,6 +32,8 @@
 #define MAX_POINTS 8192
 #define MAX_FUNCS 64
 #define MAX_LINES 128
+#define MAX_SKIPS 16
+#define MAX_HELD 16
 
 struct point {
 	uint64_t pc;
@@ -50,6 +52,14 @@ struct tally {
 	int bad_known, bad_rc;
 };
 
+/* calls left out of the verdict: a signal that could not wait for the
+ * return reached its handler, whose registers are no truth for the call */
+struct skip {
+	int sig;
+	const char *why;
+	unsigned calls, points;
+};
+
 struct run {
 	const char *what;      /* "helper x86_64" */
 	const struct vdsoscope_arch *arch;
@@ -57,6 +67,10 @@ struct run {
 	struct tally t[MAX_FUNCS];
 	unsigned nt;
 	unsigned visited, exact, wrong, calls;
+	/* signals for the traced thread: held while it was in a call */
+	unsigned held;
+	struct skip skips[MAX_SKIPS];
+	unsigned nskips;
 	char *lines[MAX_LINES]; /* the helper's reports */
 	unsigned nlines;
 	char error[256];
@@ -450,15 +464,132 @@ static int run_helper(struct run *r, const char *helper, const char *image_file,
 	return rc;
 }
 
+/* What a ptrace stop of a single-stepped thread is */
+enum stop_kind { STOP_STEP, STOP_GROUP, STOP_ASYNC, STOP_FAULT };
+
+static enum stop_kind stop_kind(pid_t tid, int status, siginfo_t *si)
+{
+	int sig = WSTOPSIG(status);
+
+	memset(si, 0, sizeof(*si));
+	if (status >> 16 == PTRACE_EVENT_STOP)
+		return STOP_GROUP;
+	if (ptrace(PTRACE_GETSIGINFO, tid, NULL, si)) {
+		si->si_signo = sig;
+		return sig == SIGTRAP ? STOP_STEP : STOP_ASYNC;
+	}
+	/* the step's trap (TRAP_TRACE, TRAP_BRKPT after a system call) or
+	 * ptrace's own report on entering a handler (si_code SIGTRAP); not
+	 * a SIGTRAP sent by a process (si_code <= 0) or the program's int3 */
+	if (sig == SIGTRAP && si->si_code > 0 && si->si_code != SI_KERNEL)
+		return STOP_STEP;
+	/* raised by the instruction just run: it cannot wait, the call is
+	 * not coming back the usual way */
+	if (si->si_code > 0 && si->si_code != SI_KERNEL &&
+	    (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE))
+		return STOP_FAULT;
+	return STOP_ASYNC;
+}
+
+static void note_skip(struct run *r, int sig, const char *why, unsigned points)
+{
+	unsigned i;
+
+	for (i = 0; i < r->nskips; i++)
+		if (r->skips[i].sig == sig && r->skips[i].why == why)
+			break;
+	if (i == r->nskips) {
+		if (r->nskips == MAX_SKIPS)
+			i--;
+		else
+			r->nskips++;
+		r->skips[i].sig = sig;
+		r->skips[i].why = why;
+	}
+	r->skips[i].calls++;
+	r->skips[i].points += points;
+}
+
+/* pushf and popf under single-stepping: the flags pushf stores carry the
+ * trap flag the step set, and stepping over a popf makes the kernel take
+ * the trap flag for the program's own (arch/x86 enable_single_step()):
+ * from then on signal frames save it and detaching leaves it set, and the
+ * thread dies of SIGTRAP at its next instruction (Go's asyncPreempt has
+ * the pair).  So the flags a pushf stored lose the trap flag, and a popf
+ * is done here instead of by the CPU. */
+static int flags_insn(pid_t tid, const struct user_regs_struct *u, int is32, unsigned *size,
+		      unsigned *len)
+{
+	unsigned char b[8];
+	unsigned i;
+	long w;
+
+	*size = is32 ? 4 : 8;
+	errno = 0;
+	w = ptrace(PTRACE_PEEKTEXT, tid, (void *)u->rip, NULL);
+	if (errno)
+		return 0;
+	memcpy(b, &w, sizeof(b));
+	for (i = 0; i < 4; i++) {
+		if (b[i] == 0x66)
+			*size = 2;
+		else if (is32 || b[i] < 0x40 || b[i] > 0x4f)
+			break;
+	}
+	*len = i + 1;
+	return b[i] == 0x9c || b[i] == 0x9d ? b[i] : 0;
+}
+
+/* Clears the trap flag in the flags a pushf left at SP. */
+static void pushf_fix(pid_t tid, uint64_t sp)
+{
+	long w;
+
+	errno = 0;
+	w = ptrace(PTRACE_PEEKDATA, tid, (void *)sp, NULL);
+	if (!errno && (w & 0x100))
+		ptrace(PTRACE_POKEDATA, tid, (void *)sp, (void *)(w & ~0x100L));
+}
+
+/* Does the popf at U's IP; 0 or -1 (then the CPU does it). */
+static int popf_do(pid_t tid, struct user_regs_struct *u, unsigned size, unsigned len)
+{
+	uint64_t v;
+	long w;
+
+	errno = 0;
+	w = ptrace(PTRACE_PEEKDATA, tid, (void *)u->rsp, NULL);
+	if (errno)
+		return -1;
+	v = (uint64_t)w;
+	if (size == 2)
+		v = (u->eflags & ~0xffffull) | (v & 0xffff);
+	else if (size == 4)
+		v &= 0xffffffffull;
+	/* the kernel keeps what user mode may not change (IF, IOPL) */
+	u->eflags = v & ~0x100ull;
+	u->rsp += size;
+	u->rip += len;
+	return ptrace(PTRACE_SETREGS, tid, NULL, u) ? -1 : 0;
+}
+
 /* Attaches to a running thread and single-steps it through up to MAX_CALLS
- * vDSO calls, or STEP_BUDGET instructions. */
+ * vDSO calls, or STEP_BUDGET instructions.  A signal for the thread that
+ * arrives during a call is held, with its siginfo, and delivered once the
+ * call has returned, so the handler runs neither inside the call nor in
+ * place of its return; one that cannot wait (a fault the call raised, more
+ * than MAX_HELD) is delivered at once and the call is left out, with the
+ * reason. */
 static int run_pid(struct run *r, pid_t tid, unsigned max_calls, unsigned long step_budget,
 		   const struct verify_unwinder *uw)
 {
 	struct vdsoscope_image *img = NULL;
-	unsigned npoints = 0;
+	siginfo_t held[MAX_HELD];
+	unsigned npoints = 0, nheld = 0, flush = 0;
 	unsigned long steps = 0;
-	int status, in_call = 0, rc;
+	uint64_t pushed = 0;
+	unsigned fsize, flen;
+	int status, in_call = 0, rc, gone = 0, inject = 0, entered = 0;
 	size_t size;
 
 	rc = vdsoscope_open_pid(&img, tid, NULL);
@@ -481,28 +612,88 @@ static int run_pid(struct run *r, pid_t tid, unsigned max_calls, unsigned long s
 		vdsoscope_image_close(img);
 		return -1;
 	}
-	while (r->calls < max_calls && steps++ < step_budget) {
+	for (;;) {
 		struct user_regs_struct u;
 		struct vdsoscope_regs regs;
+		siginfo_t si;
+		const char *why;
 		uint64_t ip;
-		int sig = 0, inside;
+		int inside, more = r->calls < max_calls && steps < step_budget;
 
-		if (ptrace(PTRACE_SINGLESTEP, tid, NULL, NULL) ||
-		    waitpid(tid, &status, __WALL) != tid || WIFEXITED(status) || WIFSIGNALED(status))
-			break;
-		sig = WSTOPSIG(status);
-		if (sig != SIGTRAP) {
-			/* a signal for the process: deliver it and go on */
-			if (ptrace(PTRACE_SINGLESTEP, tid, NULL, (void *)(long)sig) ||
-			    waitpid(tid, &status, __WALL) != tid || !WIFSTOPPED(status))
+		if (!more) {
+			/* a call cut short is not judged; what is held is
+			 * delivered before the thread is let go */
+			npoints = 0;
+			in_call = 0;
+			if ((!nheld && !inject) || flush++ > 4 * MAX_HELD)
 				break;
+		}
+		steps++;
+		/* a held signal goes in at the first stop after the call
+		 * that is a signal's: not ptrace's report of a handler
+		 * entered, where the kernel drops what is injected */
+		if (!inject && !in_call && nheld && !entered) {
+			if (!ptrace(PTRACE_SETSIGINFO, tid, NULL, &held[0]))
+				inject = held[0].si_signo;
+			memmove(held, held + 1, --nheld * sizeof(*held));
+		}
+		if (inject)
+			pushed = 0; /* the handler runs first */
+		if (ptrace(PTRACE_SINGLESTEP, tid, NULL, (void *)(long)inject) ||
+		    waitpid(tid, &status, __WALL) != tid || WIFEXITED(status) || WIFSIGNALED(status)) {
+			gone = 1;
+			break;
+		}
+		inject = 0;
+		entered = 0;
+		switch (stop_kind(tid, status, &si)) {
+		case STOP_STEP:
+			entered = si.si_code == SIGTRAP;
+			break;
+		case STOP_GROUP:
+			continue;
+		case STOP_ASYNC:
+			if (!in_call) {
+				inject = WSTOPSIG(status);
+				continue;
+			}
+			if (nheld < MAX_HELD) {
+				held[nheld++] = si;
+				r->held++;
+				continue;
+			}
+			why = "more signals than can be held";
+			goto deliver;
+		case STOP_FAULT:
+			why = "raised by the call itself";
+		deliver:
+			/* delivered now: the handler's registers would be taken
+			 * for the call's return */
+			if (in_call)
+				note_skip(r, WSTOPSIG(status), why, npoints);
+			npoints = 0;
+			in_call = 0;
+			inject = WSTOPSIG(status);
+			continue;
 		}
 		if (ptrace(PTRACE_GETREGS, tid, NULL, &u))
 			break;
+		if (pushed && u.rsp == pushed)
+			pushf_fix(tid, pushed);
+		pushed = 0;
+		switch (flags_insn(tid, &u, r->arch->elf_class == 32, &fsize, &flen)) {
+		case 0x9c:
+			pushed = u.rsp - fsize;
+			break;
+		case 0x9d:
+			if (!popf_do(tid, &u, fsize, flen))
+				ptrace(PTRACE_GETREGS, tid, NULL, &u);
+			break;
+		}
 		to_dwarf(&u, r->arch->elf_class == 32, &regs);
 		ip = regs.r[r->arch->ip_reg];
 		inside = ip >= r->lo && ip < r->hi;
-		if (inside) {
+		if (inside && more) {
 			record(img, uw, tid, &regs, ip, &npoints);
 			in_call = 1;
 		} else if (in_call) {
@@ -512,9 +703,21 @@ static int run_pid(struct run *r, pid_t tid, unsigned max_calls, unsigned long s
 			in_call = 0;
 		}
 	}
-	ptrace(PTRACE_DETACH, tid, NULL, NULL);
+	if (!gone) {
+		unsigned i;
+		ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)inject);
+		for (i = 0; i < nheld; i++)
+			kill(tid, held[i].si_signo);
+	}
 	vdsoscope_image_close(img);
 	return 0;
+}
+
+static const char *sig_name(int sig)
+{
+	const char *n = sigabbrev_np(sig);
+
+	return n ? n : "?";
 }
 
 static void print_text(const struct run *r)
@@ -546,6 +749,12 @@ static void print_text(const struct run *r)
 			printf("  note: %s(%s) returned %ld (the kernel refused it; its path was still visited)\n",
 			       name, arg, ret);
 	}
+	if (r->held)
+		printf("  signals: %u arrived during calls, held until the call returned\n", r->held);
+	for (i = 0; i < r->nskips; i++)
+		printf("  left out: %u calls (%u points): SIG%s %s, delivered at once\n",
+		       r->skips[i].calls, r->skips[i].points, sig_name(r->skips[i].sig),
+		       r->skips[i].why);
 	printf("  total: %u of %u exact (%.1f%%), %u wrong\n", r->exact, r->visited,
 	       r->visited ? 100.0 * r->exact / r->visited : 0.0, r->wrong);
 }
@@ -564,6 +773,20 @@ static void print_json(struct json *j, const struct run *r)
 	json_kuint(j, "wrong", r->wrong);
 	if (*r->error)
 		json_kstr(j, "error", r->error);
+	json_kuint(j, "signals_held", r->held);
+	json_key(j, "left_out");
+	json_arr(j);
+	for (i = 0; i < r->nskips; i++) {
+		char sig[32];
+		snprintf(sig, sizeof(sig), "SIG%s", sig_name(r->skips[i].sig));
+		json_obj(j);
+		json_kstr(j, "signal", sig);
+		json_kstr(j, "reason", r->skips[i].why);
+		json_kuint(j, "calls", r->skips[i].calls);
+		json_kuint(j, "points", r->skips[i].points);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
 	json_key(j, "functions");
 	json_arr(j);
 	for (i = 0; i < r->nt; i++) {
