@@ -4,6 +4,7 @@
 #include "config.h"
 #include <elf.h>
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -225,6 +226,34 @@ static int read_small_file(const char *path, unsigned char *buf, size_t cap, siz
 	return 0;
 }
 
+static int all_zero(const unsigned char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
+/* Whether PID is gone or exiting (a zombie): its auxv is then torn down. */
+static int process_gone(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_small_file(path, (unsigned char *)buf, sizeof(buf) - 1, &n))
+		return 1;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return 1;
+	/* exiting, not yet a zombie: its address space is already gone */
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	return read_small_file(path, (unsigned char *)buf, sizeof(buf) - 1, &n) || n == 0;
+}
+
 int vdsoscope_open_pid(struct vdsoscope_image **out, pid_t pid,
 		       const struct vdsoscope_open_opts *opts)
 {
@@ -232,7 +261,7 @@ int vdsoscope_open_pid(struct vdsoscope_image **out, pid_t pid,
 	unsigned char *auxv, *bytes;
 	size_t n = 0, size;
 	uint64_t base;
-	int rc, is64;
+	int rc, is64, tries;
 
 	if (!out)
 		return vs__err(VDSOSCOPE_E_INVALID, "vdsoscope_open_pid");
@@ -259,13 +288,29 @@ int vdsoscope_open_pid(struct vdsoscope_image **out, pid_t pid,
 		return vs__err(VDSOSCOPE_E_NO_PROCESS, "%s: %s is empty (process exited?)", who, path);
 	}
 	rc = auxv_sysinfo(auxv, n, 0, &base, &is64);
+	/* a process in execve(2) shows its new auxv zeroed until the kernel
+	 * has written it: read it again, a bounded number of times */
+	for (tries = 0; rc && tries < 1000 && all_zero(auxv, n); tries++) {
+		sched_yield();
+		if (read_small_file(path, auxv, AUXV_MAX, &n) || n == 0)
+			break;
+		rc = auxv_sysinfo(auxv, n, 0, &base, &is64);
+	}
 	free(auxv);
+	if (rc && process_gone(pid))
+		return vs__err(VDSOSCOPE_E_NO_PROCESS, "%s: exited while its auxv was read", who);
 	if (rc)
 		return vs__err(VDSOSCOPE_E_NO_VDSO, "%s: no AT_SYSINFO_EHDR in %s", who, path);
 	rc = read_image(vdsoscope_read_pid, &pid, base, 0, who, &bytes, &size);
+	if (rc && process_gone(pid))
+		return vs__err(VDSOSCOPE_E_NO_PROCESS, "%s: exited while its vDSO was read", who);
 	if (rc)
 		return rc;
-	return vs__image_create(out, bytes, size, base, 1, who, opts);
+	rc = vs__image_create(out, bytes, size, base, 1, who, opts);
+	/* bytes read as the process exited: its mappings were going away */
+	if (rc && rc != -ENOMEM && process_gone(pid))
+		return vs__err(VDSOSCOPE_E_NO_PROCESS, "%s: exited while its vDSO was read", who);
+	return rc;
 }
 
 /* ---- core files -------------------------------------------------------- */

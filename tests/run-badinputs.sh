@@ -110,7 +110,7 @@ for i in $(seq 20); do
 	"$VDSOSCOPE" --pid "$p" > /dev/null 2> "$tmp/err" || rc=$?
 	wait "$p" 2>/dev/null
 	n=$((n + 1))
-	if ! { [ $rc = 0 ] || { [ $rc = 1 ] && grep -Eq "pid $p: (no such process|.*reading the vDSO)" "$tmp/err"; }; }; then
+	if ! { [ $rc = 0 ] || { [ $rc = 1 ] && grep -Eq "pid $p: (no such process|exited while|.*reading the vDSO)" "$tmp/err"; }; }; then
 		bad=$((bad + 1)); echo "pid $p: exit $rc: $(cat "$tmp/err")"
 	fi
 done

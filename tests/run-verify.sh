@@ -163,11 +163,46 @@ sys.exit(not (r["wrong"] == 0 and r["points"] > 0 and r["exact"] == r["points"] 
 PY
 }
 
+# progressed PID: PID runs on (its CPU time grows by 2 ticks) and is alive;
+# a trap flag left set by the tracer would kill it at its next instruction
+progressed() {
+	python3 - "$1" <<'PY'
+import sys
+def ticks():
+    try:
+        f = open(f"/proc/{sys.argv[1]}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None, "gone"
+    return int(f[11]) + int(f[12]), f[0]
+t0, st = ticks()
+for _ in range(200000):
+    t, st = ticks()
+    if t is None or st in "ZX":
+        sys.exit(1)
+    if t >= t0 + 2:
+        sys.exit(0)
+sys.exit(1)
+PY
+}
+
+# lines PID FIFO N: sends SIGUSR2 to PID and reads the "alarms" line it
+# writes to FIFO (held open on fd 5), N times; prints the counts
+alarm_counts() {
+	local i line
+	for i in $(seq "$2"); do
+		kill -USR2 "$1"
+		read -r line <&5 || return 1
+		echo "$line"
+	done
+}
+
 # SIGALRM every millisecond to a handler while the thread is stepped
+mkfifo "$tmp/alarm.out"
 "$T64" alarm-loop > "$tmp/alarm.out" &
 alarm_pid=$!
 target_pids="$target_pids $alarm_pid"
-for _ in $(seq 50); do grep -q ready "$tmp/alarm.out" 2> /dev/null && break; sleep 0.1; done
+exec 5< "$tmp/alarm.out"
+read -r _ <&5
 timeout 120 "$VDSOSCOPE" verify --pid "$alarm_pid" --calls 20 --json > "$tmp/alarm.json"
 rc=$?
 if [ $rc = 0 ] && pid_exact "timer" "$tmp/alarm.json" 1; then
@@ -175,22 +210,26 @@ if [ $rc = 0 ] && pid_exact "timer" "$tmp/alarm.json" 1; then
 else
 	fail "verify --pid with SIGALRM: exit $rc, $(head -c 600 "$tmp/alarm.json")"
 fi
-kill -USR2 "$alarm_pid"; sleep 0.3; kill -USR2 "$alarm_pid"; sleep 0.3
+# the handler still counts: a count, the process running on, a higher count
+alarm_counts "$alarm_pid" 1 > "$tmp/alarms" && progressed "$alarm_pid" &&
+	alarm_counts "$alarm_pid" 1 >> "$tmp/alarms"
 if kill -0 "$alarm_pid" 2> /dev/null &&
-   [ "$(grep -c '^alarms' "$tmp/alarm.out")" = 2 ] &&
-   [ "$(grep '^alarms' "$tmp/alarm.out" | awk 'NR == 1 { a = $2 } NR == 2 { print ($2 > a) }')" = 1 ]; then
-	pass "the timer's handler still runs after verify: $(grep '^alarms' "$tmp/alarm.out" | tr '\n' ' ')"
+   [ "$(grep -c '^alarms' "$tmp/alarms")" = 2 ] &&
+   [ "$(awk 'NR == 1 { a = $2 } NR == 2 { print ($2 > a) }' "$tmp/alarms")" = 1 ]; then
+	pass "the timer's handler still runs after verify: $(tr '\n' ' ' < "$tmp/alarms")"
 else
-	fail "the timer process after verify: $(cat "$tmp/alarm.out")"
+	fail "the timer process after verify: $(cat "$tmp/alarms")"
 fi
 kill "$alarm_pid"
+exec 5<&-
 
 # every other call faults in the vDSO (NULL timespec), a SIGSEGV handler
 # jumps out: those calls are left out with the reason, never counted wrong
+mkfifo "$tmp/fault.out"
 "$T64" fault-loop > "$tmp/fault.out" &
 fault_pid=$!
 target_pids="$target_pids $fault_pid"
-for _ in $(seq 50); do grep -q ready "$tmp/fault.out" 2> /dev/null && break; sleep 0.1; done
+read -r _ < "$tmp/fault.out"
 timeout 120 "$VDSOSCOPE" verify --pid "$fault_pid" --calls 20 --json > "$tmp/fault.json"
 rc=$?
 if [ $rc = 0 ] && python3 - "$tmp/fault.json" <<'PY'
@@ -207,8 +246,7 @@ then
 else
 	fail "verify --pid with faulting calls: exit $rc, $(head -c 600 "$tmp/fault.json")"
 fi
-sleep 0.3
-kill -0 "$fault_pid" 2> /dev/null && pass "the faulting process lives on" || fail "the faulting process died"
+progressed "$fault_pid" && pass "the faulting process lives on" || fail "the faulting process died"
 kill "$fault_pid"
 
 # Go: SIGURG preempts while the thread is in a call; pushf/popf in
@@ -218,7 +256,10 @@ if command -v go > /dev/null; then
 	cat > "$tmp/go/main.go" <<'GO'
 package main
 
-import "time"
+import (
+	"os"
+	"time"
+)
 
 //go:noinline
 func inner(n int) int64 {
@@ -231,6 +272,8 @@ func inner(n int) int64 {
 
 func main() {
 	var s int64
+	s += inner(1000)
+	os.Stdout.WriteString("ready\n")
 	for {
 		s += inner(1000)
 	}
@@ -239,10 +282,11 @@ GO
 	if (cd "$tmp/go" && HOME=$tmp GOCACHE=$tmp/gocache GOPATH=$tmp/gopath GO111MODULE=off GOFLAGS= \
 		go build -o "$tmp/goprog" main.go) > "$tmp/err" 2>&1; then
 		# one P: the main goroutine stays on the main thread
-		GOMAXPROCS=1 "$tmp/goprog" &
+		mkfifo "$tmp/go.out"
+		GOMAXPROCS=1 "$tmp/goprog" > "$tmp/go.out" &
 		go_pid=$!
 		target_pids="$target_pids $go_pid"
-		sleep 0.5
+		read -r _ < "$tmp/go.out"
 		held=0
 		for i in 1 2 3; do
 			timeout 120 "$VDSOSCOPE" verify --pid "$go_pid" --calls 20 --json > "$tmp/go.json"
@@ -253,8 +297,7 @@ GO
 				fail "verify --pid on a Go program (run $i): exit $rc, $(head -c 600 "$tmp/go.json")"
 			fi
 			held=$((held + $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runs"][0].get("signals_held", 0))' "$tmp/go.json" 2> /dev/null || echo 0)))
-			sleep 0.3
-			kill -0 "$go_pid" 2> /dev/null || { fail "the Go program died after verify"; break; }
+			progressed "$go_pid" || { fail "the Go program died after verify"; break; }
 		done
 		if [ $held -gt 0 ]; then
 			pass "Go: $held preemption signals held during calls, the program lives on"

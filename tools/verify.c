@@ -573,6 +573,16 @@ static int popf_do(pid_t tid, struct user_regs_struct *u, unsigned size, unsigne
 	return ptrace(PTRACE_SETREGS, tid, NULL, u) ? -1 : 0;
 }
 
+static int held_already(const siginfo_t *held, unsigned n, int signo)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (held[i].si_signo == signo)
+			return 1;
+	return 0;
+}
+
 /* Attaches to a running thread and single-steps it through up to MAX_CALLS
  * vDSO calls, or STEP_BUDGET instructions.  A signal for the thread that
  * arrives during a call is held, with its siginfo, and delivered once the
@@ -655,6 +665,12 @@ static int run_pid(struct run *r, pid_t tid, unsigned max_calls, unsigned long s
 		case STOP_ASYNC:
 			if (!in_call) {
 				inject = WSTOPSIG(status);
+				continue;
+			}
+			/* a standard signal already pending is one signal, as
+			 * the kernel keeps it: only real-time signals queue */
+			if (si.si_signo < SIGRTMIN && held_already(held, nheld, si.si_signo)) {
+				r->held++;
 				continue;
 			}
 			if (nheld < MAX_HELD) {
