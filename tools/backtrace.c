@@ -2,7 +2,6 @@
 /* vdsoscope backtrace: every thread of a process or core, unwound with
  * libunwind or libdwfl through the vdsoscope hooks. */
 #include "config.h"
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -13,9 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/ptrace.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <elf.h>
 #include <gelf.h>
@@ -394,63 +391,6 @@ static void unwind_cursor(struct bt *b, struct thread *t, unw_addr_space_t as, v
 	}
 }
 
-static int list_tasks(struct bt *b, pid_t **out, size_t *n)
-{
-	char path[64];
-	struct dirent *de;
-	DIR *d;
-	pid_t *v = NULL;
-
-	*n = 0;
-	if (b->tid) {
-		if (!(v = malloc(sizeof(*v))))
-			return -1;
-		v[(*n)++] = b->tid;
-		*out = v;
-		return 0;
-	}
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)b->pid);
-	if (!(d = opendir(path)))
-		return bt_err("pid %d: %s", (int)b->pid, strerror(errno)), -1;
-	while ((de = readdir(d))) {
-		long tid = strtol(de->d_name, NULL, 10);
-		if (tid <= 0)
-			continue;
-		if (*n % 64 == 0) {
-			void *p = realloc(v, (*n + 64) * sizeof(*v));
-			if (!p)
-				break;
-			v = p;
-		}
-		v[(*n)++] = (pid_t)tid;
-	}
-	closedir(d);
-	*out = v;
-	return 0;
-}
-
-static int cmp_pid(const void *a, const void *b)
-{
-	return *(const pid_t *)a - *(const pid_t *)b;
-}
-
-/* Stops TID under ptrace without a signal (PTRACE_SEIZE + INTERRUPT). */
-static int seize(pid_t tid)
-{
-	int st;
-
-	if (ptrace(PTRACE_SEIZE, tid, 0, 0))
-		return -errno;
-	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0)) {
-		int e = errno;
-		ptrace(PTRACE_DETACH, tid, 0, 0);
-		return -e;
-	}
-	if (waitpid(tid, &st, __WALL) != tid)
-		return -errno;
-	return 0;
-}
-
 static Dwfl *proc_names(struct bt *b);
 static struct bt *files_bt;
 static int files_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
@@ -459,19 +399,20 @@ static int upt_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val,
 			  void *arg);
 static int shadow_read(unw_word_t addr, unw_word_t *val);
 
+static int open_target(struct bt *b);
+
 static int run_libunwind_pid(struct bt *b)
 {
 	static unw_accessors_t acc;
 	uint64_t (*ro)[2] = NULL;
-	pid_t *tids;
 	size_t n, i, nro = 0;
 	int rc = 0;
 
-	unw_addr_space_t as;
+	unw_addr_space_t as = NULL;
 
-	if (list_tasks(b, &tids, &n))
+	if (!b->tg && open_target(b))
 		return 1;
-	qsort(tids, n, sizeof(*tids), cmp_pid);
+	n = vdsoscope_target_thread_count(b->tg);
 	read_maps(b, &ro, &nro);
 	/* names outside the vDSO from libdwfl, which opens each module once
 	 * and reads its .symtab when there is one (libunwind-ptrace's
@@ -500,22 +441,24 @@ static int run_libunwind_pid(struct bt *b)
 		b->table = vdsoscope_unw_table(as);
 	}
 	for (i = 0; i < n; i++) {
+		pid_t tid = vdsoscope_target_thread_id(b->tg, i);
 		struct thread *t;
 		void *upt;
-		int e = seize(tids[i]);
-		if (e) {
+		int e;
+		if (b->tid && tid != b->tid)
+			continue;
+		if ((e = vdsoscope_target_stop(b->tg, i))) {
 			if (e == -ESRCH && !b->tid)
 				continue; /* exited meanwhile */
-			rc = bt_err("pid %d thread %d: ptrace: %s", (int)b->pid, (int)tids[i],
-				    strerror(-e));
+			rc = bt_err("%s", vdsoscope_target_errmsg());
 			break;
 		}
-		if (!(t = new_thread(b, tids[i]))) {
-			ptrace(PTRACE_DETACH, tids[i], 0, 0);
+		if (!(t = new_thread(b, tid))) {
+			vdsoscope_target_resume(b->tg, i);
 			rc = bt_err("out of memory");
 			break;
 		}
-		upt = _UPT_create(tids[i]);
+		upt = _UPT_create(tid);
 		if (!as || !upt) {
 			snprintf(t->end, sizeof(t->end), "libunwind: cannot set up the address space");
 		} else {
@@ -525,14 +468,13 @@ static int run_libunwind_pid(struct bt *b)
 		}
 		if (upt)
 			_UPT_destroy(upt);
-		ptrace(PTRACE_DETACH, tids[i], 0, 0);
+		vdsoscope_target_resume(b->tg, i);
 	}
 out:
 	vdsoscope_unw_destroy_addr_space(as);
 	if (b->names)
 		dwfl_end(b->names);
 	b->names = NULL;
-	free(tids);
 	free(ro);
 	return rc;
 }

@@ -655,9 +655,8 @@ int vdsoscope_target_unwind(struct vdsoscope_target *t, size_t idx,
 		return vdsoscope_space_unwind_read(t->sp, &t->threads[idx].regs, core_read, t,
 						   frames, max, n);
 	tid = t->threads[idx].tid;
-	if ((rc = seize(tid)))
-		return terr(rc, "pid %d thread %d: ptrace: %s", (int)t->pid, (int)tid,
-			    rc == -ESRCH ? "the thread exited" : strerror(-rc));
+	if ((rc = vdsoscope_target_stop(t, idx)))
+		return rc;
 	if (ptrace(PTRACE_GETREGS, tid, 0, &ur)) {
 		rc = terr(-errno, "pid %d thread %d: PTRACE_GETREGS: %s", (int)t->pid, (int)tid,
 			  strerror(errno));
@@ -667,8 +666,30 @@ int vdsoscope_target_unwind(struct vdsoscope_target *t, size_t idx,
 		rc = vdsoscope_space_unwind_read(t->sp, &regs, vdsoscope_read_pid, &tid, frames,
 						 max, n);
 	}
-	ptrace(PTRACE_DETACH, tid, 0, 0);
+	vdsoscope_target_resume(t, idx);
 	return rc;
+}
+
+int vdsoscope_target_stop(struct vdsoscope_target *t, size_t idx)
+{
+	pid_t tid;
+	int rc;
+
+	if (idx >= t->nthreads)
+		return -EINVAL;
+	if (!t->pid)
+		return 0;
+	tid = t->threads[idx].tid;
+	if ((rc = seize(tid)))
+		return terr(rc, "pid %d thread %d: ptrace: %s", (int)t->pid, (int)tid,
+			    rc == -ESRCH ? "the thread exited" : strerror(-rc));
+	return 0;
+}
+
+void vdsoscope_target_resume(struct vdsoscope_target *t, size_t idx)
+{
+	if (t->pid && idx < t->nthreads)
+		ptrace(PTRACE_DETACH, t->threads[idx].tid, 0, 0);
 }
 
 size_t vdsoscope_target_file_count(const struct vdsoscope_target *t)

@@ -384,6 +384,12 @@ VDSOSCOPE_UNWIND_API size_t vdsoscope_target_file_count(const struct vdsoscope_t
 /* 0, or -ENOENT past the end. */
 VDSOSCOPE_UNWIND_API int vdsoscope_target_file_get(const struct vdsoscope_target *t, size_t idx,
 						   struct vdsoscope_target_file *out);
+/* Live processes: stops thread IDX (PTRACE_SEIZE + PTRACE_INTERRUPT, no
+ * signal) for a caller that reads it itself with ptrace (libunwind-ptrace),
+ * until vdsoscope_target_resume() detaches.  0, or -errno (-ESRCH: the
+ * thread exited).  Cores: 0, and resume does nothing. */
+VDSOSCOPE_UNWIND_API int vdsoscope_target_stop(struct vdsoscope_target *t, size_t idx);
+VDSOSCOPE_UNWIND_API void vdsoscope_target_resume(struct vdsoscope_target *t, size_t idx);
 /* The registers thread IDX was unwound from (a core's at open, a live
  * thread's at its last vdsoscope_target_unwind()). */
 VDSOSCOPE_UNWIND_API int vdsoscope_target_regs(const struct vdsoscope_target *t, size_t idx,
