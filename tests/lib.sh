@@ -81,3 +81,12 @@ finish() {
 	[ "$checks" -gt 0 ] || { echo "nothing was checked"; exit 1; }
 	[ "$failures" -eq 0 ]
 }
+
+# build_go OUT: builds the tests' Go program (tests/go/main.go) into OUT;
+# fails, with the compiler's words in $tmp/go-build.log, when it cannot
+build_go() {
+	mkdir -p "$tmp/go-src"
+	cp "$top_srcdir/tests/go/main.go" "$tmp/go-src/"
+	(cd "$tmp/go-src" && HOME=$tmp GOCACHE=$tmp/gocache GOPATH=$tmp/gopath GO111MODULE=off \
+		GOFLAGS= go build -o "$1" main.go) > "$tmp/go-build.log" 2>&1
+}

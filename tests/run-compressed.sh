@@ -214,43 +214,8 @@ if ! command -v go > /dev/null; then
 	echo "note: no Go toolchain (golang-go); Go's compressed .debug_frame not checked"
 	finish; exit
 fi
-mkdir -p "$tmp/go"
-cat > "$tmp/go/main.go" <<'GO'
-package main
-
-import (
-	"os"
-	"strconv"
-	"time"
-)
-
-//go:noinline
-func inner(n int) int64 {
-	var s int64
-	for i := 0; i < n; i++ {
-		s += time.Now().UnixNano() & 1
-	}
-	return s
-}
-
-//go:noinline
-func outer(n int) int64 { return inner(n) }
-
-func main() {
-	secs, _ := strconv.ParseFloat(os.Args[1], 64)
-	end := time.Now().Add(time.Duration(secs * float64(time.Second)))
-	var s int64
-	for time.Now().Before(end) {
-		s += outer(1000)
-	}
-	if s < 0 {
-		os.Exit(1)
-	}
-}
-GO
-if ! (cd "$tmp/go" && HOME=$tmp GOCACHE=$tmp/gocache GOPATH=$tmp/gopath GO111MODULE=off GOFLAGS= \
-	go build -o "$tmp/goprog" main.go) > "$tmp/err" 2>&1; then
-	fail "go build: $(cat "$tmp/err")"
+if ! build_go "$tmp/goprog"; then
+	fail "go build: $(cat "$tmp/go-build.log")"
 	finish; exit
 fi
 if readelf -S "$tmp/goprog" | grep -A1 ' \.debug_frame' | grep -q ' C '; then

@@ -10,17 +10,15 @@
 "$VDSOSCOPE" backtrace --help > /dev/null 2>&1 || skip "built without libunwind (no backtrace)"
 command -v go > /dev/null || skip "go (Debian package golang-go) is not installed"
 
-cp "$top_srcdir/tests/go/main.go" "$top_srcdir/tests/go/go.mod" "$tmp/"
-if ! (cd "$tmp" && GOCACHE=$tmp/cache GOPATH=$tmp/gopath GOFLAGS=-mod=mod go build -o spin .) \
-	> "$tmp/build.log" 2>&1; then
-	cat "$tmp/build.log"
-	skip "go build failed"
+if ! build_go "$tmp/spin"; then
+	fail "go build: $(cat "$tmp/go-build.log")"
+	finish; exit 1
 fi
 readelf -SW "$tmp/spin" | grep -q '\.debug_frame.* C ' &&
 	echo "note: the program's .debug_frame is compressed (SHF_COMPRESSED)"
 
 mkfifo "$tmp/pid"
-GOTRACEBACK=system "$tmp/spin" > "$tmp/pid" 2> "$tmp/traceback" &
+GOTRACEBACK=system "$tmp/spin" 0 3 ready > "$tmp/pid" 2> "$tmp/traceback" &
 pid=$!
 target_pids="$target_pids $pid"
 read -r _ < "$tmp/pid"

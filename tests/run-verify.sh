@@ -252,38 +252,10 @@ kill "$fault_pid"
 # Go: SIGURG preempts while the thread is in a call; pushf/popf in
 # asyncPreempt under single-stepping
 if command -v go > /dev/null; then
-	mkdir -p "$tmp/go"
-	cat > "$tmp/go/main.go" <<'GO'
-package main
-
-import (
-	"os"
-	"time"
-)
-
-//go:noinline
-func inner(n int) int64 {
-	var s int64
-	for i := 0; i < n; i++ {
-		s += time.Now().UnixNano() & 1
-	}
-	return s
-}
-
-func main() {
-	var s int64
-	s += inner(1000)
-	os.Stdout.WriteString("ready\n")
-	for {
-		s += inner(1000)
-	}
-}
-GO
-	if (cd "$tmp/go" && HOME=$tmp GOCACHE=$tmp/gocache GOPATH=$tmp/gopath GO111MODULE=off GOFLAGS= \
-		go build -o "$tmp/goprog" main.go) > "$tmp/err" 2>&1; then
+	if build_go "$tmp/goprog"; then
 		# one P: the main goroutine stays on the main thread
 		mkfifo "$tmp/go.out"
-		GOMAXPROCS=1 "$tmp/goprog" > "$tmp/go.out" &
+		GOMAXPROCS=1 "$tmp/goprog" 0 0 ready > "$tmp/go.out" &
 		go_pid=$!
 		target_pids="$target_pids $go_pid"
 		read -r _ < "$tmp/go.out"
@@ -306,7 +278,7 @@ GO
 		fi
 		kill "$go_pid"
 	else
-		fail "go build: $(cat "$tmp/err")"
+		fail "go build: $(cat "$tmp/go-build.log")"
 	fi
 else
 	echo "note: no Go toolchain (golang-go); verify --pid on a Go program not checked"

@@ -1,3 +1,0 @@
-module vdsospin
-
-go 1.19
