@@ -83,6 +83,22 @@ if [ -x "$T64" ] && [ "$(head -c 4 "$T64" | od -An -c | tr -d ' ')" = "177ELF" ]
 	else
 		pass "replay without the program: the chains are not found"
 	fi
+	# libunwind over the same samples: it stops at the missing file as
+	# well, where its own fallback would guess callers by frame pointer
+	$VDSOSCOPE profile --json --engine libunwind --replay "$tmp/rec-away" > "$tmp/away-unw.json" \
+		2> "$tmp/err"
+	if python3 - "$tmp/away-unw.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))["summary"]
+print(f"  libunwind without the program: {s['unwound_to_root']} of {s['samples']} to the root,"
+      f" ends {s['ends']}")
+sys.exit(not (s["samples"] > 0 and s["unwound_to_root"] == 0 and s["ends"].get("file-unusable", 0) > 0))
+PY
+	then
+		pass "replay --engine libunwind without the program: every stack ends at the missing file"
+	else
+		fail "replay --engine libunwind without the program goes past the missing file"
+	fi
 	$VDSOSCOPE profile --json --replay "$tmp/rec-away" --sysroot "$tmp/root" \
 		> "$tmp/sysroot.json" 2> "$tmp/err"
 	check "replay --sysroot: vDSO samples unwind into the known chains" chains "$tmp/sysroot.json" 200

@@ -972,7 +972,8 @@ int vdsoscope_space_unwind_libunwind(struct vdsoscope_space *sp, const struct vd
 		return VDSOSCOPE_END_REGISTER;
 	for (;;) {
 		struct vdsoscope_frame_info *fi;
-		unw_word_t ip, spv;
+		unw_proc_info_t pi;
+		unw_word_t ip, spv, at;
 
 		if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || unw_get_reg(&cur, UNW_REG_SP, &spv) < 0)
 			return VDSOSCOPE_END_REGISTER;
@@ -988,6 +989,19 @@ int vdsoscope_space_unwind_libunwind(struct vdsoscope_space *sp, const struct vd
 		fi->pc = ip;
 		fi->flags = exact ? VDSOSCOPE_FRAME_INFO_EXACT : 0;
 		name_frame(sp, frames, max, n, exact);
+		/* where no unwind info covers the frame, libunwind would guess
+		 * its caller from the frame pointer: the stack ends there */
+		memset(&pi, 0, sizeof(pi));
+		at = exact ? ip : ip - 1;
+		if (unw_get_accessors(sp->unw)->find_proc_info(sp->unw, at, &pi, 0, &c.snap) < 0 ||
+		    at < pi.start_ip || at >= pi.end_ip) {
+			const struct smap *m;
+			if (fi->flags & VDSOSCOPE_FRAME_INFO_VDSO)
+				return VDSOSCOPE_END_NO_CFI;
+			if (!(m = find_map(sp, ip)))
+				return in_anon(sp, ip) ? VDSOSCOPE_END_ANONYMOUS : VDSOSCOPE_END_NO_MAPPING;
+			return !m->mod->obj || m->nobias ? VDSOSCOPE_END_FILE : VDSOSCOPE_END_NO_CFI;
+		}
 		exact = unw_is_signal_frame(&cur) > 0;
 		rc = unw_step(&cur);
 		if (rc == 0)
