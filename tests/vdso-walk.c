@@ -200,5 +200,6 @@ int main(int argc, char **argv)
 	}
 	printf("stops %ld calls %ld\n", stops, calls);
 	ptrace(PTRACE_DETACH, pid, 0, 0);
+	free(seen);
 	return 0;
 }

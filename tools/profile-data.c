@@ -133,7 +133,7 @@ static struct pvdso *vdso_bytes(struct psession *s, const void *bytes, size_t le
 
 static int put(struct psession *s, const void *p, size_t n)
 {
-	if (fwrite(p, 1, n, s->rec) != n) {
+	if (n && fwrite(p, 1, n, s->rec) != n) {
 		snprintf(s->err, sizeof(s->err), "record file %s: %s", s->rec_path, strerror(errno));
 		return -1;
 	}
