@@ -22,9 +22,12 @@
 /* ---- files ------------------------------------------------------------------ */
 
 struct module {
-	char *key;                    /* build-id hex, or "path:" PATH */
+	char *key;                    /* build-id hex (asked for), or "path:" PATH */
 	char *path, *name;            /* as recorded */
-	char *file;                   /* the file opened, or NULL */
+	uint8_t want[64];             /* the build-id asked for */
+	size_t want_len;
+	int located, opened;          /* file and obj are known */
+	char *file;                   /* the file found, or NULL */
 	struct vdsoscope_object *obj; /* NULL: unreadable, or not the build asked for */
 	const uint8_t *build_id;
 	size_t build_id_len;
@@ -41,7 +44,8 @@ struct vdsoscope_modules {
 
 struct smap {
 	uint64_t start, end, pgoff, bias;
-	int nobias;                   /* no PT_LOAD holds pgoff */
+	int ready;                    /* the module opened, bias and build-id set */
+	int nobias;                   /* no PT_LOAD holds pgoff, or no object */
 	struct module *mod;
 	char *path;
 	uint8_t *build_id;
@@ -150,46 +154,27 @@ static const char *locate(const struct vdsoscope_modules *mods, const char *path
 	return NULL;
 }
 
-/* Opens the file recorded as PATH; a file whose build-id is not WANT (when
- * given) is not used: the module is kept without its object, so that
- * frames in it say so. */
-static struct module *module_open(struct vdsoscope_modules *mods, const char *path,
-				  const uint8_t *want, size_t want_len)
+/* A module for the file recorded as PATH, with build-id WANT when known;
+ * nothing is opened until a frame needs it. */
+static struct module *module_new(const char *path, const uint8_t *want, size_t want_len)
 {
-	VDSOSCOPE_OPTS(opts, .debug_dirs = (const char *const *)mods->debug_dirs);
 	struct module *m = calloc(1, sizeof(*m));
-	char buf[8192];
-	const char *slash, *file;
+	const char *slash;
 
 	if (!m)
 		return NULL;
+	if (want_len > sizeof(m->want))
+		want_len = 0;
 	if (!(m->path = strdup(path)))
 		goto fail;
 	slash = strrchr(m->path, '/');
 	m->name = slash ? (char *)slash + 1 : m->path;
-	file = locate(mods, path, want, want_len, buf, sizeof(buf));
-	if (file && vdsoscope_object_open(&m->obj, file, &opts) == 0) {
-		m->build_id = vdsoscope_object_build_id(m->obj, &m->build_id_len);
-		m->is_go = vdsoscope_object_is_go(m->obj);
-		if (!(m->file = strdup(file)))
-			goto fail;
-	}
-	if (want && want_len && (m->build_id_len != want_len || memcmp(m->build_id, want, want_len))) {
-		vdsoscope_object_close(m->obj);
-		m->obj = NULL;
-		m->build_id = NULL;
-		m->build_id_len = 0;
-		free(m->file);
-		m->file = NULL;
-	}
 	if (want && want_len) {
+		memcpy(m->want, want, want_len);
+		m->want_len = want_len;
 		m->key = hex(want, want_len);
-	} else if (m->build_id_len) {
-		m->key = hex(m->build_id, m->build_id_len);
-	} else {
-		m->key = malloc(strlen(path) + 6);
-		if (m->key)
-			sprintf(m->key, "path:%s", path);
+	} else if ((m->key = malloc(strlen(path) + 6))) {
+		sprintf(m->key, "path:%s", path);
 	}
 	if (!m->key)
 		goto fail;
@@ -197,6 +182,47 @@ static struct module *module_open(struct vdsoscope_modules *mods, const char *pa
 fail:
 	module_free(m);
 	return NULL;
+}
+
+/* The file found for M (see locate()), or NULL; looked for once. */
+static const char *module_file(const struct vdsoscope_modules *mods, struct module *m)
+{
+	char buf[8192];
+	const char *file;
+
+	if (!m->located) {
+		m->located = 1;
+		file = locate(mods, m->path, m->want_len ? m->want : NULL, m->want_len, buf,
+			      sizeof(buf));
+		if (file)
+			m->file = strdup(file);
+	}
+	return m->file;
+}
+
+/* M's object, opened at first use; NULL when its file is not found, is
+ * unreadable, or is not the build asked for (frames in it then say so). */
+static struct vdsoscope_object *module_obj(const struct vdsoscope_modules *mods, struct module *m)
+{
+	VDSOSCOPE_OPTS(opts, .debug_dirs = (const char *const *)mods->debug_dirs);
+	const char *file;
+
+	if (m->opened)
+		return m->obj;
+	m->opened = 1;
+	if (!(file = module_file(mods, m)) || vdsoscope_object_open(&m->obj, file, &opts))
+		return NULL;
+	m->build_id = vdsoscope_object_build_id(m->obj, &m->build_id_len);
+	if (m->want_len &&
+	    (m->build_id_len != m->want_len || memcmp(m->build_id, m->want, m->want_len))) {
+		vdsoscope_object_close(m->obj);
+		m->obj = NULL;
+		m->build_id = NULL;
+		m->build_id_len = 0;
+		return NULL;
+	}
+	m->is_go = vdsoscope_object_is_go(m->obj);
+	return m->obj;
 }
 
 struct vdsoscope_modules *vdsoscope_modules_new(void)
@@ -272,33 +298,19 @@ void vdsoscope_modules_stats(const struct vdsoscope_modules *mods, size_t *files
 		*rows = n;
 }
 
-/* The module for PATH with build-id WANT (NULL: the file's own).  One
- * module per build-id, whatever the path it was found at. */
+/* The module for PATH with build-id WANT (NULL: whatever file is there):
+ * one per build-id, whatever the path it was recorded at, else one per
+ * path. */
 static struct module *module_get(struct vdsoscope_modules *mods, const char *path,
 				 const uint8_t *want, size_t want_len)
 {
 	struct module *m, **v;
 	size_t i;
 
-	if (want && want_len) {
-		char *key = hex(want, want_len);
-		if (!key)
-			return NULL;
-		for (i = 0; i < mods->n; i++)
-			if (mods->v[i]->obj && !strcmp(mods->v[i]->key, key))
-				break;
-		free(key);
-		if (i < mods->n)
-			return mods->v[i];
-	} else {
-		for (i = 0; i < mods->n; i++)
-			if (!strcmp(mods->v[i]->path, path) && mods->v[i]->obj)
-				return mods->v[i];
-	}
-	if (!(m = module_open(mods, path, want, want_len)))
+	if (!(m = module_new(path, want, want_len)))
 		return NULL;
-	for (i = 0; i < mods->n && m->obj; i++)
-		if (mods->v[i]->obj && !strcmp(mods->v[i]->key, m->key)) {
+	for (i = 0; i < mods->n; i++)
+		if (!strcmp(mods->v[i]->key, m->key)) {
 			module_free(m);
 			return mods->v[i];
 		}
@@ -402,19 +414,37 @@ static int add_map(struct vdsoscope_space *sp, uint64_t start, uint64_t end, uin
 	e->end = end;
 	e->pgoff = pgoff;
 	e->mod = m;
-	e->nobias = !m->obj || vdsoscope_object_bias(m->obj, start, pgoff, &e->bias) != 0;
+	e->nobias = 1;
 	if (!(e->path = strdup(path)))
 		return -ENOMEM;
-	if (m->build_id_len && m->obj) {
-		if (!(e->build_id = malloc(m->build_id_len))) {
+	if (m->want_len) {
+		if (!(e->build_id = malloc(m->want_len))) {
 			free(e->path);
 			return -ENOMEM;
 		}
-		memcpy(e->build_id, m->build_id, m->build_id_len);
-		e->build_id_len = m->build_id_len;
+		memcpy(e->build_id, m->want, m->want_len);
+		e->build_id_len = m->want_len;
 	}
 	sp->nmaps++;
 	return 0;
+}
+
+/* E with its module opened: bias and build-id known.  E itself. */
+static struct smap *map_ready(const struct vdsoscope_space *sp, struct smap *e)
+{
+	struct vdsoscope_object *obj;
+
+	if (e->ready)
+		return e;
+	e->ready = 1;
+	obj = module_obj(sp->mods, e->mod);
+	e->nobias = !obj || vdsoscope_object_bias(obj, e->start, e->pgoff, &e->bias) != 0;
+	if (obj && !e->build_id && e->mod->build_id_len &&
+	    (e->build_id = malloc(e->mod->build_id_len))) {
+		memcpy(e->build_id, e->mod->build_id, e->mod->build_id_len);
+		e->build_id_len = e->mod->build_id_len;
+	}
+	return e;
 }
 
 static void sort_maps(struct vdsoscope_space *sp)
@@ -502,7 +532,7 @@ const char *vdsoscope_space_map_file(const struct vdsoscope_space *sp, uint64_t 
 
 	for (i = 0; i < sp->nmaps; i++)
 		if (addr >= sp->maps[i].start && addr < sp->maps[i].end)
-			return sp->maps[i].mod->file;
+			return module_file(sp->mods, sp->maps[i].mod);
 	return NULL;
 }
 
@@ -529,7 +559,7 @@ int vdsoscope_space_map_get(const struct vdsoscope_space *sp, size_t idx,
 
 	if (idx >= sp->nmaps)
 		return -ENOENT;
-	m = &sp->maps[idx];
+	m = map_ready(sp, &sp->maps[idx]);
 	out->start = m->start;
 	out->end = m->end;
 	out->pgoff = m->pgoff;
@@ -678,7 +708,7 @@ static void name_frame(struct vdsoscope_space *sp, struct vdsoscope_frame_info *
 		return;
 	}
 	if ((m = find_map(sp, pc)))
-		name_in_file(sp, m, pc, exact, frames, max, n);
+		name_in_file(sp, map_ready(sp, (struct smap *)m), pc, exact, frames, max, n);
 }
 
 /* One frame in a mapped file: R becomes the caller's registers.  A
@@ -813,6 +843,7 @@ static int unwind_with(struct vdsoscope_space *sp, const struct vdsoscope_regs *
 			}
 			return VDSOSCOPE_END_NO_MAPPING;
 		}
+		m = map_ready(sp, (struct smap *)m);
 		if (m->mod->is_go && a->elf_class == 64)
 			in = r;
 		rc = step_file(m, read, arg, &r, exact, &ff);
@@ -908,12 +939,14 @@ static int files_read(void *arg, uint64_t addr, void *buf, size_t len)
 	const struct smap *m = &sp->maps[sp->last < sp->nmaps ? sp->last : 0];
 	size_t i;
 
-	if (sp->nmaps && m->mod->obj && !m->nobias &&
+	if (sp->nmaps && m->ready && m->mod->obj && !m->nobias &&
 	    vdsoscope_object_read(m->mod->obj, m->bias, addr, buf, len) == 0)
 		return 0;
+	/* the files frames reached so far: libunwind reads the tables of the
+	 * one it is unwinding */
 	for (i = 0; i < sp->nmaps; i++) {
 		m = &sp->maps[i];
-		if (m->mod->obj && !m->nobias &&
+		if (m->ready && m->mod->obj && !m->nobias &&
 		    vdsoscope_object_read(m->mod->obj, m->bias, addr, buf, len) == 0)
 			return 0;
 	}
@@ -930,6 +963,8 @@ static int files_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_inf
 	struct vdsoscope_eh_frame_hdr eh;
 	unw_dyn_info_t di;
 
+	if (m)
+		m = map_ready(c->sp, (struct smap *)m);
 	if (!m || !m->mod->obj || m->nobias ||
 	    vdsoscope_object_eh_frame_hdr(m->mod->obj, m->bias, &eh) ||
 	    vs__unw_table_info(&eh, m->start, m->end, &di))
@@ -1000,6 +1035,7 @@ int vdsoscope_space_unwind_libunwind(struct vdsoscope_space *sp, const struct vd
 				return VDSOSCOPE_END_NO_CFI;
 			if (!(m = find_map(sp, ip)))
 				return in_anon(sp, ip) ? VDSOSCOPE_END_ANONYMOUS : VDSOSCOPE_END_NO_MAPPING;
+			m = map_ready(sp, (struct smap *)m);
 			return !m->mod->obj || m->nobias ? VDSOSCOPE_END_FILE : VDSOSCOPE_END_NO_CFI;
 		}
 		exact = unw_is_signal_frame(&cur) > 0;

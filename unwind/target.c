@@ -701,9 +701,8 @@ int vdsoscope_target_file_get(const struct vdsoscope_target *t, size_t idx,
 			      struct vdsoscope_target_file *out)
 {
 	const struct file_entry *f;
-	struct vdsoscope_space_map m;
 	const char *local, *got;
-	size_t i, n;
+	size_t i;
 
 	if (idx >= t->nfiles)
 		return -ENOENT;
@@ -715,11 +714,10 @@ int vdsoscope_target_file_get(const struct vdsoscope_target *t, size_t idx,
 	out->recorded = f->name;
 	out->path = local;
 	/* the file the modules set found for this name, when it maps code */
-	n = vdsoscope_space_map_count(t->sp);
-	for (i = 0; i < n; i++)
-		if (!vdsoscope_space_map_get(t->sp, i, &m) && !strcmp(m.path, local)) {
-			if ((got = vdsoscope_space_map_file(t->sp, m.start)))
-				out->path = got;
+	for (i = 0; i < t->nfiles; i++)
+		if (!strcmp(t->files[i].name, f->name) &&
+		    (got = vdsoscope_space_map_file(t->sp, t->files[i].start))) {
+			out->path = got;
 			break;
 		}
 	return 0;

@@ -236,9 +236,10 @@ struct vdsoscope_space_map {
 	size_t build_id_len;
 };
 VDSOSCOPE_UNWIND_API size_t vdsoscope_space_map_count(const struct vdsoscope_space *sp);
-/* The file opened for the mapping holding ADDR (under the sysroot, by
+/* The file found for the mapping holding ADDR (under the sysroot, by
  * build-id in a debug directory or from debuginfod), or NULL when no file
- * of the build recorded was found. */
+ * of the build recorded was found.  Files are looked for, and opened, when
+ * a frame first needs them (or for vdsoscope_space_map_get()). */
 VDSOSCOPE_UNWIND_API const char *vdsoscope_space_map_file(const struct vdsoscope_space *sp,
 							  uint64_t addr);
 /* The mapping holding ADDR; -ENOENT when none does. */
