@@ -27,6 +27,9 @@ import struct
 import subprocess
 import sys
 
+sys.path.insert(0, __import__("os").path.dirname(__file__))
+from readelf_frames import parse_frames  # noqa: E402
+
 
 def readelf(*args):
     return subprocess.run(["readelf", "-W", *args], check=True, capture_output=True,
@@ -81,37 +84,6 @@ def check_symbols(image, js, bias):
         return 1
     print(f"symbols: {len(want)} from readelf, {len(got)} from vdsoscope")
     return 1 if (want != got or bad) else 0
-
-
-def parse_frames(image):
-    """readelf --debug-dump=frames-interp: {fde_start: (end, [(loc, cfa, {reg: rule})])}."""
-    fdes = {}
-    cur = None
-    cols = None
-    for line in readelf("--debug-dump=frames-interp", image).splitlines():
-        m = re.match(r"[0-9a-f]+ [0-9a-f]+ [0-9a-f]+ FDE cie=[0-9a-f]+ pc=([0-9a-f]+)\.\.([0-9a-f]+)", line)
-        if m:
-            cur = int(m.group(1), 16)
-            fdes[cur] = (int(m.group(2), 16), [])
-            cols = None
-            continue
-        if re.match(r"[0-9a-f]+ [0-9a-f]+ [0-9a-f]+ CIE", line):
-            cur = None
-            continue
-        if cur is None:
-            continue
-        if line.strip().startswith("LOC"):
-            cols = line.split()[1:]
-            continue
-        m = re.match(r"([0-9a-f]+)\s+(.*)", line)
-        if m and cols:
-            vals = m.group(2).split()
-            if len(vals) != len(cols):
-                continue
-            row = dict(zip(cols, vals))
-            cfa = row.pop("CFA")
-            fdes[cur][1].append((int(m.group(1), 16), cfa, row))
-    return fdes
 
 
 def rule_text(kind, r, ip_name):
