@@ -34,7 +34,7 @@ sys.exit(1)
 PY
 }
 
-for engine in core libdwfl; do
+for engine in core libunwind libdwfl; do
 	seen=0
 	for i in $(seq 60); do
 		"$VDSOSCOPE" backtrace --pid "$pid" --tid "$pid" --engine $engine --json \

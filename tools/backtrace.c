@@ -324,8 +324,8 @@ static int no_unwind_info(struct bt *b, struct thread *t, unw_addr_space_t as, v
 		if (at >= b->maps[i].lo && at < b->maps[i].hi)
 			m = &b->maps[i];
 	if (!m)
-		snprintf(t->end, sizeof(t->end), "no unwind info for the code at 0x%" PRIx64
-			 " (in no mapped file)", (uint64_t)ip);
+		snprintf(t->end, sizeof(t->end), "the code at 0x%" PRIx64 " is anonymous executable "
+			 "memory (JIT code or a trampoline): no unwind info for it", (uint64_t)ip);
 	else if (m->tried && !m->bytes)
 		snprintf(t->end, sizeof(t->end), "module %s not found: no unwind info for the code "
 			 "at 0x%" PRIx64, m->name, (uint64_t)ip);
@@ -362,7 +362,11 @@ static void unwind_cursor(struct bt *b, struct thread *t, unw_addr_space_t as, v
 			const char *m = map_name(b, ip);
 			if (m)
 				snprintf(fr->module, sizeof(fr->module), "%s", m);
-			if (b->names)
+			else if (b->nmaps)
+				snprintf(fr->module, sizeof(fr->module), "[anonymous]");
+			if (!m && b->nmaps)
+				fr->func[0] = 0;   /* no file backs it: nothing names it */
+			else if (b->names)
 				name_dwfl(b, b->names, fr);
 			else if (unw_get_proc_name(&c, fr->func, sizeof(fr->func), &off) == 0)
 				fr->offset = off;
