@@ -505,6 +505,30 @@ static int covered_by_cfi(const struct vs_data *d, uint64_t addr)
 	return 0;
 }
 
+/* The row of state S in function FUNC: the return address at CFA-4. */
+static void synth_row(struct vs_synth *row, const struct state *s, uint64_t func)
+{
+	unsigned int r;
+
+	memset(row, 0, sizeof(*row));
+	row->func = func;
+	row->cfa_reg = s->cfa_reg;
+	row->cfa_off = s->cfa_off;
+	row->ra = 8;
+	row->rules[row->nrules++] = (struct vs_synth_rule){ 8, VDSOSCOPE_RULE_OFFSET, -4 };
+	for (r = 0; r < 8; r++)
+		if (s->saved[r])
+			row->rules[row->nrules++] =
+				(struct vs_synth_rule){ (uint16_t)r, VDSOSCOPE_RULE_OFFSET, s->saved[r] };
+}
+
+static int synth_same(const struct vs_synth *a, const struct vs_synth *b)
+{
+	return a->func == b->func && a->cfa_reg == b->cfa_reg && a->cfa_off == b->cfa_off &&
+	       a->ra == b->ra && a->ra_signed == b->ra_signed && a->nrules == b->nrules &&
+	       !memcmp(a->rules, b->rules, a->nrules * sizeof(a->rules[0]));
+}
+
 int vs__analyze_i386(struct vs_data *d, const uint64_t *starts, size_t nstarts,
 		     struct vs_synth **out, size_t *nout)
 {
@@ -550,10 +574,10 @@ int vs__analyze_i386(struct vs_data *d, const uint64_t *starts, size_t nstarts,
 				const struct state *s = &sn.st[off];
 				if (!s->cfa_reg)
 					continue;
+				struct vs_synth row;
+				synth_row(&row, s, todo[k]);
 				/* one row for a run of instructions in one state */
-				if (n && rows[n - 1].end == sn.lo + off && rows[n - 1].func == todo[k] &&
-				    rows[n - 1].cfa_reg == s->cfa_reg && rows[n - 1].cfa_off == s->cfa_off &&
-				    !memcmp(rows[n - 1].saved, s->saved, sizeof(s->saved))) {
+				if (n && rows[n - 1].end == sn.lo + off && synth_same(&rows[n - 1], &row)) {
 					rows[n - 1].end += sn.len_at[off];
 					continue;
 				}
@@ -567,12 +591,9 @@ int vs__analyze_i386(struct vs_data *d, const uint64_t *starts, size_t nstarts,
 					rows = v;
 					cap = nc;
 				}
-				rows[n].start = sn.lo + off;
-				rows[n].end = sn.lo + off + sn.len_at[off];
-				rows[n].func = todo[k];
-				rows[n].cfa_reg = s->cfa_reg;
-				rows[n].cfa_off = s->cfa_off;
-				memcpy(rows[n].saved, s->saved, sizeof(rows[n].saved));
+				row.start = sn.lo + off;
+				row.end = sn.lo + off + sn.len_at[off];
+				rows[n] = row;
 				n++;
 			}
 		}

@@ -1194,7 +1194,6 @@ static int row_cmp(const void *a, const void *b)
  * numbering (i386: EBP 5, ESP 4, EIP 8). */
 static int add_synthesized(struct vs_data *d)
 {
-	const struct vdsoscope_arch *a = d->arch;
 	struct vs_synth *syn;
 	uint64_t *starts;
 	size_t nsyn, i, n, need;
@@ -1237,19 +1236,21 @@ static int add_synthesized(struct vs_data *d)
 		row->start = syn[i].start;
 		row->end = syn[i].end;
 		row->fde_start = syn[i].func;
-		row->ra = (uint8_t)a->ip_reg;
+		row->ra = (uint8_t)syn[i].ra;
 		row->synthesized = 1;
 		row->regs = (uint32_t)(n * d->nregs);
 		row->cfa.kind = VDSOSCOPE_RULE_CFA_REG_OFFSET;
-		row->cfa.reg = syn[i].cfa_reg;
+		row->cfa.reg = (uint8_t)syn[i].cfa_reg;
 		row->cfa.off = syn[i].cfa_off;
-		rules[a->ip_reg].kind = VDSOSCOPE_RULE_OFFSET;
-		rules[a->ip_reg].off = -4;
-		for (r = 0; r < 8; r++)
-			if (syn[i].saved[r]) {
-				rules[r].kind = VDSOSCOPE_RULE_OFFSET;
-				rules[r].off = syn[i].saved[r];
-			}
+		for (r = 0; r < syn[i].nrules; r++) {
+			const struct vs_synth_rule *sr = &syn[i].rules[r];
+			if (sr->reg >= d->nregs)
+				continue;
+			rules[sr->reg].kind = sr->kind;
+			rules[sr->reg].off = sr->off;
+			if (sr->kind == VDSOSCOPE_RULE_REGISTER)
+				rules[sr->reg].reg = (uint8_t)sr->off;
+		}
 	}
 	d->nrows = n;
 	free(syn);

@@ -270,17 +270,29 @@ VS_HIDDEN int vs__step_row(const struct vs_data *d, const struct vs_row *row,
 			   vdsoscope_read_fn read,
 			   void *arg, struct vdsoscope_regs *out, unsigned int *frame_flags);
 
-/* A row computed from instructions: CFA = cfa_reg + cfa_off, the return
- * address at CFA-4, saved[r] != 0: register r saved at CFA+saved[r]. */
+/* A row computed from instructions: CFA = cfa_reg + cfa_off; the return
+ * address is column RA; each of the NRULES rules says where register REG
+ * is: saved at CFA + OFF (VDSOSCOPE_RULE_OFFSET) or held in register OFF
+ * (VDSOSCOPE_RULE_REGISTER; REG == OFF: it keeps its value).  RA_SIGNED:
+ * the return address carries a pointer authentication code here (aarch64,
+ * after paciasp and before autiasp). */
+#define VS_SYNTH_RULES 24
+struct vs_synth_rule {
+	uint16_t reg;
+	uint8_t kind;
+	int32_t off;
+};
 struct vs_synth {
 	uint64_t start, end, func; /* link-time */
-	uint8_t cfa_reg;
+	uint16_t cfa_reg, ra;
 	int32_t cfa_off;
-	int32_t saved[8];
+	uint8_t ra_signed, nrules;
+	struct vs_synth_rule rules[VS_SYNTH_RULES];
 };
 
-/* analyze-i386.c: rows for the functions at STARTS (link-time) that no FDE
- * covers, and for the callees they reach. */
+/* analyze-ARCH.c: rows for the functions at STARTS (link-time) that no FDE
+ * covers, and for the callees they reach.  Rows of one function are in
+ * address order and do not overlap. */
 VS_HIDDEN int vs__analyze_i386(struct vs_data *d, const uint64_t *starts, size_t nstarts,
 			       struct vs_synth **out, size_t *nout);
 
