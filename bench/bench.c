@@ -373,7 +373,8 @@ static int fig_step(const struct vdsoscope_image *img, struct result *res)
 		r->r[X64_RBP] = (uint64_t)(uintptr_t)&stack[40];
 		r->r[X64_RBX] = 0x5555;
 		r->r[X64_RIP] = row.start;
-		r->valid = (1ull << X86_64_NREGS) - 1;
+		vdsoscope_regs_clear(r);
+		r->valid[0] = (1ull << X86_64_NREGS) - 1;
 		pcs[c.n] = row.start;
 		c.link_pcs[c.n] = row.start - bias;
 		c.n++;

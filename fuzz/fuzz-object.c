@@ -38,13 +38,17 @@ static void probe(struct vdsoscope_object *o, struct mem *m, uint64_t addr, uint
 	}
 	if (k & 2)
 		flags |= VDSOSCOPE_STEP_LENIENT;
-	r.valid = mix(m->seed + k) | 1ull << a->ip_reg | 1ull << a->sp_reg;
+	vdsoscope_regs_clear(&r);
+	r.valid[0] = mix(m->seed + k);
+	r.valid[1] = mix(m->seed + k + 1);
+	vdsoscope_regs_set(&r, a->ip_reg, r.r[a->ip_reg]);
+	vdsoscope_regs_set(&r, a->sp_reg, r.r[a->sp_reg]);
 	for (i = 0; i < VDSOSCOPE_MAX_REGS; i++)
 		r.r[i] = 0x7ffc00001000ull + 8 * (mix(m->seed + k + i) & 0xff);
 	r.r[a->ip_reg] = flags & VDSOSCOPE_STEP_CALLER ? addr + 1 : addr;
 	for (depth = 0; depth < 3; depth++) {
 		if (vdsoscope_object_step(o, 0, &r, flags, read_mem, m, &out, &ff) ||
-		    !(out.valid >> a->ip_reg & 1))
+		    !vdsoscope_regs_has(&out, a->ip_reg))
 			break;
 		r = out;
 		flags |= VDSOSCOPE_STEP_CALLER;

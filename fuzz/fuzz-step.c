@@ -15,7 +15,8 @@ static void fill(struct vdsoscope_regs *r, uint64_t seed, uint64_t ip, unsigned 
 {
 	unsigned int i;
 
-	r->valid = mix(seed) | 1ull << ipreg | 1ull << spreg;
+	vdsoscope_regs_clear(r);
+	r->valid[0] = mix(seed) | 1ull << ipreg | 1ull << spreg;
 	for (i = 0; i < VDSOSCOPE_MAX_REGS; i++)
 		r->r[i] = (seed & 1) ? mix(seed + i) : 0x7ffc00001000ull + 8 * (mix(seed + i) & 0xff);
 	r->r[ipreg] = ip;

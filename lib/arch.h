@@ -7,6 +7,19 @@
 extern const struct vdsoscope_arch vs__arch_x86_64 __attribute__((visibility("hidden")));
 extern const struct vdsoscope_arch vs__arch_i386 __attribute__((visibility("hidden")));
 extern const struct vdsoscope_arch vs__arch_x32 __attribute__((visibility("hidden")));
+extern const struct vdsoscope_arch vs__arch_aarch64 __attribute__((visibility("hidden")));
+
+/* aarch64: x0-x30, sp, pc, ..., v0-v31 (64-95) */
+#define VS_AARCH64_NREGS 96
+extern const char *const vs__aarch64_reg_names[VS_AARCH64_NREGS]
+	__attribute__((visibility("hidden")));
+
+/* Clears a pointer authentication code from aarch64 return address RA:
+ * the bits of MASK, or bits 63-48 when MASK is 0. */
+static inline uint64_t vs__strip_pac(uint64_t ra, uint64_t mask)
+{
+	return ra & ~(mask ? mask : 0xffff000000000000ull);
+}
 
 /* x86_64 and x32 share the DWARF register numbering */
 extern const char *const vs__x86_64_reg_names[17] __attribute__((visibility("hidden")));

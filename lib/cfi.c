@@ -216,7 +216,7 @@ static int cie_fde_encoding(const Dwarf_CIE *cie, uint8_t *enc)
 /* libdw sizes each frame by the highest register a CFI program names and
  * copies it for every DW_CFA_remember_state: both are bounded here, before
  * libdw runs the program.  Returns 0, or a message through fail(). */
-#define CFI_MAX_REG 255      /* struct vdsoscope_rule holds a uint8_t */
+#define CFI_MAX_REG (VDSOSCOPE_MAX_REGS - 1)
 #define CFI_MAX_REMEMBER 64
 
 static int scan_program(struct build *b, const uint8_t *p, const uint8_t *end, uint8_t enc,
@@ -440,7 +440,7 @@ static int note_program(struct build *b, const uint8_t *p, const uint8_t *end, u
  * DW_CFA_undefined: libdw reports the same for registers the CFI does not
  * mention, from its own ABI tables. */
 struct xstate {
-	uint64_t same[4], undef[4];
+	uint64_t same[VDSOSCOPE_REG_WORDS], undef[VDSOSCOPE_REG_WORDS];
 };
 
 static void x_set(struct xstate *s, uint64_t reg, int same, int undef)
@@ -751,7 +751,7 @@ static int is_breg(const Dwarf_Op *op, unsigned int *reg, int64_t *off)
 	if (op->atom == DW_OP_bregx) {
 		*reg = (unsigned int)op->number;
 		*off = (int64_t)op->number2;
-		return op->number < 256;
+		return op->number <= CFI_MAX_REG;
 	}
 	return 0;
 }
@@ -770,7 +770,7 @@ static int cfa_rule(struct build *b, Dwarf_Frame *f, struct vdsoscope_rule *r)
 	}
 	if (n == 1 && is_breg(&ops[0], &reg, &off)) {
 		r->kind = VDSOSCOPE_RULE_CFA_REG_OFFSET;
-		r->reg = (uint8_t)reg;
+		r->reg = (uint16_t)reg;
 		r->off = off;
 		return 0;
 	}
@@ -831,14 +831,14 @@ static int reg_rule(struct build *b, Dwarf_Frame *f, unsigned int reg, const str
 	}
 	if (val && n == 1 && is_breg(&ops[0], &breg, &off) && off == 0) {
 		r->kind = VDSOSCOPE_RULE_REGISTER;
-		r->reg = (uint8_t)breg;
+		r->reg = (uint16_t)breg;
 		goto out;
 	}
 	/* libdw reports DW_CFA_register as this one-operation location */
 	if (!val && n == 1 && ((ops[0].atom >= DW_OP_reg0 && ops[0].atom <= DW_OP_reg31) ||
 			       (ops[0].atom == DW_OP_regx && ops[0].number <= CFI_MAX_REG))) {
 		r->kind = VDSOSCOPE_RULE_REGISTER;
-		r->reg = (uint8_t)(ops[0].atom == DW_OP_regx ? ops[0].number
+		r->reg = (uint16_t)(ops[0].atom == DW_OP_regx ? ops[0].number
 							   : (Dwarf_Word)(ops[0].atom - DW_OP_reg0));
 		goto out;
 	}
@@ -1041,26 +1041,30 @@ static unsigned int condense_row(const struct vs_data *d, struct vs_row *row,
 	const struct vdsoscope_arch *a = d->arch;
 	unsigned int r, n = 0;
 
-	row->pass = 0;
-	row->sp_bit = 0;
-	for (r = 0; r < d->nregs && r < a->nregs && r < VDSOSCOPE_MAX_REGS; r++) {
+	memset(row->pass, 0, sizeof(row->pass));
+	row->sp_cfa = 0;
+	for (r = 0; r < d->nregs && r < a->nregs && r < VDSOSCOPE_MAX_REGS && n < VS_MAX_CRULES;
+	     r++) {
 		const struct vdsoscope_rule *x = &rules[r];
-		uint64_t bit = 1ull << r;
+		uint64_t bit = 1ull << (r % 64);
 
 		switch (x->kind) {
 		case VDSOSCOPE_RULE_UNSPECIFIED:
+			/* a return address column the CFI leaves alone (aarch64's
+			 * x30 at a function's entry) keeps its value */
 			if (r == a->sp_reg)
-				row->sp_bit = bit;
-			else if (a->callee_saved & bit)
-				row->pass |= bit;
+				row->sp_cfa = 1;
+			else if ((a->callee_saved[r / 64] & bit) ||
+				 (r == row->ra && a->ra_reg != a->ip_reg))
+				row->pass[r / 64] |= bit;
 			continue;
 		case VDSOSCOPE_RULE_UNDEFINED:
 			continue;
 		case VDSOSCOPE_RULE_SAME:
-			row->pass |= bit;
+			row->pass[r / 64] |= bit;
 			continue;
 		}
-		out[n].reg = (uint8_t)r;
+		out[n].reg = (uint16_t)r;
 		out[n].kind = x->kind;
 		out[n].expr_len = x->expr_len;
 		out[n].expr = x->expr;
@@ -1194,22 +1198,35 @@ static int row_cmp(const void *a, const void *b)
  * numbering (i386: EBP 5, ESP 4, EIP 8). */
 static int add_synthesized(struct vs_data *d)
 {
-	struct vs_synth *syn;
+	struct vs_synth *syn, sig;
 	uint64_t *starts;
 	size_t nsyn, i, n, need;
-	int rc;
+	int rc = 0, have_sig = d->arch->machine == EM_AARCH64 && vs__aarch64_sigreturn(d, &sig);
 
 	if (!d->nfuncs)
 		return 0;
 	starts = malloc(d->nfuncs * sizeof(*starts));
 	if (!starts)
 		return -ENOMEM;
-	for (i = 0; i < d->nfuncs; i++)
-		starts[i] = d->funcs[i].start;
-	rc = vs__analyze_i386(d, starts, d->nfuncs, &syn, &nsyn);
+	for (i = n = 0; i < d->nfuncs; i++)
+		if (!have_sig || d->funcs[i].start != sig.func)
+			starts[n++] = d->funcs[i].start;
+	if (d->arch->machine == EM_386)
+		rc = vs__analyze_i386(d, starts, n, &syn, &nsyn);
+	else
+		syn = NULL, nsyn = 0;
 	free(starts);
-	if (rc || !nsyn)
+	if (!rc && have_sig) {
+		struct vs_synth *v = realloc(syn, (nsyn + 1) * sizeof(*v));
+		if (!v)
+			rc = -ENOMEM;
+		else
+			(syn = v)[nsyn++] = sig;
+	}
+	if (rc || !nsyn) {
+		free(syn);
 		return rc;
+	}
 	need = d->nrows + nsyn;
 	{
 		struct vs_row *v = realloc(d->rows, need * sizeof(*v));
@@ -1238,9 +1255,10 @@ static int add_synthesized(struct vs_data *d)
 		row->fde_start = syn[i].func;
 		row->ra = (uint8_t)syn[i].ra;
 		row->synthesized = 1;
+		row->signal = syn[i].signal;
 		row->regs = (uint32_t)(n * d->nregs);
 		row->cfa.kind = VDSOSCOPE_RULE_CFA_REG_OFFSET;
-		row->cfa.reg = (uint8_t)syn[i].cfa_reg;
+		row->cfa.reg = syn[i].cfa_reg;
 		row->cfa.off = syn[i].cfa_off;
 		for (r = 0; r < syn[i].nrules; r++) {
 			const struct vs_synth_rule *sr = &syn[i].rules[r];
@@ -1249,7 +1267,7 @@ static int add_synthesized(struct vs_data *d)
 			rules[sr->reg].kind = sr->kind;
 			rules[sr->reg].off = sr->off;
 			if (sr->kind == VDSOSCOPE_RULE_REGISTER)
-				rules[sr->reg].reg = (uint8_t)sr->off;
+				rules[sr->reg].reg = (uint16_t)sr->off;
 		}
 	}
 	d->nrows = n;
@@ -1264,7 +1282,8 @@ int vs__cfi_finish(struct vs_data *d)
 
 	if (d->cfi_error)
 		return 0;
-	if (d->arch && d->arch->machine == EM_386 && d->arch->elf_class == 32)
+	if (d->arch && ((d->arch->machine == EM_386 && d->arch->elf_class == 32) ||
+			d->arch->machine == EM_AARCH64))
 		rc = add_synthesized(d);
 	return rc ? rc : condense(d);
 }

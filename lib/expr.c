@@ -65,7 +65,7 @@ int vs__expr_eval(const struct vs_data *d, const struct vs_op *ops, size_t n,
 		if ((a >= DW_OP_breg0 && a <= DW_OP_breg31) || a == DW_OP_bregx) {
 			unsigned int r = a == DW_OP_bregx ? (unsigned int)op->n1 : (unsigned int)(a - DW_OP_breg0);
 			uint64_t off = a == DW_OP_bregx ? op->n2 : op->n1;
-			if (r >= VDSOSCOPE_MAX_REGS || !(regs->valid >> r & 1))
+			if (!vdsoscope_regs_has(regs, r))
 				FAIL(VDSOSCOPE_E_REG_UNDEFINED, "a register it reads is not known");
 			PUSH(regs->r[r] + off);
 			continue;

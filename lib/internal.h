@@ -37,8 +37,13 @@ struct vs_func {
 
 /* A rule the step must evaluate: one not met by passing a callee-saved
  * register through or setting SP to the CFA. */
+/* at most this many rules are evaluated per row (registers past them are
+ * unknown in the caller) */
+#define VS_MAX_CRULES 128
+
 struct vs_crule {
-	uint8_t reg, kind;
+	uint16_t reg;
+	uint8_t kind;
 	uint16_t expr_len;
 	uint32_t expr;
 	int64_t off;          /* REGISTER: the register holding the value */
@@ -54,8 +59,8 @@ struct vs_row {
 	uint32_t first_crule;
 	uint8_t synthesized;  /* from the instructions, not from CFI */
 	uint8_t outermost;    /* the CFI calls the return address undefined */
-	uint64_t pass;        /* registers that keep the callee's value */
-	uint64_t sp_bit;      /* SP's bit when SP becomes the CFA, else 0 */
+	uint8_t sp_cfa;       /* SP becomes the CFA */
+	uint64_t pass[VDSOSCOPE_REG_WORDS]; /* registers that keep the callee's value */
 };
 
 struct vs_rawsym {
@@ -276,7 +281,7 @@ VS_HIDDEN int vs__step_row(const struct vs_data *d, const struct vs_row *row,
  * (VDSOSCOPE_RULE_REGISTER; REG == OFF: it keeps its value).  RA_SIGNED:
  * the return address carries a pointer authentication code here (aarch64,
  * after paciasp and before autiasp). */
-#define VS_SYNTH_RULES 24
+#define VS_SYNTH_RULES 48
 struct vs_synth_rule {
 	uint16_t reg;
 	uint8_t kind;
@@ -287,8 +292,13 @@ struct vs_synth {
 	uint16_t cfa_reg, ra;
 	int32_t cfa_off;
 	uint8_t ra_signed, nrules;
+	uint8_t signal;            /* a signal trampoline: every register from memory */
 	struct vs_synth_rule rules[VS_SYNTH_RULES];
 };
+
+/* arch-aarch64.c: the row of __kernel_rt_sigreturn when no CFI covers it
+ * (1), else 0. */
+VS_HIDDEN int vs__aarch64_sigreturn(const struct vs_data *d, struct vs_synth *out);
 
 /* analyze-ARCH.c: rows for the functions at STARTS (link-time) that no FDE
  * covers, and for the callees they reach.  Rows of one function are in

@@ -686,7 +686,7 @@ int vdsoscope_object_step(struct vdsoscope_object *o, uint64_t bias,
 
 	if (o->cfi_err)
 		return vs__err(-o->cfi_err, "%s", o->cfi_msg);
-	if (!(in->valid >> a->ip_reg & 1))
+	if (!vdsoscope_regs_has(in, a->ip_reg))
 		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "step without an IP");
 	pc = in->r[a->ip_reg] & mask;
 	addr = (((flags & VDSOSCOPE_STEP_CALLER) ? pc - 1 : pc) - bias) & mask;
@@ -705,7 +705,7 @@ int vdsoscope_object_step(struct vdsoscope_object *o, uint64_t bias,
 		return rc ? rc : -ENOMEM;
 	}
 	if (c->row.outermost) {
-		out->valid = 0;
+		vdsoscope_regs_clear(out);
 		if (frame_flags)
 			*frame_flags = VDSOSCOPE_FRAME_OUTERMOST;
 		rc = 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One frame through the compiled rows. */
 #include "config.h"
+#include <elf.h>
 #include <string.h>
 #include "internal.h"
 #include "arch.h"
@@ -30,6 +31,13 @@ static inline int fetch(const struct vs_data *d, vdsoscope_read_fn read, void *a
 	return 0;
 }
 
+static const char *reg_name(const struct vdsoscope_arch *a, unsigned int reg)
+{
+	const char *n = vdsoscope_arch_reg_name(a, reg);
+
+	return n ? n : "a register";
+}
+
 /* x86_64's legacy vsyscall page has no ELF and no CFI: each entry is
  * "mov $nr, %rax; syscall; ret", so at any of its instructions the return
  * address is at the stack pointer and nothing else has moved. */
@@ -40,7 +48,7 @@ static int vsyscall_step(const struct vdsoscope_regs *in, vdsoscope_read_fn read
 	uint64_t sp, ra;
 	unsigned char b[8];
 
-	if (!(in->valid >> a->sp_reg & 1))
+	if (!vdsoscope_regs_has(in, a->sp_reg))
 		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "vsyscall page step without SP");
 	sp = in->r[a->sp_reg];
 	if (read(arg, sp, b, 8))
@@ -49,12 +57,16 @@ static int vsyscall_step(const struct vdsoscope_regs *in, vdsoscope_read_fn read
 	memcpy(&ra, b, 8);
 	if (out != in)
 		for (unsigned int r = 0; r < a->nregs; r++)
-			if (a->callee_saved >> r & 1)
+			if (a->callee_saved[0] >> r & 1)
 				out->r[r] = in->r[r];
-	out->valid = in->valid & a->callee_saved;
-	out->r[a->sp_reg] = sp + 8;
-	out->r[a->ip_reg] = ra;
-	out->valid |= 1ull << a->sp_reg | 1ull << a->ip_reg;
+	{
+		uint64_t keep = in->valid[0] & a->callee_saved[0], pm = in->pac_mask;
+		vdsoscope_regs_clear(out);
+		out->valid[0] = keep;
+		out->pac_mask = pm;
+	}
+	vdsoscope_regs_set(out, a->sp_reg, sp + 8);
+	vdsoscope_regs_set(out, a->ip_reg, ra);
 	if (frame_flags)
 		*frame_flags = 0;
 	return 0;
@@ -75,7 +87,7 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 
 	switch (row->cfa.kind) {
 	case VDSOSCOPE_RULE_CFA_REG_OFFSET:
-		if (row->cfa.reg >= VDSOSCOPE_MAX_REGS || !(in->valid >> row->cfa.reg & 1))
+		if (!vdsoscope_regs_has(in, row->cfa.reg))
 			return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "CFA at 0x%llx needs register %u",
 				       (unsigned long long)pc, row->cfa.reg);
 		cfa = (in->r[row->cfa.reg] + (uint64_t)row->cfa.off) & mask;
@@ -93,8 +105,8 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 	/* evaluate first, write after: OUT may be IN */
 	{
 		const struct vs_crule *cr = crules + row->first_crule;
-		uint64_t vals[VDSOSCOPE_MAX_REGS], set = 0, pass;
-		unsigned int n = row->ncrules;
+		uint64_t vals[VS_MAX_CRULES], set[VS_MAX_CRULES / 64] = { 0 }, pacm = in->pac_mask;
+		unsigned int n = row->ncrules, w;
 
 		rsz = a->reg_size;
 		for (i = 0; i < n; i++) {
@@ -107,7 +119,7 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 					if ((flags & VDSOSCOPE_STEP_LENIENT) && r->reg != row->ra)
 						continue;
 					return vs__err(VDSOSCOPE_E_MEMORY, "%s saved at 0x%llx (pc 0x%llx)",
-						       a->reg_names[r->reg], (unsigned long long)v,
+						       reg_name(a, r->reg), (unsigned long long)v,
 						       (unsigned long long)pc);
 				}
 				break;
@@ -115,7 +127,7 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 				vals[i] = (cfa + (uint64_t)r->off) & mask;
 				break;
 			case VDSOSCOPE_RULE_REGISTER:
-				if ((uint64_t)r->off >= VDSOSCOPE_MAX_REGS || !(in->valid >> r->off & 1))
+				if (r->off < 0 || !vdsoscope_regs_has(in, (unsigned int)r->off))
 					continue;
 				vals[i] = in->r[r->off];
 				break;
@@ -124,14 +136,14 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 				rc = vs__expr_eval(d, ops + r->expr, r->expr_len, in, bias, read,
 						   arg, 1, cfa, &v, &why);
 				if (rc)
-					return vs__err(-rc, "rule of %s at 0x%llx: %s", a->reg_names[r->reg],
+					return vs__err(-rc, "rule of %s at 0x%llx: %s", reg_name(a, r->reg),
 						       (unsigned long long)pc, why);
 				if (r->kind == VDSOSCOPE_RULE_EXPRESSION &&
 				    fetch(d, read, arg, v & mask, rsz, &v)) {
 					if ((flags & VDSOSCOPE_STEP_LENIENT) && r->reg != row->ra)
 						continue;
 					return vs__err(VDSOSCOPE_E_MEMORY, "%s saved at 0x%llx (pc 0x%llx)",
-						       a->reg_names[r->reg], (unsigned long long)(v & mask),
+						       reg_name(a, r->reg), (unsigned long long)(v & mask),
 						       (unsigned long long)pc);
 				}
 				vals[i] = v;
@@ -139,35 +151,42 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 			default:
 				continue;
 			}
-			set |= 1ull << i;
+			set[i / 64] |= 1ull << (i % 64);
 		}
-		pass = row->pass & in->valid;
-		if (out != in) {
-			uint64_t m = pass;
-			while (m) {
-				unsigned int r = (unsigned int)__builtin_ctzll(m);
-				out->r[r] = in->r[r];
-				m &= m - 1;
+		for (w = 0; w < VDSOSCOPE_REG_WORDS; w++) {
+			uint64_t pass = row->pass[w] & in->valid[w];
+			if (out != in) {
+				uint64_t m = pass;
+				while (m) {
+					unsigned int r = w * 64 + (unsigned int)__builtin_ctzll(m);
+					out->r[r] = in->r[r];
+					m &= m - 1;
+				}
 			}
+			out->valid[w] = pass;
 		}
-		out->valid = pass | row->sp_bit;
-		if (row->sp_bit)
-			out->r[a->sp_reg] = cfa;
+		out->pac_mask = pacm;
+		if (row->sp_cfa)
+			vdsoscope_regs_set(out, a->sp_reg, cfa);
 		for (i = 0; i < n; i++)
-			if (set >> i & 1) {
-				out->r[cr[i].reg] = vals[i];
-				out->valid |= 1ull << cr[i].reg;
-			}
+			if (set[i / 64] >> (i % 64) & 1)
+				vdsoscope_regs_set(out, cr[i].reg, vals[i]);
 	}
 	if (row->ra != a->ip_reg) {
-		if (!(out->valid >> row->ra & 1))
+		if (!vdsoscope_regs_has(out, row->ra))
 			return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "return address at 0x%llx",
 				       (unsigned long long)pc);
-		out->r[a->ip_reg] = out->r[row->ra];
-		out->valid |= 1ull << a->ip_reg;
-	} else if (!(out->valid >> a->ip_reg & 1)) {
+		vdsoscope_regs_set(out, a->ip_reg, out->r[row->ra]);
+	} else if (!vdsoscope_regs_has(out, a->ip_reg)) {
 		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "return address at 0x%llx",
 			       (unsigned long long)pc);
+	}
+	/* the caller sees its return address authenticated: in the PC and in
+	 * the register that held it */
+	if (a->machine == EM_AARCH64 && !row->signal) {
+		out->r[a->ip_reg] = vs__strip_pac(out->r[a->ip_reg], out->pac_mask);
+		if (row->ra != a->ip_reg)
+			out->r[row->ra] = out->r[a->ip_reg];
 	}
 	if (frame_flags)
 		*frame_flags = row->signal ? VDSOSCOPE_FRAME_SIGNAL : 0;
@@ -186,7 +205,7 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 	if (!a)
 		return vs__err(VDSOSCOPE_E_BAD_MACHINE, "%s: no register table for machine %u",
 			       img->source, d->elf.machine);
-	if (!(in->valid >> a->ip_reg & 1))
+	if (!vdsoscope_regs_has(in, a->ip_reg))
 		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "step without an IP");
 	mask = a->addr_size == 8 ? ~0ull : 0xffffffffull;
 	pc = in->r[a->ip_reg] & mask;

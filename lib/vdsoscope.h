@@ -287,7 +287,7 @@ enum vdsoscope_rule_kind {
 
 struct vdsoscope_rule {
 	uint8_t kind;      /* enum vdsoscope_rule_kind */
-	uint8_t reg;       /* REGISTER, CFA_REG_OFFSET */
+	uint16_t reg;      /* REGISTER, CFA_REG_OFFSET */
 	uint16_t expr_len; /* number of operations of an expression */
 	uint32_t expr;     /* first operation (index, internal) */
 	int64_t off;       /* OFFSET, VAL_OFFSET, CFA_REG_OFFSET */
@@ -369,17 +369,27 @@ VDSOSCOPE_API int vdsoscope_rule_expr(const struct vdsoscope_image *img,
 
 /* ---- architecture ------------------------------------------------------ */
 
+/* DWARF register numbers below VDSOSCOPE_MAX_REGS, on every architecture:
+ * arm64's d8-d15 are 72-79, ppc64's link register 65, arm's d8-d15
+ * 264-271. */
+#define VDSOSCOPE_MAX_REGS 288
+#define VDSOSCOPE_REG_WORDS ((VDSOSCOPE_MAX_REGS + 63) / 64)
+
 struct vdsoscope_arch {
-	const char *name;          /* "x86_64", "i386" */
+	const char *name;          /* "x86_64", "i386", "aarch64" */
 	int machine;               /* EM_* */
 	int elf_class;             /* 32 or 64 */
 	unsigned int nregs;        /* DWARF registers 0..nregs-1 are known */
 	unsigned int sp_reg;       /* stack pointer */
-	unsigned int ip_reg;       /* program counter (= return address column) */
-	uint64_t callee_saved;     /* bit N: register N survives a call */
+	unsigned int ip_reg;       /* program counter */
+	/* bit N % 64 of word N / 64: register N survives a call */
+	uint64_t callee_saved[VDSOSCOPE_REG_WORDS];
 	unsigned int addr_size;    /* bytes of an address (DW_OP_deref) */
 	const char *const *reg_names; /* nregs entries */
 	unsigned int reg_size;     /* bytes of a register saved on the stack */
+	/* where a call leaves the return address: a register (aarch64's
+	 * x30), or ip_reg where the call pushes it on the stack */
+	unsigned int ra_reg;
 };
 
 /* The architecture of IMG, or NULL when the image's machine has no register
@@ -395,13 +405,44 @@ VDSOSCOPE_API const char *vdsoscope_arch_reg_name(const struct vdsoscope_arch *a
 
 /* ---- stepping ---------------------------------------------------------- */
 
-#define VDSOSCOPE_MAX_REGS 64
 
-/* A register set in DWARF numbering.  Bit N of valid says r[N] is known. */
+/* A register set in DWARF numbering: r[N] is known when bit N of valid is
+ * set (word N / 64, bit N % 64).  Only the valid words need clearing to
+ * start an empty set (vdsoscope_regs_clear()).  pac_mask: the bits a
+ * return address may carry as a pointer authentication code (aarch64:
+ * NT_ARM_PAC_MASK's instruction mask), cleared from every return address
+ * the step computes; 0: the architecture's default (aarch64: bits 63-48). */
 struct vdsoscope_regs {
-	uint64_t valid;
+	uint64_t valid[VDSOSCOPE_REG_WORDS];
+	uint64_t pac_mask;
 	uint64_t r[VDSOSCOPE_MAX_REGS];
 };
+
+static inline void vdsoscope_regs_clear(struct vdsoscope_regs *s)
+{
+	for (unsigned int i = 0; i < VDSOSCOPE_REG_WORDS; i++)
+		s->valid[i] = 0;
+	s->pac_mask = 0;
+}
+
+static inline int vdsoscope_regs_has(const struct vdsoscope_regs *s, unsigned int reg)
+{
+	return reg < VDSOSCOPE_MAX_REGS && (s->valid[reg / 64] >> (reg % 64) & 1);
+}
+
+static inline void vdsoscope_regs_set(struct vdsoscope_regs *s, unsigned int reg, uint64_t v)
+{
+	if (reg < VDSOSCOPE_MAX_REGS) {
+		s->r[reg] = v;
+		s->valid[reg / 64] |= 1ull << (reg % 64);
+	}
+}
+
+static inline void vdsoscope_regs_drop(struct vdsoscope_regs *s, unsigned int reg)
+{
+	if (reg < VDSOSCOPE_MAX_REGS)
+		s->valid[reg / 64] &= ~(1ull << (reg % 64));
+}
 
 /* Reads LEN bytes at target address ADDR into BUF.  Returns 0, or a negative
  * code when any byte is unreadable.  Must be safe to call from the thread

@@ -323,7 +323,7 @@ static int read_reg(struct gdb_unwind_callbacks *cb, struct frame *f, unsigned i
 		for (unsigned int i = 0; i < f->width; i++)
 			x |= (uint64_t)p[i] << (8 * i);
 		f->in.r[regnum] = x;
-		f->in.valid |= 1ull << regnum;
+		f->in.valid[regnum / 64] |= 1ull << (regnum % 64);
 		ok = 1;
 	}
 	put(v);
@@ -432,7 +432,7 @@ static enum gdb_status unwind(struct gdb_reader_funcs *self, struct gdb_unwind_c
 	if ((f.frame_flags & VDSOSCOPE_FRAME_SIGNAL) && f.from_memory)
 		goto out;
 	for (unsigned int r = 0; r < f.arch->nregs; r++)
-		if (f.out.valid >> r & 1)
+		if (vdsoscope_regs_has(&f.out, r))
 			set_reg(cb, f.width, r, f.out.r[r]);
 	if (!(f.frame_flags & VDSOSCOPE_FRAME_SIGNAL)) {
 		uint64_t ip = f.out.r[f.arch->ip_reg];

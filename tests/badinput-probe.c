@@ -49,7 +49,9 @@ int main(int argc, char **argv)
 			unsigned int k;
 
 			vdsoscope_cfi_get(img, i, &row);
-			r.valid = ~0ull >> (64 - arch->nregs);
+			vdsoscope_regs_clear(&r);
+			for (unsigned int k = 0; k < arch->nregs && k < VDSOSCOPE_MAX_REGS; k++)
+				r.valid[k / 64] |= 1ull << (k % 64);
 			for (k = 0; k < VDSOSCOPE_MAX_REGS; k++)
 				r.r[k] = 0x1000;
 			r.r[arch->ip_reg] = row.start;

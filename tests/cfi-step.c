@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 
 		for (r = 0; r < a->nregs; r++) {
 			in.r[r] = 0x10000ull * (r + 1) + 0x100;
-			in.valid |= 1ull << r;
+			in.valid[r / 64] |= 1ull << (r % 64);
 		}
 		in.r[a->ip_reg] = pc;
 		rc = vdsoscope_step(img, &in, 0, read_pattern, NULL, &out, NULL);
@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 		}
 		printf("%" PRIx64 " ok", pc);
 		for (r = 0; r < a->nregs; r++)
-			if (out.valid >> r & 1)
+			if (vdsoscope_regs_has(&out, r))
 				printf(" %s=%" PRIx64, a->reg_names[r], out.r[r]);
 		printf("\n");
 	}

@@ -173,7 +173,8 @@ static void check_errors(void)
 
 	vdsoscope_text_range(img, &lo, &hi);
 	CHECK_EQ_INT(vdsoscope_func_at(img, 0x10, &f, NULL), -VDSOSCOPE_E_NOT_IN_IMAGE);
-	r.valid = 1ull << 16 | 1ull << 7;
+	vdsoscope_regs_clear(&r);
+	r.valid[0] = 1ull << 16 | 1ull << 7;
 	r.r[16] = 0x10;
 	CHECK_EQ_INT(vdsoscope_step(img, &r, 0, vdsoscope_read_self, NULL, &r, NULL),
 		     -VDSOSCOPE_E_NOT_IN_IMAGE);
@@ -216,7 +217,8 @@ static void *worker(void *arg)
 			} else if (expect_start[i] != 0) {
 				thread_errors[id]++;
 			}
-			r.valid = ~0ull >> 47;
+			vdsoscope_regs_clear(&r);
+			r.valid[0] = ~0ull >> 47;
 			r.r[16] = addrs[i];
 			r.r[7] = r.r[6] = 0x1000;
 			vdsoscope_step(img, &r, 0, read_zero, NULL, &r, NULL);

@@ -95,10 +95,10 @@ static void *worker(void *arg)
 		vdsoscope_object_func_at(shared[f->map], pc - 1 - f->bias, &name, NULL);
 		if ((name || f->name) && (!name || !f->name || strcmp(name, f->name)))
 			(*err)++;
-		if (out.valid != f->out.valid)
+		if (memcmp(out.valid, f->out.valid, sizeof(out.valid)))
 			(*err)++;
 		for (int r = 0; r < VDSOSCOPE_MAX_REGS; r++)
-			if ((out.valid >> r & 1) && out.r[r] != f->out.r[r])
+			if (vdsoscope_regs_has(&out, r) && out.r[r] != f->out.r[r])
 				(*err)++;
 	}
 	return NULL;
@@ -162,7 +162,7 @@ static void check_lenient(struct vdsoscope_object **objs)
 		a = vdsoscope_object_arch(objs[f->map]);
 		if (vdsoscope_object_step(objs[f->map], f->bias, &f->in, f->flags, rec_read, &rr,
 					  &out, NULL) ||
-		    !(out.valid >> a->sp_reg & 1))
+		    !vdsoscope_regs_has(&out, a->sp_reg))
 			continue;
 		ra_slot = out.r[a->sp_reg] - a->addr_size;
 		for (k = 0; k < rr.n && rr.seen[k] == ra_slot; k++)
@@ -179,7 +179,7 @@ static void check_lenient(struct vdsoscope_object **objs)
 						   f->flags | VDSOSCOPE_STEP_LENIENT, rec_read, &rr,
 						   &out, NULL), 0);
 		CHECK_EQ_U64(out.r[a->ip_reg], f->out.r[a->ip_reg]);
-		CHECK_EQ_INT(__builtin_popcountll(f->out.valid & ~out.valid), 1);
+		CHECK_EQ_INT(__builtin_popcountll(f->out.valid[0] & ~out.valid[0]), 1);
 	}
 	CHECK(tried, "no frame restores a register from the stack");
 }
@@ -237,7 +237,7 @@ static void unwind_from_context(void)
 		int g[] = { REG_RBX, REG_RBP, REG_RSP, REG_R12, REG_R13, REG_R14, REG_R15, REG_RIP };
 		for (i = 0; i < (int)(sizeof(g) / sizeof(g[0])); i++) {
 			r.r[dwarf_of_greg[g[i]]] = (uint64_t)uc.uc_mcontext.gregs[g[i]];
-			r.valid |= 1ull << dwarf_of_greg[g[i]];
+			r.valid[0] |= 1ull << dwarf_of_greg[g[i]];
 		}
 	}
 #else
@@ -247,10 +247,11 @@ static void unwind_from_context(void)
 	r.r[6] = (uint32_t)uc.uc_mcontext.gregs[REG_ESI];
 	r.r[7] = (uint32_t)uc.uc_mcontext.gregs[REG_EDI];
 	r.r[8] = (uint32_t)uc.uc_mcontext.gregs[REG_EIP];
-	r.valid = 0x1f8;
+	vdsoscope_regs_clear(&r);
+	r.valid[0] = 0x1f8;
 #endif
 	/* getcontext's saved IP is its return address in inner() */
-	while (n < MAX_FRAMES && (r.valid >> a->ip_reg & 1)) {
+	while (n < MAX_FRAMES && vdsoscope_regs_has(&r, a->ip_reg)) {
 		uint64_t pc = r.r[a->ip_reg], bias;
 		const struct map *m = map_of(pc);
 		size_t k;
@@ -364,10 +365,11 @@ static void check_errors(void)
 	memset(&r, 0, sizeof(r));
 	r.r[vdsoscope_object_arch(o)->ip_reg] = 0x1;
 	r.r[vdsoscope_object_arch(o)->sp_reg] = 0x1000;
-	r.valid = 1ull << vdsoscope_object_arch(o)->ip_reg | 1ull << vdsoscope_object_arch(o)->sp_reg;
+	vdsoscope_regs_clear(&r);
+	r.valid[0] = 1ull << vdsoscope_object_arch(o)->ip_reg | 1ull << vdsoscope_object_arch(o)->sp_reg;
 	CHECK_EQ_INT(vdsoscope_object_step(o, 0, &r, 0, vdsoscope_read_self, NULL, &r, NULL),
 		     -VDSOSCOPE_E_NO_CFI);
-	r.valid = 0;
+	vdsoscope_regs_clear(&r);
 	CHECK_EQ_INT(vdsoscope_object_step(o, 0, &r, 0, vdsoscope_read_self, NULL, &r, NULL),
 		     -VDSOSCOPE_E_REG_UNDEFINED);
 	vdsoscope_object_close(o);

@@ -218,16 +218,16 @@ int record_sample(struct psession *s, pid_t pid, pid_t tid, uint64_t time,
 		  const struct vdsoscope_regs *regs, int elf_class, uint64_t stack_addr,
 		  const void *stack, size_t len)
 {
-	unsigned int i, nregs = (unsigned int)__builtin_popcountll(regs->valid);
+	unsigned int i, nregs = (unsigned int)__builtin_popcountll(regs->valid[0]);
 
 	if (!s->rec)
 		return 0;
 	if (put_hdr(s, R_SAMPLE, 40 + 8 * nregs + len) || put32(s, (uint32_t)pid) ||
 	    put32(s, (uint32_t)tid) || put64(s, time) || put32(s, (uint32_t)elf_class) ||
-	    put32(s, (uint32_t)len) || put64(s, regs->valid) || put64(s, stack_addr))
+	    put32(s, (uint32_t)len) || put64(s, regs->valid[0]) || put64(s, stack_addr))
 		return -1;
 	for (i = 0; i < 64; i++)
-		if (regs->valid >> i & 1 && put64(s, regs->r[i]))
+		if (vdsoscope_regs_has(regs, i) && put64(s, regs->r[i]))
 			return -1;
 	return put(s, stack, len);
 }
@@ -441,14 +441,15 @@ int replay_file(struct psession *s, const char *path, const struct replay_cb *cb
 			const void *stack;
 			struct pproc *p;
 			unsigned int i;
+			vdsoscope_regs_clear(&regs);
 			if (get(&r, &pid, 4) || get(&r, &tid, 4) || get(&r, &time, 8) ||
-			    get(&r, &cls, 4) || get(&r, &slen, 4) || get(&r, &regs.valid, 8) ||
+			    get(&r, &cls, 4) || get(&r, &slen, 4) || get(&r, &regs.valid[0], 8) ||
 			    get(&r, &stack_addr, 8)) {
 				what = "sample record too short";
 				break;
 			}
 			for (i = 0; i < 64 && !what; i++)
-				if (regs.valid >> i & 1 && get(&r, &regs.r[i], 8))
+				if (vdsoscope_regs_has(&regs, i) && get(&r, &regs.r[i], 8))
 					what = "sample record: registers run past the record";
 			if (what)
 				break;

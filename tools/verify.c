@@ -74,6 +74,7 @@ struct run {
 	char *lines[MAX_LINES]; /* the helper's reports */
 	unsigned nlines;
 	char error[256];
+	int blocked;           /* the thread stopped making progress */
 };
 
 static struct point points[MAX_POINTS];
@@ -105,14 +106,14 @@ static void to_dwarf(const struct user_regs_struct *u, int is32, struct vdsoscop
 						  u->rbp, u->rsi, u->rdi, u->rip };
 		for (int i = 0; i < 9; i++)
 			r->r[i] = v[i] & 0xffffffffu;
-		r->valid = (1ull << 9) - 1;
+		r->valid[0] = (1ull << 9) - 1;
 	} else {
 		const unsigned long long v[17] = { u->rax, u->rdx, u->rcx, u->rbx, u->rsi, u->rdi,
 						   u->rbp, u->rsp, u->r8, u->r9, u->r10, u->r11,
 						   u->r12, u->r13, u->r14, u->r15, u->rip };
 		for (int i = 0; i < 17; i++)
 			r->r[i] = v[i];
-		r->valid = (1ull << 17) - 1;
+		r->valid[0] = (1ull << 17) - 1;
 	}
 }
 
@@ -216,15 +217,16 @@ static int libunwind_unwind(void *ctx, const struct vdsoscope_image *img, pid_t 
 	if (!rc) {
 		memset(out, 0, sizeof(*out));
 		out->r[a->ip_reg] = ip;
-		out->valid = 1ull << a->ip_reg;
+		vdsoscope_regs_clear(out);
+		out->valid[0] = 1ull << a->ip_reg;
 		if (!unw_get_reg(&c, UNW_REG_SP, &v)) {
 			out->r[a->sp_reg] = v;
-			out->valid |= 1ull << a->sp_reg;
+			out->valid[0] |= 1ull << a->sp_reg;
 		}
 		for (i = 0; i < sizeof(saved) / sizeof(saved[0]); i++)
 			if (!unw_get_reg(&c, saved[i], &v)) {
 				out->r[saved[i]] = v;
-				out->valid |= 1ull << saved[i];
+				out->valid[0] |= 1ull << saved[i];
 			}
 	}
 	_UPT_destroy(ui);
@@ -244,7 +246,7 @@ static int run_to_return(pid_t pid, const struct point *p, unsigned ip_reg,
 	long word;
 	int status;
 
-	if (p->rc || !(p->caller.valid >> ip_reg & 1))
+	if (p->rc || !(vdsoscope_regs_has(&p->caller, ip_reg)))
 		return -1;
 	errno = 0;
 	word = ptrace(PTRACE_PEEKTEXT, pid, (void *)ra, NULL);
@@ -277,15 +279,19 @@ static void judge(struct run *r, struct point *pts, unsigned n,
 		t->visited++;
 		r->visited++;
 		if (!p->rc) {
-			if (!(p->caller.valid >> a->ip_reg & 1))
+			if (!vdsoscope_regs_has(&p->caller, a->ip_reg))
 				bad = (int)a->ip_reg;
-			else if (!(p->caller.valid >> a->sp_reg & 1))
+			else if (!vdsoscope_regs_has(&p->caller, a->sp_reg))
 				bad = (int)a->sp_reg;
+			/* what the truth knows: every register the unwinder
+			 * claims equals it, and no callee-saved one is lost */
 			for (reg = 0; bad < 0 && reg < a->nregs; reg++)
-				if ((p->caller.valid >> reg & 1) && p->caller.r[reg] != truth->r[reg])
+				if (vdsoscope_regs_has(&p->caller, reg) && vdsoscope_regs_has(truth, reg) &&
+				    p->caller.r[reg] != truth->r[reg])
 					bad = (int)reg;
 			for (reg = 0; bad < 0 && reg < a->nregs; reg++)
-				if ((a->callee_saved >> reg & 1) && !(p->caller.valid >> reg & 1))
+				if ((a->callee_saved[reg / 64] >> (reg % 64) & 1) &&
+				    vdsoscope_regs_has(truth, reg) && !vdsoscope_regs_has(&p->caller, reg))
 					bad = (int)reg;
 		}
 		if (!p->rc && bad < 0) {
@@ -299,10 +305,11 @@ static void judge(struct run *r, struct point *pts, unsigned n,
 			t->bad_pc = p->pc;
 			t->bad_rc = p->rc;
 			if (bad >= 0) {
-				snprintf(t->bad_reg, sizeof(t->bad_reg), "%s", a->reg_names[bad]);
+				snprintf(t->bad_reg, sizeof(t->bad_reg), "%s",
+					 vdsoscope_arch_reg_name(a, (unsigned)bad) ?: "?");
 				t->bad_got = p->caller.r[bad];
 				t->bad_want = truth->r[bad];
-				t->bad_known = (int)(p->caller.valid >> bad & 1);
+				t->bad_known = (int)(vdsoscope_regs_has(&p->caller, bad));
 			}
 		}
 	}
@@ -590,6 +597,46 @@ static int held_already(const siginfo_t *held, unsigned n, int signo)
  * place of its return; one that cannot wait (a fault the call raised, more
  * than MAX_HELD) is delivered at once and the call is left out, with the
  * reason. */
+/* A single step that does not come back within STEP_PATIENCE seconds means
+ * the thread is blocked (in a system call, its work moved to another
+ * thread): the run ends there instead of waiting for ever. */
+#define STEP_PATIENCE 10
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* waitpid for TID, giving up after STEP_PATIENCE seconds: returns TID, or
+ * -1 with errno EINTR when the thread made no progress. */
+static pid_t wait_step(pid_t tid, int *status)
+{
+	pid_t w;
+
+	alarm(STEP_PATIENCE);
+	w = waitpid(tid, status, __WALL);
+	alarm(0);
+	return w;
+}
+
+/* 1 when SIGTRAP is pending for thread TID (its SigPnd mask) */
+static int sigtrap_pending(pid_t tid)
+{
+	char path[64], line[128];
+	unsigned long long mask = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "SigPnd: %llx", &mask) == 1)
+			break;
+	fclose(f);
+	return mask >> (SIGTRAP - 1) & 1;
+}
+
 static int run_pid(struct run *r, pid_t tid, unsigned max_calls, unsigned long step_budget,
 		   const struct verify_unwinder *uw)
 {
@@ -616,6 +663,12 @@ static int run_pid(struct run *r, pid_t tid, unsigned max_calls, unsigned long s
 	vdsoscope_image_data(img, &size);
 	r->lo = vdsoscope_load_address(img);
 	r->hi = r->lo + size;
+	{
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_alarm;
+		sigaction(SIGALRM, &sa, NULL);
+	}
 	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) || ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) ||
 	    waitpid(tid, &status, __WALL) != tid) {
 		snprintf(r->error, sizeof(r->error), "pid %d: attaching: %s", (int)tid, strerror(errno));
@@ -649,8 +702,38 @@ static int run_pid(struct run *r, pid_t tid, unsigned max_calls, unsigned long s
 		}
 		if (inject)
 			pushed = 0; /* the handler runs first */
-		if (ptrace(PTRACE_SINGLESTEP, tid, NULL, (void *)(long)inject) ||
-		    waitpid(tid, &status, __WALL) != tid || WIFEXITED(status) || WIFSIGNALED(status)) {
+		if (ptrace(PTRACE_SINGLESTEP, tid, NULL, (void *)(long)inject)) {
+			gone = 1;
+			break;
+		}
+		if (wait_step(tid, &status) != tid) {
+			if (errno != EINTR) {
+				gone = 1;
+				break;
+			}
+			/* stop it where it waits, to let it go */
+			if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) ||
+			    waitpid(tid, &status, __WALL) != tid) {
+				gone = 1;
+				break;
+			}
+			/* the step flag may have queued a SIGTRAP as the
+			 * interrupted system call ended: take it, so that it
+			 * is not delivered after the detach */
+			if (sigtrap_pending(tid)) {
+				int st2;
+				if (!ptrace(PTRACE_CONT, tid, NULL, NULL) &&
+				    wait_step(tid, &st2) == tid && WIFSTOPPED(st2))
+					status = st2;
+			}
+			r->blocked = 1;
+			snprintf(r->error, sizeof(r->error),
+				 "thread %d made no progress for %d s (blocked in the kernel); "
+				 "stopped after %u calls", (int)tid, STEP_PATIENCE, r->calls);
+			inject = 0;
+			break;
+		}
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
 			gone = 1;
 			break;
 		}
@@ -789,6 +872,7 @@ static void print_json(struct json *j, const struct run *r)
 	json_kuint(j, "wrong", r->wrong);
 	if (*r->error)
 		json_kstr(j, "error", r->error);
+	json_kbool(j, "blocked", r->blocked);
 	json_kuint(j, "signals_held", r->held);
 	json_key(j, "left_out");
 	json_arr(j);

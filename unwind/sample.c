@@ -325,20 +325,30 @@ static struct module *module_get(struct vdsoscope_modules *mods, const char *pat
 
 /* ---- spaces ------------------------------------------------------------------- */
 
-struct vdsoscope_space *vdsoscope_space_new(struct vdsoscope_modules *mods, int elf_class)
+struct vdsoscope_space *vdsoscope_space_new_arch(struct vdsoscope_modules *mods,
+						 const struct vdsoscope_arch *arch)
 {
 	struct vdsoscope_space *sp;
 
-	if (!mods || (elf_class != 32 && elf_class != 64)) {
+	if (!mods || !arch) {
 		errno = EINVAL;
 		return NULL;
 	}
 	if (!(sp = calloc(1, sizeof(*sp))))
 		return NULL;
 	sp->mods = mods;
-	sp->arch = elf_class == 32 ? vdsoscope_arch_by_machine(EM_386, 32)
-				   : vdsoscope_arch_by_machine(EM_X86_64, 64);
+	sp->arch = arch;
 	return sp;
+}
+
+struct vdsoscope_space *vdsoscope_space_new(struct vdsoscope_modules *mods, int elf_class)
+{
+	if (elf_class != 32 && elf_class != 64) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return vdsoscope_space_new_arch(mods, elf_class == 32 ? vdsoscope_arch_by_machine(EM_386, 32)
+							      : vdsoscope_arch_by_machine(EM_X86_64, 64));
 }
 
 static void clear_maps(struct vdsoscope_space *sp)
@@ -769,10 +779,11 @@ static int go_frame_pointer(struct vdsoscope_space *sp, const struct vdsoscope_r
 {
 	uint64_t bp = in->r[6], w[2];
 
-	if (!(in->valid >> 6 & 1) || !bp || bp % 8 || bp > UINT64_MAX - 16 ||
+	if (!vdsoscope_regs_has(in, 6) || !bp || bp % 8 || bp > UINT64_MAX - 16 ||
 	    read(arg, bp, w, sizeof(w)) || !known_code(sp, w[1]))
 		return -1;
-	out->valid = 1ull << 6 | 1ull << 7 | 1ull << 16;
+	vdsoscope_regs_clear(out);
+	out->valid[0] = 1ull << 6 | 1ull << 7 | 1ull << 16;
 	out->r[6] = w[0];
 	out->r[7] = bp + 16;
 	out->r[16] = w[1];
@@ -791,9 +802,9 @@ static int unwind_with(struct vdsoscope_space *sp, const struct vdsoscope_regs *
 	uint64_t mask = a->addr_size == 4 ? 0xffffffffu : ~0ull;
 
 	*n = 0;
-	in.valid = 0;
+	vdsoscope_regs_clear(&in);
 	in.r[6] = 0;
-	if (!(r.valid >> a->ip_reg & 1) || !(r.valid >> a->sp_reg & 1))
+	if (!vdsoscope_regs_has(&r, a->ip_reg) || !vdsoscope_regs_has(&r, a->sp_reg))
 		return VDSOSCOPE_END_REGISTER;
 	for (;;) {
 		struct vdsoscope_frame_info *fi;
@@ -844,7 +855,7 @@ static int unwind_with(struct vdsoscope_space *sp, const struct vdsoscope_regs *
 			return VDSOSCOPE_END_NO_MAPPING;
 		}
 		m = map_ready(sp, (struct smap *)m);
-		if (m->mod->is_go && a->elf_class == 64)
+		if (m->mod->is_go && a->machine == EM_X86_64 && a->elf_class == 64)
 			in = r;
 		rc = step_file(m, read, arg, &r, exact, &ff);
 		if (ff & VDSOSCOPE_FRAME_SIGNAL)
@@ -857,8 +868,9 @@ static int unwind_with(struct vdsoscope_space *sp, const struct vdsoscope_regs *
 		/* Go calls the vDSO, and much else, on a stack of its own where
 		 * the CFI of the calling frame does not hold: where it leads
 		 * nowhere, the frame pointer does */
-		if (m->mod->is_go && a->elf_class == 64 && rc != VDSOSCOPE_END_ROOT &&
-		    (rc >= 0 || !(r.valid >> a->ip_reg & 1) || !known_code(sp, r.r[a->ip_reg])) &&
+		if (m->mod->is_go && a->machine == EM_X86_64 && a->elf_class == 64 &&
+		    rc != VDSOSCOPE_END_ROOT &&
+		    (rc >= 0 || !vdsoscope_regs_has(&r, a->ip_reg) || !known_code(sp, r.r[a->ip_reg])) &&
 		    go_frame_pointer(sp, &in, read, arg, &r) == 0) {
 			next_flags = VDSOSCOPE_FRAME_INFO_FRAME_POINTER;
 			exact = 0;
@@ -866,7 +878,7 @@ static int unwind_with(struct vdsoscope_space *sp, const struct vdsoscope_regs *
 		}
 		if (rc >= 0)
 			return rc;
-		if (!(r.valid >> a->ip_reg & 1))
+		if (!vdsoscope_regs_has(&r, a->ip_reg))
 			return VDSOSCOPE_END_ROOT;
 		if ((r.r[a->sp_reg] & mask) <= sp_in)
 			return VDSOSCOPE_END_BAD_FRAME;
@@ -984,9 +996,9 @@ int vdsoscope_space_unwind_libunwind(struct vdsoscope_space *sp, const struct vd
 	int exact = 1, rc, r;
 
 	*n = 0;
-	if (sp->arch->elf_class != 64)
+	if (sp->arch->machine != EM_X86_64 || sp->arch->elf_class != 64)
 		return -ENOTSUP;  /* libunwind's remote unwinding is the host's architecture */
-	if (!(regs->valid >> 16 & 1) || !(regs->valid >> 7 & 1))
+	if (!vdsoscope_regs_has(regs, 16) || !vdsoscope_regs_has(regs, 7))
 		return VDSOSCOPE_END_REGISTER;
 	if (!sp->unw) {
 		if (!(sp->unw = vdsoscope_unw_create_snapshot(sp->vdso)))
@@ -995,7 +1007,7 @@ int vdsoscope_space_unwind_libunwind(struct vdsoscope_space *sp, const struct vd
 	}
 	memset(&c, 0, sizeof(c));
 	for (r = 0; r < 17; r++)
-		c.snap.regs[r] = regs->valid >> r & 1 ? regs->r[r] : 0;
+		c.snap.regs[r] = vdsoscope_regs_has(regs, r) ? regs->r[r] : 0;
 	c.snap.stack_addr = stack_addr;
 	c.snap.stack = stack;
 	c.snap.stack_size = stack_size;
@@ -1079,7 +1091,7 @@ int vdsoscope_regs_from_perf(struct vdsoscope_regs *out, uint64_t abi, uint64_t 
 		map = perf_to_dwarf32;
 	else
 		return -EINVAL;
-	out->valid = 0;
+	vdsoscope_regs_clear(out);
 	for (bit = 0; bit < 64; bit++) {
 		if (!(mask >> bit & 1))
 			continue;
@@ -1087,7 +1099,7 @@ int vdsoscope_regs_from_perf(struct vdsoscope_regs *out, uint64_t abi, uint64_t 
 			return -EINVAL;
 		if (bit < 24 && map[bit] >= 0) {
 			out->r[(int)map[bit]] = abi == 1 ? vals[k] & 0xffffffffu : vals[k];
-			out->valid |= 1ull << map[bit];
+			out->valid[0] |= 1ull << map[bit];
 		}
 		k++;
 	}

@@ -15,9 +15,14 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#ifndef NT_ARM_PAC_MASK
+#define NT_ARM_PAC_MASK 0x406
+#endif
 #include "vdsoscope-unwind.h"
 
 #ifndef NT_FILE
@@ -48,6 +53,7 @@ struct tthread {
 struct vdsoscope_target {
 	struct vdsoscope_space *sp;
 	int elf_class;
+	int machine;                  /* EM_X86_64, EM_386, EM_AARCH64 */
 	pid_t pid;                    /* live process, or 0 */
 	/* a core */
 	int fd;
@@ -167,15 +173,15 @@ static void regs_from64(struct vdsoscope_regs *r, const uint64_t *v, int elf_cla
 {
 	unsigned int i;
 
-	r->valid = 0;
+	vdsoscope_regs_clear(r);
 	if (elf_class == 64) {
 		for (i = 0; i < 17; i++)
 			r->r[i] = v[x86_64_slot[i]];
-		r->valid = (1ull << 17) - 1;
+		r->valid[0] = (1ull << 17) - 1;
 	} else {
 		for (i = 0; i < 9; i++)
 			r->r[i] = v[i386_from64_slot[i]] & 0xffffffffu;
-		r->valid = (1ull << 9) - 1;
+		r->valid[0] = (1ull << 9) - 1;
 	}
 }
 
@@ -202,10 +208,15 @@ static int pid_class(pid_t pid)
 	close(fd);
 	if (got != (ssize_t)sizeof(h) || memcmp(h, ELFMAG, SELFMAG))
 		return -ENOEXEC;
+#if defined(__x86_64__)
 	if (h[EI_CLASS] == ELFCLASS64 && (h[18] | h[19] << 8) == EM_X86_64)
 		return 64;
 	if (h[EI_CLASS] == ELFCLASS32 && (h[18] | h[19] << 8) == EM_386)
 		return 32;
+#elif defined(__aarch64__)
+	if (h[EI_CLASS] == ELFCLASS64 && (h[18] | h[19] << 8) == EM_AARCH64)
+		return 64;
+#endif
 	return -ENOTSUP;
 }
 
@@ -227,13 +238,19 @@ int vdsoscope_target_open_pid(struct vdsoscope_target **out, struct vdsoscope_mo
 		return terr(-EINVAL, "vdsoscope_target_open_pid: no modules set or pid");
 	if ((rc = pid_class(pid)) < 0)
 		return terr(rc, "pid %d: %s", (int)pid,
-			    rc == -ENOTSUP ? "not an x86_64 or i386 process" :
+			    rc == -ENOTSUP ? "a process of an architecture this build does not trace" :
 			    rc == -ENOENT ? "no such process" : strerror(-rc));
 	if (!(t = target_new()))
 		return -ENOMEM;
 	t->pid = pid;
 	t->elf_class = rc;
-	if (!(t->sp = vdsoscope_space_new(mods, t->elf_class))) {
+#if defined(__aarch64__)
+	t->machine = EM_AARCH64;
+#else
+	t->machine = rc == 64 ? EM_X86_64 : EM_386;
+#endif
+	if (!(t->sp = vdsoscope_space_new_arch(mods, vdsoscope_arch_by_machine(t->machine,
+										t->elf_class)))) {
 		rc = -errno;
 		goto fail;
 	}
@@ -364,7 +381,15 @@ static int add_thread(struct vdsoscope_target *t, const unsigned char *d, size_t
 	}
 	th = &t->threads[t->nthreads];
 	memset(th, 0, sizeof(*th));
-	if (t->elf_class == 64) {
+	if (t->machine == EM_AARCH64) {
+		/* pr_reg: x0-x30, sp, pc, pstate */
+		if (len < 112 + 34 * 8)
+			return 0;
+		th->tid = (pid_t)word(d + 32, 4);
+		vdsoscope_regs_clear(&th->regs);
+		for (i = 0; i < 33; i++)
+			vdsoscope_regs_set(&th->regs, i, word(d + 112 + 8 * i, 8));
+	} else if (t->elf_class == 64) {
 		if (len < 112 + 27 * 8)
 			return 0;
 		th->tid = (pid_t)word(d + 32, 4);
@@ -377,7 +402,8 @@ static int add_thread(struct vdsoscope_target *t, const unsigned char *d, size_t
 		th->tid = (pid_t)word(d + 24, 4);
 		for (i = 0; i < 9; i++)
 			th->regs.r[i] = word(d + 72 + 4 * i386_slot[i], 4);
-		th->regs.valid = (1ull << 9) - 1;
+		vdsoscope_regs_clear(&th->regs);
+		th->regs.valid[0] = (1ull << 9) - 1;
 	}
 	t->nthreads++;
 	return 0;
@@ -458,6 +484,18 @@ static int read_notes(struct vdsoscope_target *t, Elf *elf, struct file_entry **
 			if (nh.n_type == NT_PRSTATUS) {
 				if ((rc = add_thread(t, p, len)))
 					return rc;
+			} else if (t->machine == EM_AARCH64 && t->nthreads &&
+				   nh.n_type == NT_FPREGSET && len >= 16 * 16) {
+				/* the thread's user_fpsimd_state: d8-d15 are the
+				 * low halves of v8-v15 */
+				struct vdsoscope_regs *r = &t->threads[t->nthreads - 1].regs;
+				unsigned int k;
+				for (k = 8; k < 16; k++)
+					vdsoscope_regs_set(r, 64 + k, word(p + 16 * k, 8));
+			} else if (t->machine == EM_AARCH64 && t->nthreads &&
+				   nh.n_type == NT_ARM_PAC_MASK && len >= 16 &&
+				   !memcmp((const char *)d->d_buf + noff, "LINUX", 5)) {
+				t->threads[t->nthreads - 1].regs.pac_mask = word(p + 8, 8);
 			} else if (nh.n_type == NT_AUXV) {
 				size_t k;
 				t->have_auxv = 1;
@@ -535,13 +573,13 @@ int vdsoscope_target_open_core(struct vdsoscope_target **out, struct vdsoscope_m
 		rc = terr(-EINVAL, "core %s: ELF type %u is not ET_CORE", core, eh.e_type);
 		goto out;
 	}
-	if (eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_machine == EM_X86_64) {
-		t->elf_class = 64;
-	} else if (eh.e_ident[EI_CLASS] == ELFCLASS32 && eh.e_machine == EM_386) {
-		t->elf_class = 32;
-	} else {
-		rc = terr(-ENOTSUP, "core %s: machine %u (class %u): the core steps x86_64 and "
-			  "i386 processes", core, eh.e_machine, eh.e_ident[EI_CLASS] == 2 ? 64 : 32);
+	t->machine = eh.e_machine;
+	t->elf_class = eh.e_ident[EI_CLASS] == ELFCLASS64 ? 64 : 32;
+	if (!(eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_machine == EM_X86_64) &&
+	    !(eh.e_ident[EI_CLASS] == ELFCLASS32 && eh.e_machine == EM_386) &&
+	    !(eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_machine == EM_AARCH64)) {
+		rc = terr(-ENOTSUP, "core %s: machine %u (class %u): cores of x86_64, i386 and "
+			  "aarch64 processes are read", core, eh.e_machine, t->elf_class);
 		goto out;
 	}
 	if (elf_getphdrnum(t->elf, &nph)) {
@@ -573,7 +611,8 @@ int vdsoscope_target_open_core(struct vdsoscope_target **out, struct vdsoscope_m
 		rc = terr(-EINVAL, "core %s: no NT_PRSTATUS note (no thread)", core);
 		goto out;
 	}
-	if (!(t->sp = vdsoscope_space_new(mods, t->elf_class))) {
+	if (!(t->sp = vdsoscope_space_new_arch(mods, vdsoscope_arch_by_machine(t->machine,
+										t->elf_class)))) {
 		rc = -errno;
 		goto out;
 	}
@@ -640,10 +679,47 @@ out:
 
 /* ---- unwinding ---------------------------------------------------------------- */
 
+/* The registers of stopped thread TID of a live process; -1 with errno. */
+static int live_regs(const struct vdsoscope_target *t, pid_t tid, struct vdsoscope_regs *regs)
+{
+#if defined(__x86_64__)
+	struct user_regs_struct ur;
+
+	if (ptrace(PTRACE_GETREGS, tid, 0, &ur))
+		return -1;
+	regs_from64(regs, (const uint64_t *)&ur, t->elf_class);
+	return 0;
+#elif defined(__aarch64__)
+	uint64_t v[34], fp[66], pac[2];
+	struct iovec io = { v, sizeof(v) };
+	unsigned int i;
+
+	(void)t;
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &io))
+		return -1;
+	vdsoscope_regs_clear(regs);
+	for (i = 0; i < 33; i++)
+		vdsoscope_regs_set(regs, i, v[i]);
+	io = (struct iovec){ fp, sizeof(fp) };
+	if (!ptrace(PTRACE_GETREGSET, tid, (void *)NT_FPREGSET, &io) && io.iov_len >= 16 * 16)
+		for (i = 8; i < 16; i++)
+			vdsoscope_regs_set(regs, 64 + i, fp[2 * i]);
+	io = (struct iovec){ pac, sizeof(pac) };
+	if (!ptrace(PTRACE_GETREGSET, tid, (void *)NT_ARM_PAC_MASK, &io) && io.iov_len == 16)
+		regs->pac_mask = pac[1];
+	return 0;
+#else
+	(void)t;
+	(void)tid;
+	(void)regs;
+	errno = ENOTSUP;
+	return -1;
+#endif
+}
+
 int vdsoscope_target_unwind(struct vdsoscope_target *t, size_t idx,
 			    struct vdsoscope_frame_info *frames, unsigned int max, unsigned int *n)
 {
-	struct user_regs_struct ur;
 	struct vdsoscope_regs regs;
 	pid_t tid;
 	int rc;
@@ -657,11 +733,10 @@ int vdsoscope_target_unwind(struct vdsoscope_target *t, size_t idx,
 	tid = t->threads[idx].tid;
 	if ((rc = vdsoscope_target_stop(t, idx)))
 		return rc;
-	if (ptrace(PTRACE_GETREGS, tid, 0, &ur)) {
-		rc = terr(-errno, "pid %d thread %d: PTRACE_GETREGS: %s", (int)t->pid, (int)tid,
+	if (live_regs(t, tid, &regs)) {
+		rc = terr(-errno, "pid %d thread %d: reading registers: %s", (int)t->pid, (int)tid,
 			  strerror(errno));
 	} else {
-		regs_from64(&regs, (const uint64_t *)&ur, t->elf_class);
 		t->threads[idx].regs = regs;
 		rc = vdsoscope_space_unwind_read(t->sp, &regs, vdsoscope_read_pid, &tid, frames,
 						 max, n);

@@ -205,6 +205,10 @@ VDSOSCOPE_UNWIND_API void vdsoscope_modules_stats(const struct vdsoscope_modules
  * 32 means i386).  NULL and errno on failure; _free accepts NULL. */
 VDSOSCOPE_UNWIND_API struct vdsoscope_space *
 vdsoscope_space_new(struct vdsoscope_modules *mods, int elf_class);
+/* The same for processes of architecture ARCH (vdsoscope_arch_by_machine());
+ * vdsoscope_space_new() takes x86_64 (ELF_CLASS 64) or i386 (32). */
+VDSOSCOPE_UNWIND_API struct vdsoscope_space *
+vdsoscope_space_new_arch(struct vdsoscope_modules *mods, const struct vdsoscope_arch *arch);
 VDSOSCOPE_UNWIND_API void vdsoscope_space_free(struct vdsoscope_space *sp);
 /* Adds the executable mapping [START, END) of file PATH at file offset
  * PGOFF.  BUILD_ID (LEN bytes; NULL: take the file's) names the file's
