@@ -375,9 +375,88 @@ static int use_debug(struct vs_data *d, unsigned char *bytes, size_t size, const
 	return 0;
 }
 
-/* 1 when the file at PATH is an ELF file with D's build-id. */
+/* The run-time range [*LO, *HI) of ELF's build-id descriptor; 0 when it
+ * has none. */
+static int build_id_range(Elf *elf, uint64_t *lo, uint64_t *hi)
+{
+	size_t nph, i;
+
+	if (elf_getphdrnum(elf, &nph))
+		return 0;
+	for (i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		Elf_Data *data;
+		GElf_Nhdr nh;
+		size_t off = 0, noff, doff;
+
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE)
+			continue;
+		data = elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR);
+		while (data && (off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0)
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+			    !memcmp((const char *)data->d_buf + noff, "GNU", 4)) {
+				*lo = ph.p_vaddr + doff;
+				*hi = *lo + nh.n_descsz;
+				return 1;
+			}
+	}
+	return 0;
+}
+
+/* 1 when CAND (SIZE bytes) loads the same bytes as D's image, its
+ * build-id descriptor aside: same PT_LOADs, same contents. */
+static int same_content(const struct vs_data *d, Elf *cand, const unsigned char *cbytes,
+			size_t csize)
+{
+	Elf *img = elf_memory((char *)d->bytes, d->size);
+	size_t ni, nc, i, nload = 0;
+	uint64_t ilo = 0, ihi = 0, clo = 0, chi = 0;
+	/* e_shoff to e_shstrndx in the ELF header */
+	uint64_t sh_lo = gelf_getclass(cand) == ELFCLASS64 ? 0x28 : 0x20, sh_hi = sh_lo + 0x18;
+	int ok = 0;
+
+	if (!img || elf_kind(img) != ELF_K_ELF || elf_getphdrnum(img, &ni) ||
+	    elf_getphdrnum(cand, &nc) || ni != nc || gelf_getclass(img) != gelf_getclass(cand))
+		goto out;
+	if (!build_id_range(img, &ilo, &ihi) || !build_id_range(cand, &clo, &chi) ||
+	    ilo != clo || ihi != chi)
+		goto out;
+	for (i = 0; i < ni; i++) {
+		GElf_Phdr a, b;
+		uint64_t x;
+
+		if (!gelf_getphdr(img, (int)i, &a) || !gelf_getphdr(cand, (int)i, &b) ||
+		    a.p_type != b.p_type)
+			goto out;
+		if (a.p_type != PT_LOAD)
+			continue;
+		if (a.p_vaddr != b.p_vaddr || a.p_filesz != b.p_filesz || a.p_memsz != b.p_memsz ||
+		    a.p_offset > d->size || a.p_filesz > d->size - a.p_offset ||
+		    b.p_offset > csize || b.p_filesz > csize - b.p_offset)
+			goto out;
+		for (x = 0; x < a.p_filesz; x++) {
+			uint64_t va = a.p_vaddr + x, fo = a.p_offset + x;
+			if (va >= ilo && va < ihi)
+				continue;
+			/* where the section headers are differs once stripped */
+			if (a.p_offset == b.p_offset && fo >= sh_lo && fo < sh_hi)
+				continue;
+			if (d->bytes[a.p_offset + x] != cbytes[b.p_offset + x])
+				goto out;
+		}
+		nload++;
+	}
+	ok = nload > 0;
+out:
+	elf_end(img);
+	return ok;
+}
+
+/* 1 when the file at PATH is an ELF file with D's build-id, or (when
+ * CONTENT) one whose loadable bytes are D's apart from the build-id; then
+ * *BY_CONTENT is set. */
 static int matches(const struct vs_data *d, const char *path, unsigned char **bytes,
-		   size_t *size)
+		   size_t *size, int content, int *by_content)
 {
 	uint8_t id[64];
 	size_t len = 0;
@@ -389,6 +468,12 @@ static int matches(const struct vs_data *d, const char *path, unsigned char **by
 	elf = elf_memory((char *)*bytes, *size);
 	ok = elf && elf_kind(elf) == ELF_K_ELF && !elf_build_id(elf, id, &len) &&
 	     len == d->build_id_len && !memcmp(id, d->build_id, len);
+	if (!ok && content && elf && elf_kind(elf) == ELF_K_ELF &&
+	    same_content(d, elf, *bytes, *size)) {
+		ok = 1;
+		if (by_content)
+			*by_content = 1;
+	}
 	elf_end(elf);
 	if (!ok) {
 		free(*bytes);
@@ -404,7 +489,7 @@ static int search_dir(struct vs_data *d, const char *dir, char **found, unsigned
 	DIR *dp;
 	struct dirent *de;
 	size_t i;
-	int n;
+	int n, pass;
 
 	if (!d->build_id_len)
 		return 0;
@@ -413,28 +498,34 @@ static int search_dir(struct vs_data *d, const char *dir, char **found, unsigned
 		n += snprintf(path + n, sizeof(path) - n, "%02x", d->build_id[i]);
 	if (n > 0 && (size_t)n < sizeof(path) - 8) {
 		strcat(path, ".debug");
-		if (matches(d, path, bytes, size)) {
+		if (matches(d, path, bytes, size, 0, NULL)) {
 			*found = strdup(path);
 			return *found ? 1 : -ENOMEM;
 		}
 	}
-	dp = opendir(dir);
-	if (!dp)
-		return 0;
-	while ((de = readdir(dp))) {
-		size_t l = strlen(de->d_name);
-		if (!((l > 3 && !strcmp(de->d_name + l - 3, ".so")) ||
-		      (l > 6 && !strcmp(de->d_name + l - 6, ".debug"))))
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
-			continue;
-		if (matches(d, path, bytes, size)) {
-			closedir(dp);
-			*found = strdup(path);
-			return *found ? 1 : -ENOMEM;
+	/* the files directly in DIR: by build-id, then by content */
+	for (pass = 0; pass < 2; pass++) {
+		dp = opendir(dir);
+		if (!dp)
+			return 0;
+		while ((de = readdir(dp))) {
+			size_t l = strlen(de->d_name);
+			int by_content = 0;
+			if (!((l > 3 && !strcmp(de->d_name + l - 3, ".so")) ||
+			      (l > 6 && !strcmp(de->d_name + l - 6, ".debug"))))
+				continue;
+			if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+				continue;
+			if (pass == 0 ? matches(d, path, bytes, size, 0, NULL)
+				      : matches(d, path, bytes, size, 1, &by_content)) {
+				closedir(dp);
+				d->debug_by_content = by_content;
+				*found = strdup(path);
+				return *found ? 1 : -ENOMEM;
+			}
 		}
+		closedir(dp);
 	}
-	closedir(dp);
 	return 0;
 }
 
@@ -494,13 +585,15 @@ int vs__debug_find(struct vs_data *d, const struct vdsoscope_open_opts *opts)
 		}
 	}
 	if (opts && opts->debug_file) {
-		if (!matches(d, opts->debug_file, &bytes, &size)) {
+		int by_content = 0;
+		if (!matches(d, opts->debug_file, &bytes, &size, 1, &by_content)) {
 			if (access(opts->debug_file, R_OK))
 				return vs__err(errno, "debug file %s", opts->debug_file);
 			return vs__err(VDSOSCOPE_E_BUILD_ID, "debug file %s (image has %s)",
 				       opts->debug_file,
 				       d->build_id_len ? d->build_id_hex : "no build-id");
 		}
+		d->debug_by_content = by_content;
 		return use_debug(d, bytes, size, opts->debug_file);
 	}
 	if (opts && opts->debug_dirs) {

@@ -354,6 +354,15 @@ const char *vdsoscope_image_source(const struct vdsoscope_image *img)
 	return img->source;
 }
 
+const char *vdsoscope_debug_match(const struct vdsoscope_image *img)
+{
+	if (!img->d->debug_elf)
+		return NULL;
+	if (!img->d->debug_path)
+		return "self";
+	return img->d->debug_by_content ? "content" : "build-id";
+}
+
 const char *vdsoscope_debug_file(const struct vdsoscope_image *img)
 {
 	return img->d->debug_path;

@@ -107,6 +107,7 @@ struct vs_data {
 	size_t nstrs;
 
 	char *debug_path;
+	int debug_by_content; /* matched by its bytes, not its build-id */
 	struct vs_line *lines;
 	size_t nlines;
 	char **files;

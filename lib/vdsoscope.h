@@ -96,7 +96,8 @@ struct vdsoscope_open_opts {
 	 * /usr/lib/debug/lib/modules/$(uname -r)/vdso.
 	 * An empty list (first element NULL) searches nothing. */
 	const char *const *debug_dirs;
-	/* A debug file to use; must match the build-id.  May be NULL.  It is
+	/* A debug file to use; must match the build-id or, where the build-id
+	 * differs, the image's loadable bytes.  May be NULL.  It is
 	 * used even when the image carries symbols of its own. */
 	const char *debug_file;
 	/* For vdsoscope_open_file() and _buffer(): where the image is mapped.
@@ -204,6 +205,12 @@ VDSOSCOPE_API const void *vdsoscope_image_data(const struct vdsoscope_image *img
 VDSOSCOPE_API const char *vdsoscope_image_source(const struct vdsoscope_image *img);
 /* Path of the debug file in use, or NULL. */
 VDSOSCOPE_API const char *vdsoscope_debug_file(const struct vdsoscope_image *img);
+/* How the debug file was matched: "build-id"; "content" when its build-id
+ * differs (or one is missing) but its loadable bytes equal the image's
+ * apart from the build-id note, as a kernel's debug image does where the
+ * running vDSO was relinked; "self" for an unstripped image; NULL without
+ * a debug file. */
+VDSOSCOPE_API const char *vdsoscope_debug_match(const struct vdsoscope_image *img);
 /* Runtime range [*lo, *hi) of executable code. */
 VDSOSCOPE_API void vdsoscope_text_range(const struct vdsoscope_image *img,
 					uint64_t *lo, uint64_t *hi);

@@ -92,7 +92,8 @@ static const char usage_text[] =
 	"                       the defaults /usr/lib/debug/.build-id,\n"
 	"                       /lib/modules/$(uname -r)/vdso and\n"
 	"                       /usr/lib/debug/lib/modules/$(uname -r)/vdso)\n"
-	"  --debug-file FILE    use FILE as the debug file (must match the build-id)\n"
+	"  --debug-file FILE    use FILE as the debug file (must match the build-id or\n"
+	"                       the image's loadable bytes)\n"
 	"  --no-debug           do not look for a debug file\n"
 	"  --store DIR          the build-id store (default: $VDSOSCOPE_STORE, else\n"
 	"                       $XDG_CACHE_HOME/vdsoscope, else ~/.cache/vdsoscope)\n"
@@ -230,6 +231,11 @@ static int cmd_info(const struct vdsoscope_image *img, int json)
 			json_str(&j, dbg);
 		else
 			json_null(&j);
+		json_key(&j, "debug_match");
+		if (vdsoscope_debug_match(img))
+			json_str(&j, vdsoscope_debug_match(img));
+		else
+			json_null(&j);
 		json_obj_end(&j);
 		return 0;
 	}
@@ -258,7 +264,10 @@ static int cmd_info(const struct vdsoscope_image *img, int json)
 		       (unsigned long long)(hi - lo), hi > lo ? 100.0 * (double)cov / (double)(hi - lo) : 0.0);
 	if (!cfierr && dropped)
 		printf("CFI dropped:   %zu FDE%s, first: %s\n", dropped, dropped == 1 ? "" : "s", dropmsg);
-	printf("debug file:    %s\n", dbg ? dbg : "(none)");
+	if (dbg)
+		printf("debug file:    %s (matched by %s)\n", dbg, vdsoscope_debug_match(img));
+	else
+		printf("debug file:    (none)\n");
 	return 0;
 }
 

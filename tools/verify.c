@@ -34,6 +34,7 @@
 #define MAX_LINES 128
 #define MAX_SKIPS 16
 #define MAX_HELD 16
+#define MAX_TRACES 256
 
 struct point {
 	uint64_t pc;
@@ -812,6 +813,261 @@ static int run_pid(struct run *r, pid_t tid, unsigned max_calls, unsigned long s
 	return 0;
 }
 
+/* ---- recorded traces ------------------------------------------------------ */
+
+/*
+ * A trace records a thread of another machine (or an emulator) stepped one
+ * instruction at a time through vDSO calls, in text:
+ *   # arch aarch64            the target's architecture
+ *   # vdso LOAD SIZE          where the vDSO was mapped (hex)
+ *   # pac_mask DATA INSN      NT_ARM_PAC_MASK (hex; 0 0 without)
+ *   S pc sp pstate x0..x30 d8..d15     one stop (aarch64; hex)
+ *   M ADDR HEX                memory as it was, for the unwinder's reads
+ * The truth for every point inside the vDSO is the first stop after the
+ * thread left it: every register the unwinder claims must equal it there.
+ * A trace that ends inside a call is judged against the call's entry: the
+ * caller's PC and x30 are x30 at the entry, SP and the callee-saved
+ * registers as they were.
+ */
+#define TRACE_MAX_MEM (1u << 20)
+
+struct tmem {
+	uint64_t addr;
+	size_t len;
+	unsigned char *b;
+};
+
+struct tctx {
+	const unsigned char *img;
+	uint64_t lo, size;
+	struct tmem *m;
+	size_t nm, total;
+};
+
+static int trace_read(void *arg, uint64_t addr, void *buf, size_t len)
+{
+	const struct tctx *c = arg;
+	size_t i;
+
+	if (addr >= c->lo && addr - c->lo <= c->size && len <= c->size - (addr - c->lo)) {
+		memcpy(buf, c->img + (addr - c->lo), len);
+		return 0;
+	}
+	for (i = 0; i < c->nm; i++)
+		if (addr >= c->m[i].addr && addr - c->m[i].addr <= c->m[i].len &&
+		    len <= c->m[i].len - (addr - c->m[i].addr)) {
+			memcpy(buf, c->m[i].b + (addr - c->m[i].addr), len);
+			return 0;
+		}
+	return -VDSOSCOPE_E_MEMORY;
+}
+
+static int trace_unwind(const struct vdsoscope_image *img, struct tctx *c,
+			const struct vdsoscope_regs *in, struct vdsoscope_regs *out)
+{
+	const struct vdsoscope_arch *a = vdsoscope_arch(img);
+	unsigned flags = 0, ff, depth;
+	int rc;
+
+	*out = *in;
+	for (depth = 0; depth < 16; depth++) {
+		uint64_t ip;
+
+		rc = vdsoscope_step(img, out, flags, trace_read, c, out, &ff);
+		if (rc)
+			return rc;
+		ip = out->r[a->ip_reg];
+		if (ip < c->lo || ip - c->lo >= c->size)
+			return 0;
+		flags = ff & VDSOSCOPE_FRAME_SIGNAL ? 0 : VDSOSCOPE_STEP_CALLER;
+	}
+	return -VDSOSCOPE_E_NOT_IN_IMAGE;
+}
+
+/* One S line of an aarch64 trace into REGS; 0 or -1. */
+static int trace_regs_aarch64(const char *line, uint64_t pac, struct vdsoscope_regs *regs)
+{
+	unsigned long long v[42];
+	const char *p = line + 1;
+	char *end;
+	unsigned i;
+
+	for (i = 0; i < 42; i++) {
+		errno = 0;
+		v[i] = strtoull(p, &end, 16);
+		if (end == p || errno)
+			return -1;
+		p = end;
+	}
+	vdsoscope_regs_clear(regs);
+	regs->pac_mask = pac;
+	vdsoscope_regs_set(regs, 32, v[0]);
+	vdsoscope_regs_set(regs, 31, v[1]);
+	for (i = 0; i < 31; i++)
+		vdsoscope_regs_set(regs, i, v[3 + i]);
+	for (i = 0; i < 8; i++)
+		vdsoscope_regs_set(regs, 72 + i, v[34 + i]);
+	return 0;
+}
+
+/* The truth a call cut short leaves: its entry's return address, SP and
+ * callee-saved registers. */
+static void truth_from_entry(const struct vdsoscope_arch *a, const struct vdsoscope_regs *e,
+			     struct vdsoscope_regs *t)
+{
+	unsigned r;
+	uint64_t ra = e->r[a->ra_reg] & ~(e->pac_mask ? e->pac_mask : 0xffff000000000000ull);
+
+	vdsoscope_regs_clear(t);
+	for (r = 0; r < a->nregs; r++)
+		if ((a->callee_saved[r / 64] >> (r % 64) & 1) && vdsoscope_regs_has(e, r))
+			vdsoscope_regs_set(t, r, e->r[r]);
+	vdsoscope_regs_set(t, a->ip_reg, ra);
+	vdsoscope_regs_set(t, a->ra_reg, ra);
+}
+
+static int run_trace(struct run *r, const char *path, const char *image_file)
+{
+	struct vdsoscope_open_opts o = { .sz = sizeof(o) };
+	struct vdsoscope_image *img = NULL;
+	struct tctx c = { 0 };
+	struct vdsoscope_regs regs, entry;
+	char *line = NULL, arch[32] = "";
+	size_t cap = 0, size, lineno = 0;
+	unsigned long long lo = 0, sz = 0, pdata = 0, pinsn = 0;
+	unsigned npoints = 0, i;
+	int inside = 0, entry_signal = 0, rc = -1;
+	FILE *f;
+
+	vdsoscope_regs_clear(&entry);
+	if (!(f = fopen(path, "r"))) {
+		snprintf(r->error, sizeof(r->error), "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		lineno++;
+		if (line[0] == '#') {
+			if (sscanf(line, "# arch %31s", arch) == 1)
+				continue;
+			if (sscanf(line, "# vdso %llx %llx", &lo, &sz) == 2)
+				continue;
+			sscanf(line, "# pac_mask %llx %llx", &pdata, &pinsn);
+			continue;
+		}
+		if (line[0] == 'M') {
+			char *p = line + 1, *end;
+			unsigned long long addr = strtoull(p, &end, 16);
+			size_t n = 0, hl;
+			struct tmem *m;
+			while (*end == ' ')
+				end++;
+			hl = strcspn(end, " \n");
+			if (hl % 2 || !hl || c.total + hl / 2 > TRACE_MAX_MEM) {
+				snprintf(r->error, sizeof(r->error), "%s:%zu: bad or too much memory",
+					 path, lineno);
+				goto out;
+			}
+			if (!(m = realloc(c.m, (c.nm + 1) * sizeof(*m))) || !(m[c.nm].b = malloc(hl / 2))) {
+				if (m)
+					c.m = m;
+				snprintf(r->error, sizeof(r->error), "out of memory");
+				goto out;
+			}
+			c.m = m;
+			for (n = 0; n < hl / 2; n++) {
+				unsigned x;
+				if (sscanf(end + 2 * n, "%2x", &x) != 1)
+					break;
+				m[c.nm].b[n] = (unsigned char)x;
+			}
+			m[c.nm].addr = addr;
+			m[c.nm].len = n;
+			c.nm++;
+			c.total += n;
+			continue;
+		}
+		if (line[0] != 'S')
+			continue;
+		if (!img) {
+			if (strcmp(arch, "aarch64") || !sz) {
+				snprintf(r->error, sizeof(r->error),
+					 "%s: no '# arch aarch64' and '# vdso LOAD SIZE' before the first stop",
+					 path);
+				goto out;
+			}
+			o.load_addr = lo;
+			o.flags = VDSOSCOPE_OPEN_LOAD_ADDR;
+			if (vdsoscope_open_file(&img, image_file, &o)) {
+				snprintf(r->error, sizeof(r->error), "%s", vdsoscope_errmsg());
+				goto out;
+			}
+			r->arch = vdsoscope_arch(img);
+			if (!r->arch || strcmp(r->arch->name, arch)) {
+				snprintf(r->error, sizeof(r->error), "%s is not an %s image", image_file, arch);
+				goto out;
+			}
+			c.img = vdsoscope_image_data(img, &size);
+			c.lo = r->lo = lo;
+			c.size = size < sz ? size : sz;
+			r->hi = lo + c.size;
+		}
+		if (trace_regs_aarch64(line, pinsn, &regs)) {
+			snprintf(r->error, sizeof(r->error), "%s:%zu: not a stop of 42 hex numbers", path,
+				 lineno);
+			goto out;
+		}
+		{
+			uint64_t ip = regs.r[r->arch->ip_reg];
+			int in = ip >= c.lo && ip - c.lo < c.size;
+			if (in) {
+				struct point *p = &points[npoints < MAX_POINTS ? npoints : MAX_POINTS - 1];
+				struct vdsoscope_func fn;
+				struct vdsoscope_row row;
+				if (!inside) {
+					entry = regs;
+					entry_signal = !vdsoscope_cfi_find(img, ip, &row) && row.signal_frame;
+				}
+				p->pc = ip;
+				snprintf(p->func, sizeof(p->func), "%s",
+					 vdsoscope_func_at(img, ip, &fn, NULL) ? "(no function)"
+									 : fn.names[0].name);
+				p->rc = trace_unwind(img, &c, &regs, &p->caller);
+				if (npoints < MAX_POINTS)
+					npoints++;
+			} else if (inside) {
+				judge(r, points, npoints, &regs);
+				r->calls++;
+				npoints = 0;
+			}
+			inside = in;
+		}
+	}
+	if (!img) {
+		snprintf(r->error, sizeof(r->error), "%s: no stops", path);
+		goto out;
+	}
+	if (inside && npoints) {
+		struct vdsoscope_regs t;
+		if (entry_signal) {
+			note_skip(r, 0, "the trace ends inside a signal return", npoints);
+		} else {
+			truth_from_entry(r->arch, &entry, &t);
+			judge(r, points, npoints, &t);
+			r->calls++;
+		}
+	}
+	rc = 0;
+out:
+	for (i = 0; i < c.nm; i++)
+		free(c.m[i].b);
+	free(c.m);
+	free(line);
+	fclose(f);
+	vdsoscope_image_close(img);
+	(void)pdata;
+	return rc;
+}
+
 static const char *sig_name(int sig)
 {
 	const char *n = sigabbrev_np(sig);
@@ -971,6 +1227,7 @@ int cmd_verify(int argc, char **argv)
 		{ "calls", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "engine", required_argument, NULL, 'e' },
+		{ "trace", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -978,8 +1235,9 @@ int cmd_verify(int argc, char **argv)
 #ifdef HAVE_LIBUNWIND
 	static struct lu_ctx lu = { .table = -1 };
 #endif
-	static struct run runs[2];
-	const char *image = NULL;
+	static struct run runs[MAX_TRACES];
+	const char *image = NULL, *traces[MAX_TRACES];
+	int ntraces = 0;
 	int c, json = 0, bits = 0, nruns = 0, i, bad = 0, use_libunwind = 0;
 	long pid = 0, max_calls = 20;
 	char *end;
@@ -996,6 +1254,13 @@ int cmd_verify(int argc, char **argv)
 			}
 			break;
 		case 'i': image = optarg; break;
+		case 't':
+			if (ntraces == MAX_TRACES) {
+				fprintf(stderr, "vdsoscope: verify: at most %d traces\n", MAX_TRACES);
+				return 2;
+			}
+			traces[ntraces++] = optarg;
+			break;
 		case 'b':
 			bits = atoi(optarg);
 			if (bits != 32 && bits != 64) {
@@ -1030,7 +1295,8 @@ int cmd_verify(int argc, char **argv)
 			return 2;
 		case 'h':
 			printf("Usage: vdsoscope verify [--self-test [--bits 32|64] [--image FILE] | --pid PID [--calls N]]\n"
-			       "                        [--engine core|libunwind] [--json]\n");
+			       "                        [--engine core|libunwind] [--json]\n"
+			       "       vdsoscope verify --trace FILE [--trace FILE...] --image FILE [--json]\n");
 			return 0;
 		default:
 			return 2;
@@ -1048,7 +1314,19 @@ int cmd_verify(int argc, char **argv)
 		}
 		bits = 64;
 	}
-	if (pid) {
+	if (ntraces) {
+		if (!image || pid || use_libunwind) {
+			fprintf(stderr, "vdsoscope: verify: --trace needs --image (the traced vDSO) "
+					"and goes without --pid and --engine\n");
+			return 2;
+		}
+		for (i = 0; i < ntraces; i++) {
+			runs[i].what = traces[i];
+			if (run_trace(&runs[i], traces[i], image))
+				bad = 1;
+		}
+		nruns = ntraces;
+	} else if (pid) {
 		static char what[64];
 		snprintf(what, sizeof(what), "pid %ld", pid);
 		runs[0].what = what;
