@@ -366,16 +366,24 @@ static int step_frame(struct gdb_unwind_callbacks *cb, struct frame *f)
 	put(v);
 	if (!f->width)
 		return -1;
-	/* DWARF numbering: amd64 rip 16, rsp 7; i386 eip 8, esp 4 */
-	ipr = f->width == 8 ? 16 : 8;
-	spr = f->width == 8 ? 7 : 4;
-	nregs = f->width == 8 ? 17 : 9;
+	/* DWARF numbering: amd64 rip 16, rsp 7; i386 eip 8, esp 4; aarch64
+	 * pc 32, sp 31 (amd64's 32 is xmm15 and i386's mm3, of other sizes:
+	 * an 8-byte register 32 is aarch64's pc) */
+	if (f->width == 8 && read_reg(cb, f, 32)) {
+		ipr = 32;
+		spr = 31;
+		nregs = 33;
+	} else {
+		ipr = f->width == 8 ? 16 : 8;
+		spr = f->width == 8 ? 7 : 4;
+		nregs = f->width == 8 ? 17 : 9;
+	}
 	if (!read_reg(cb, f, ipr) || !read_reg(cb, f, spr))
 		return -1;
 	ip = f->in.r[ipr];
 	sp = f->in.r[spr];
 
-	if (f->width == 8 && ip >= VSYSCALL_START && ip < VSYSCALL_END) {
+	if (ipr == 16 && ip >= VSYSCALL_START && ip < VSYSCALL_END) {
 		f->img = vsyscall_image();
 	} else {
 		f->img = image_from_memory(cb->target_read, ip, f->width == 8);
@@ -386,7 +394,7 @@ static int step_frame(struct gdb_unwind_callbacks *cb, struct frame *f)
 	if (!f->img)
 		return -1;
 	f->arch = vdsoscope_arch(f->img);
-	if (!f->arch || f->arch->nregs != nregs || f->arch->ip_reg != ipr || f->arch->sp_reg != spr)
+	if (!f->arch || f->arch->nregs < nregs || f->arch->ip_reg != ipr || f->arch->sp_reg != spr)
 		return -1;
 	for (unsigned int r = 0; r < nregs; r++)
 		if (r != ipr && r != spr)
@@ -431,7 +439,7 @@ static enum gdb_status unwind(struct gdb_reader_funcs *self, struct gdb_unwind_c
 	 * unwinds it. */
 	if ((f.frame_flags & VDSOSCOPE_FRAME_SIGNAL) && f.from_memory)
 		goto out;
-	for (unsigned int r = 0; r < f.arch->nregs; r++)
+	for (unsigned int r = 0; r < f.arch->nregs && r <= f.arch->ip_reg; r++)
 		if (vdsoscope_regs_has(&f.out, r))
 			set_reg(cb, f.width, r, f.out.r[r]);
 	if (!(f.frame_flags & VDSOSCOPE_FRAME_SIGNAL)) {

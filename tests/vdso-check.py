@@ -107,7 +107,9 @@ def rule_text(kind, r, ip_name):
 def check_cfi(image, js, bias):
     fdes = parse_frames(image)
     rows = json.load(open(js))
-    ip_name = "rip" if "rip" in json.dumps(rows) else "eip"
+    # readelf calls the return address column "ra"
+    text = json.dumps(rows)
+    ip_name = "rip" if '"rip"' in text else "eip" if '"eip"' in text else "x30"
     by_addr = {}
     our_fdes = {}
     synthesized = [r for r in rows if r.get("synthesized")]
