@@ -32,30 +32,47 @@
 #if defined(__aarch64__)
 #define NR_gettid 178
 #define NR_tkill 130
+#define NR_rt_sigaction 134
 #define VDSO_PREFIX "__kernel_"
-static inline __attribute__((always_inline)) long sys2(long nr, long a, long b)
+static inline __attribute__((always_inline)) long sys4(long nr, long a, long b, long c, long d)
 {
 	register long x8 __asm__("x8") = nr;
 	register long x0 __asm__("x0") = a;
 	register long x1 __asm__("x1") = b;
-	__asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1) : "memory");
+	register long x2 __asm__("x2") = c;
+	register long x3 __asm__("x3") = d;
+	__asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory");
 	return x0;
 }
 #elif defined(__arm__)
 #define NR_gettid 224
 #define NR_tkill 238
+#define NR_rt_sigaction 174
 #define VDSO_PREFIX "__vdso_"
-static inline __attribute__((always_inline)) long sys2(long nr, long a, long b)
+static inline __attribute__((always_inline)) long sys4(long nr, long a, long b, long c, long d)
 {
 	register long r7 __asm__("r7") = nr;
 	register long r0 __asm__("r0") = a;
 	register long r1 __asm__("r1") = b;
-	__asm__ volatile("svc #0" : "+r"(r0) : "r"(r7), "r"(r1) : "memory");
+	register long r2 __asm__("r2") = c;
+	register long r3 __asm__("r3") = d;
+	__asm__ volatile("svc #0" : "+r"(r0) : "r"(r7), "r"(r1), "r"(r2), "r"(r3) : "memory");
 	return r0;
 }
 #else
 #error "aarch64 or arm only"
 #endif
+#define sys2(nr, a, b) sys4(nr, a, b, 0, 0)
+
+/* the kernel's struct sigaction: without SA_RESTORER the handler returns
+ * through the kernel's trampoline ([vdso] on arm64, [sigpage] for compat
+ * tasks), not through one of the C library */
+struct ksigaction {
+	void (*handler)(int, siginfo_t *, void *);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint32_t mask[2];
+};
 
 /* the signal comes from the svc itself: no C library code runs between
  * the marker and the call */
@@ -191,7 +208,7 @@ static const struct {
 int main(int argc, char **argv)
 {
 	char name[64], sym[64];
-	struct sigaction sa;
+	struct ksigaction sa;
 	char *dot;
 	size_t i;
 
@@ -224,9 +241,12 @@ int main(int argc, char **argv)
 		}
 	}
 	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = handler;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(SIGUSR1, &sa, NULL);
+	sa.handler = handler;
+	sa.flags = SA_SIGINFO;
+	if (sys4(NR_rt_sigaction, SIGUSR1, (long)&sa, 0, sizeof sa.mask) != 0) {
+		fprintf(stderr, "child: rt_sigaction failed\n");
+		return 2;
+	}
 
 	SELF_SIGNAL(SIGTRAP);
 	result = level1();

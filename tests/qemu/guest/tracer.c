@@ -153,7 +153,9 @@ static void load_syms(const unsigned char *img, size_t len, uint64_t load, struc
 			uint64_t ssize = c64 ? rd(s + 16, 8) : rd(s + 8, 4);
 			struct sym *d;
 
-			if (ELF64_ST_TYPE(info) != STT_FUNC || shndx == SHN_UNDEF || stroff + name >= len)
+			if ((ELF64_ST_TYPE(info) != STT_FUNC && ELF64_ST_TYPE(info) != STT_NOTYPE) ||
+			    shndx == SHN_UNDEF || shndx >= SHN_LORESERVE || !name || stroff + name >= len ||
+			    img[stroff + name] == '$')
 				continue;
 			d = &out->v[out->n++];
 			d->addr = (value & ~1ULL) + bias;
@@ -164,7 +166,7 @@ static void load_syms(const unsigned char *img, size_t len, uint64_t load, struc
 	}
 }
 
-static const char *sym_name(const struct symtab *t, uint64_t addr)
+static const struct sym *find_sym(const struct symtab *t, uint64_t addr)
 {
 	size_t lo = 0, hi = t->n;
 
@@ -181,7 +183,14 @@ static const char *sym_name(const struct symtab *t, uint64_t addr)
 		return NULL;
 	if (t->v[lo - 1].size && addr >= t->v[lo - 1].addr + t->v[lo - 1].size)
 		return NULL;
-	return t->v[lo - 1].name;
+	return &t->v[lo - 1];
+}
+
+static const char *sym_name(const struct symtab *t, uint64_t addr)
+{
+	const struct sym *s = find_sym(t, addr);
+
+	return s ? s->name : NULL;
 }
 
 static unsigned char *read_file(const char *path, size_t *len)
@@ -241,10 +250,11 @@ struct run {
 	struct arch *a;
 	const char *call;
 	FILE *trace;
-	long kstop;
+	long kstop; /* -1: at a return instruction of the function entered */
 	/* results */
 	long region_steps, steps;
-	int entered, left, bounded, exited, status, cored;
+	int entered, left, bounded, exited, status, cored, skipped, entry_depth;
+	uint64_t entry_pc;
 	unsigned char *seen; /* per vDSO byte */
 	long distinct;
 };
@@ -405,7 +415,7 @@ static void read_maps(pid_t pid, struct arch *a)
 		close(fd);
 		snprintf(out, sizeof out, "/out/%s", a->vdso_file);
 		write_file(out, a->vdso, size);
-		load_syms(a->vdso, size, a->vdso_lo, &a->vdso_syms);
+		load_syms(a->vdso, size, 0, &a->vdso_syms);
 		a->have_vdso = 1;
 	}
 }
@@ -417,10 +427,118 @@ static void name_of(const struct arch *a, uint64_t addr, char *buf, size_t len)
 	if (addr >= a->sigpage_lo && addr < a->sigpage_hi)
 		n = "[sigpage]";
 	else if (in_vdso(a, addr))
-		n = sym_name(&a->vdso_syms, addr);
+		n = sym_name(&a->vdso_syms, addr - a->vdso_lo);
 	else
 		n = sym_name(&a->exe_syms, addr);
 	snprintf(buf, len, "%s", n ? n : "?");
+}
+
+static void wait_stop(pid_t pid, int *status);
+
+static const char *kname(long k)
+{
+	static char buf[32];
+
+	if (k < 0)
+		return "kret";
+	snprintf(buf, sizeof buf, "k%ld", k);
+	return buf;
+}
+
+struct hwdebug {
+	uint32_t dbg_info, pad;
+	struct {
+		uint64_t addr;
+		uint32_t ctrl, pad;
+	} regs[16];
+};
+
+/* execution breakpoints at ADDR[0..N); N 0 clears them; returns how many
+ * were set, or -1 */
+static int set_breakpoints(pid_t pid, const uint64_t *addr, const int *len2, int n)
+{
+	struct hwdebug h;
+	struct iovec iov = { &h, sizeof h };
+	int max, i;
+
+	memset(&h, 0, sizeof h);
+	if (ptrace(PTRACE_GETREGSET, pid, (void *)NT_ARM_HW_BREAK, &iov) < 0)
+		return -1;
+	max = h.dbg_info & 0xff;
+	if (max > 16)
+		max = 16;
+	if (n > max)
+		n = max;
+	memset(h.regs, 0, sizeof h.regs);
+	for (i = 0; i < n; i++) {
+		h.regs[i].addr = addr[i];
+		/* enabled, EL0, execute, byte address select */
+		h.regs[i].ctrl = 1 | 2 << 1 | (len2[i] ? 0x3 : 0xf) << 5;
+	}
+	iov.iov_len = offsetof(struct hwdebug, regs) + max * sizeof h.regs[0];
+	if (ptrace(PTRACE_SETREGSET, pid, (void *)NT_ARM_HW_BREAK, &iov) < 0) {
+		if (n)
+			set_breakpoints(pid, NULL, NULL, 0);
+		return -1;
+	}
+	return n;
+}
+
+/* runs the child at full speed to a return instruction of the vDSO
+ * function it entered at run->entry_pc: the seqcount loop of the time
+ * functions retries forever when every instruction is a step */
+static int skip_to_return(struct run *run, pid_t pid, const struct regs *r)
+{
+	const struct arch *a = run->a;
+	const struct sym *f = find_sym(&a->vdso_syms, run->entry_pc - a->vdso_lo);
+	uint64_t addr[16], o, end;
+	int len2[16], n = 0, status;
+	siginfo_t si;
+
+	if (!f || !f->size || f->addr + f->size > a->vdso_hi - a->vdso_lo)
+		return -1;
+	end = f->addr + f->size;
+	for (o = f->addr; o + 2 <= end && n < 16;) {
+		const unsigned char *p = a->vdso + o;
+
+		if (!r->thumb) {
+			uint32_t i = rd(p, 4);
+
+			if (i == 0xd65f03c0 || i == 0xd65f0bff || i == 0xd65f0fff || /* ret, retaa, retab */
+			    ((i & 0x0ffffff0) == 0x012fff10 && (i & 0xf) == 14)) {   /* bx lr */
+				addr[n] = a->vdso_lo + o;
+				len2[n++] = 0;
+			}
+			o += 4;
+		} else {
+			uint16_t h = rd(p, 2), h2 = o + 4 <= end ? rd(p + 2, 2) : 0;
+			int wide = (h >> 11) >= 0x1d;
+
+			if (h == 0x4770 || (h & 0xff00) == 0xbd00 ||           /* bx lr, pop {..pc} */
+			    (h == 0xe8bd && (h2 & 0x8000)) ||                   /* ldmia.w sp!, {..pc} */
+			    (h == 0xf85d && h2 == 0xfb04)) {                   /* ldr.w pc, [sp], #4 */
+				addr[n] = a->vdso_lo + o;
+				len2[n++] = 1;
+			}
+			o += wide ? 4 : 2;
+		}
+	}
+	if (n == 0 || set_breakpoints(pid, addr, len2, n) <= 0)
+		return -1;
+	printf("=== skip %s: %d returns from %llx\n", f->name, n, (unsigned long long)addr[0]);
+	fflush(stdout);
+	ptrace(PTRACE_CONT, pid, NULL, NULL);
+	wait_stop(pid, &status);
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		run->exited = 1;
+		run->status = status;
+		return -1;
+	}
+	set_breakpoints(pid, NULL, NULL, 0);
+	if (WSTOPSIG(status) != SIGTRAP || ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) < 0 ||
+	    si.si_code != TRAP_HWBKPT)
+		return -1;
+	return 0;
 }
 
 static void write_stack(struct run *run, const struct regs *r, const struct frame *st, int depth)
@@ -429,7 +547,7 @@ static void write_stack(struct run *run, const struct regs *r, const struct fram
 	FILE *f;
 	int i;
 
-	snprintf(path, sizeof path, "/out/%s.%s.k%ld.stack", run->a->name, run->call, run->kstop);
+	snprintf(path, sizeof path, "/out/%s.%s.%s.stack", run->a->name, run->call, kname(run->kstop));
 	f = fopen(path, "w");
 	if (!f)
 		die("cannot write %s", path);
@@ -460,9 +578,11 @@ static void wait_stop(pid_t pid, int *status)
 /* lets the child run to its end; notes a core */
 static void finish_child(struct run *run, pid_t pid, int sig)
 {
-	int status;
+	int status, loops = 0;
 
 	for (;;) {
+		if (++loops > 1000)
+			die("%s %s does not end", run->a->exe, run->call);
 		if (ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig) < 0 && errno == ESRCH)
 			;
 		wait_stop(pid, &status);
@@ -485,6 +605,8 @@ static void do_run(struct run *run)
 	pid_t pid;
 
 	memset(&run->region_steps, 0, sizeof *run - offsetof(struct run, region_steps));
+	printf("=== run %s %s %s\n", a->name, run->call, run->kstop ? kname(run->kstop) : "trace");
+	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
@@ -537,11 +659,16 @@ static void do_run(struct run *run)
 			die("%s %s: cannot read registers: %s", a->exe, run->call, strerror(errno));
 		region = in_region(a, r.pc);
 		if (region) {
-			run->entered = 1;
+			if (!run->entered) {
+				run->entered = 1;
+				run->entry_pc = r.pc;
+				run->entry_depth = depth;
+			}
 			run->region_steps++;
 			if (in_vdso(a, r.pc) && !run->seen[r.pc - a->vdso_lo]++)
 				run->distinct++;
-			if (run->kstop && run->region_steps == run->kstop) {
+			if ((run->kstop > 0 && run->region_steps == run->kstop) ||
+			    (run->kstop < 0 && run->skipped)) {
 				write_stack(run, &r, st, depth);
 				finish_child(run, pid, SIGABRT);
 				break;
@@ -553,7 +680,22 @@ static void do_run(struct run *run)
 			put_regs(run->trace, &r);
 		if (run->left && ++after > AFTER_STEPS)
 			break;
-		if (region && run->region_steps >= MAX_REGION_STEPS) {
+		if (region && !run->skipped && in_vdso(a, r.pc) &&
+		    (run->region_steps >= MAX_REGION_STEPS || run->kstop < 0)) {
+			if (skip_to_return(run, pid, &r) < 0) {
+				run->bounded = 1;
+				if (run->exited)
+					return;
+				break;
+			}
+			run->skipped = 1;
+			depth = run->entry_depth;
+			if (run->trace)
+				fprintf(run->trace, "# skipped to a return of %s\n",
+					sym_name(&a->vdso_syms, run->entry_pc - a->vdso_lo));
+			continue;
+		}
+		if (region && run->region_steps >= MAX_REGION_STEPS + 100) {
 			run->bounded = 1;
 			break;
 		}
@@ -622,7 +764,7 @@ static void trace_call(struct arch *a, const char *call, long *nsteps)
 			die("cannot write %s", path);
 		do_run(&run);
 		fclose(run.trace);
-		if (!run.bounded || !nsteps)
+		if (!(run.bounded || run.skipped) || !nsteps)
 			break;
 	}
 	if (!run.entered) {
@@ -633,10 +775,11 @@ static void trace_call(struct arch *a, const char *call, long *nsteps)
 			*nsteps = 0;
 		return;
 	}
-	fprintf(summary, "%s.%s.trace steps %ld vdso_steps %ld distinct %ld%s\n", a->name, call,
-		run.steps, run.region_steps, run.distinct, run.bounded ? " bounded" : "");
+	fprintf(summary, "%s.%s.trace steps %ld vdso_steps %ld distinct %ld%s%s\n", a->name, call,
+		run.steps, run.region_steps, run.distinct, run.skipped ? " skipped_to_return" : "",
+		run.bounded ? " bounded" : "");
 	if (nsteps)
-		*nsteps = run.bounded ? 0 : run.region_steps;
+		*nsteps = run.bounded ? 0 : run.skipped ? -1 : run.region_steps;
 	free(run.seen);
 }
 
@@ -646,14 +789,19 @@ static void core_call(struct arch *a, const char *call)
 	char from[64], to[256];
 
 	trace_call(a, call, &n);
-	if (n <= 0) {
-		fprintf(summary, "%s.%s cores none: no complete trace\n", a->name, call);
+	if (n == 0) {
+		fprintf(summary, "%s.%s cores none: no trace\n", a->name, call);
 		return;
 	}
 	{
-		long want[] = { 1, 2, n / 2, n - 1, n };
+		long full[] = { 1, 2, n / 2, n - 1, n }, loop[] = { 1, 2, 4, 8, 16, -1 };
+		long *want = n > 0 ? full : loop, nw = n > 0 ? 5 : 6;
 
-		for (i = 0; i < 5; i++) {
+		for (i = 0; i < nw; i++) {
+			if (want[i] == -1) {
+				ks[nk++] = -1;
+				continue;
+			}
 			if (want[i] < 1 || want[i] > n)
 				continue;
 			for (j = 0; j < nk && ks[j] != want[i]; j++)
@@ -667,7 +815,7 @@ static void core_call(struct arch *a, const char *call)
 		int kept = 0;
 
 		do_run(&run);
-		snprintf(to, sizeof to, "/out/%s.%s.k%ld.core", a->name, call, ks[i]);
+		snprintf(to, sizeof to, "/out/%s.%s.%s.core", a->name, call, kname(ks[i]));
 		if (run.cored) {
 			DIR *d = opendir("/cores");
 			struct dirent *e;
@@ -686,13 +834,13 @@ static void core_call(struct arch *a, const char *call)
 			struct stat sb;
 
 			stat(to, &sb);
-			fprintf(summary, "%s.%s.k%ld.core bytes %lld of %ld vdso_steps\n", a->name, call, ks[i],
-				(long long)sb.st_size, n);
+			fprintf(summary, "%s.%s.%s.core bytes %lld\n", a->name, call, kname(ks[i]),
+				(long long)sb.st_size);
 		} else {
-			snprintf(to, sizeof to, "/out/%s.%s.k%ld.stack", a->name, call, ks[i]);
+			snprintf(to, sizeof to, "/out/%s.%s.%s.stack", a->name, call, kname(ks[i]));
 			unlink(to);
-			fprintf(summary, "%s.%s.k%ld.core none (left the vDSO after %ld steps)\n", a->name, call,
-				ks[i], run.region_steps);
+			fprintf(summary, "%s.%s.%s.core none (%ld steps in the vDSO)\n", a->name, call,
+				kname(ks[i]), run.region_steps);
 		}
 	}
 }
@@ -786,6 +934,7 @@ static void send_all(void)
 	for (i = 0; i < n; i++)
 		send_file(names[i]);
 	printf("=== DONE %zu files\n", n);
+	fflush(stdout);
 	fflush(stdout);
 }
 
