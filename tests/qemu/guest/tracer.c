@@ -253,7 +253,7 @@ struct run {
 	long kstop; /* -1: at a return instruction of the function entered */
 	/* results */
 	long region_steps, steps;
-	int entered, left, bounded, exited, status, cored, skipped, entry_depth;
+	int entered, left, bounded, exited, status, cored, skipped, entry_depth, past_return;
 	uint64_t entry_pc;
 	unsigned char *seen; /* per vDSO byte */
 	long distinct;
@@ -487,7 +487,7 @@ static int set_breakpoints(pid_t pid, const uint64_t *addr, const int *len2, int
 /* runs the child at full speed to a return instruction of the vDSO
  * function it entered at run->entry_pc: the seqcount loop of the time
  * functions retries forever when every instruction is a step */
-static int skip_to_return(struct run *run, pid_t pid, const struct regs *r)
+static int skip_to_return(struct run *run, pid_t pid, const struct regs *r, uint64_t ret_addr)
 {
 	const struct arch *a = run->a;
 	const struct sym *f = find_sym(&a->vdso_syms, run->entry_pc - a->vdso_lo);
@@ -523,8 +523,18 @@ static int skip_to_return(struct run *run, pid_t pid, const struct regs *r)
 			o += wide ? 4 : 2;
 		}
 	}
-	if (n == 0 || set_breakpoints(pid, addr, len2, n) <= 0)
+	run->past_return = 0;
+	if ((n == 0 || set_breakpoints(pid, addr, len2, n) < n) && ret_addr) {
+		/* more returns than breakpoints: stop after the return instead */
+		addr[0] = ret_addr;
+		len2[0] = r->thumb && (ret_addr & 1);
+		n = 1;
+		run->past_return = 1;
+		if (set_breakpoints(pid, addr, len2, n) <= 0)
+			return -1;
+	} else if (n == 0) {
 		return -1;
+	}
 	printf("=== skip %s: %d returns from %llx\n", f->name, n, (unsigned long long)addr[0]);
 	fflush(stdout);
 	ptrace(PTRACE_CONT, pid, NULL, NULL);
@@ -682,7 +692,8 @@ static void do_run(struct run *run)
 			break;
 		if (region && !run->skipped && in_vdso(a, r.pc) &&
 		    (run->region_steps >= MAX_REGION_STEPS || run->kstop < 0)) {
-			if (skip_to_return(run, pid, &r) < 0) {
+			if (skip_to_return(run, pid, &r,
+					   run->entry_depth ? st[run->entry_depth - 1].addr : 0) < 0) {
 				run->bounded = 1;
 				if (run->exited)
 					return;
@@ -690,8 +701,16 @@ static void do_run(struct run *run)
 			}
 			run->skipped = 1;
 			depth = run->entry_depth;
+			if (run->past_return) {
+				depth--;
+				if (run->kstop < 0) {
+					finish_child(run, pid, 0);
+					run->cored = 0;
+					return;
+				}
+			}
 			if (run->trace)
-				fprintf(run->trace, "# skipped to a return of %s\n",
+				fprintf(run->trace, "# skipped to %s %s\n", run->past_return ? "the return from" : "a return of",
 					sym_name(&a->vdso_syms, run->entry_pc - a->vdso_lo));
 			continue;
 		}
@@ -802,7 +821,7 @@ static void core_call(struct arch *a, const char *call)
 				ks[nk++] = -1;
 				continue;
 			}
-			if (want[i] < 1 || want[i] > n)
+			if (want[i] < 1 || (n > 0 && want[i] > n))
 				continue;
 			for (j = 0; j < nk && ks[j] != want[i]; j++)
 				;
