@@ -20,6 +20,29 @@ if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
 fi
 
+# for tests/qemu (Debian's arm64 kernel under qemu, cross-built guests through
+# clang); those tests skip without them, so a failure here stops nothing.  The
+# gcc-*-linux-gnu cross compilers are left out: they would remove gcc-multilib.
+qemu_packages="qemu-system-arm binutils-aarch64-linux-gnu libc6-dev-arm64-cross
+libgcc-12-dev-arm64-cross binutils-arm-linux-gnueabihf libc6-dev-armhf-cross libgcc-12-dev-armhf-cross"
+missing=""
+for p in $qemu_packages; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+	# shellcheck disable=SC2086
+	if $sudo apt-get install -s --no-install-recommends $missing 2>/dev/null | grep -q '^Remv'; then
+		echo "setup: not installing$missing: it would remove packages; the qemu tests will skip"
+	else
+		echo "setup: installing$missing"
+		# shellcheck disable=SC2086
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing ||
+			echo "setup: the qemu tests will skip"
+	fi
+fi
+
 [ -x configure ] || ./autogen.sh
 [ -f Makefile ] || ./configure --quiet
 make -j"$(nproc)" --no-print-directory > build.log 2>&1 || { cat build.log; exit 1; }
