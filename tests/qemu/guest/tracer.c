@@ -336,6 +336,30 @@ static uint16_t peek16(pid_t pid, uint64_t addr)
 }
 
 /* the return address a call at R's pc pushes, or 0 when it is no call */
+/* At arm64's rt_sigreturn ("mov x8, #139" and "svc #0"), the signal frame
+ * the kernel will restore from, as an M line: the unwinder reads it there. */
+#define SIGFRAME_BYTES 1024
+static void put_sigframe(FILE *f, pid_t pid, const struct regs *r)
+{
+	uint32_t insn = peek32(pid, r->pc);
+	unsigned i;
+
+	if (insn != 0xd2801168u && insn != 0xd4000001u)
+		return;
+	fprintf(f, "M %llx ", (unsigned long long)r->sp);
+	for (i = 0; i < SIGFRAME_BYTES; i += 8) {
+		uint64_t w;
+		unsigned k;
+		errno = 0;
+		w = (uint64_t)ptrace(PTRACE_PEEKDATA, pid, (void *)(uintptr_t)(r->sp + i), NULL);
+		if (errno)
+			break;
+		for (k = 0; k < 8; k++)
+			fprintf(f, "%02x", (unsigned)(w >> (8 * k)) & 0xff);
+	}
+	fputc('\n', f);
+}
+
 static uint64_t call_return(pid_t pid, const struct regs *r)
 {
 	if (r->nr == 31) {
@@ -686,6 +710,8 @@ static void do_run(struct run *run)
 		} else if (run->entered) {
 			run->left = 1;
 		}
+		if (run->trace && !a->compat && in_vdso(a, r.pc))
+			put_sigframe(run->trace, pid, &r);
 		if (run->trace)
 			put_regs(run->trace, &r);
 		if (run->left && ++after > AFTER_STEPS)

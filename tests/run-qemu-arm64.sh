@@ -1,0 +1,101 @@
+#!/bin/bash
+# arm64 under emulation: Debian's real arm64 kernel boots in qemu with
+# tests/qemu/guest/tracer.c as its init, which single-steps vDSO calls of a
+# static arm64 program (and an armhf one, in the compat vDSO), with pointer
+# authentication off (cortex-a57) and on (-cpu max), and has the kernel dump
+# cores of them stopped inside the vDSO, with the call stack recorded from
+# execution (tests/qemu/arm64.sh).  Here, on the x86_64 host:
+#  - verify --trace: at every recorded instruction in the vDSO, the caller's
+#    PC, SP and callee-saved registers the library computes are the ones the
+#    thread had once the call returned (or at its entry, for calls whose
+#    recording was cut short);
+#  - backtrace --core on each core gives the recorded stack down to main;
+#    again with the vDSO segment removed from the core and the image given;
+#  - gdb-multiarch with the reader reaches main on such cores.
+# The guest's results are kept in the cache by the hash of the harness, so
+# the sanitizer build's run reads the same recording.
+. "${top_srcdir:-.}/tests/lib.sh"
+QDIR=$top_srcdir/tests/qemu
+
+cache=${VDSOSCOPE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vdsoscope}
+key=$(cat "$QDIR/arm64.sh" "$QDIR/console.py" "$QDIR/initramfs.py" "$QDIR/check.py" \
+	"$QDIR"/guest/*.c | sha256sum | cut -c1-16)
+res=$cache/arm64-results/$key
+if [ ! -f "$res/done" ]; then
+	mkdir -p "$cache/arm64-results"
+	rm -rf "$res.new"
+	bash "$QDIR/arm64.sh" "$res.new" > "$tmp/harness.log" 2> "$tmp/harness.err"
+	rc=$?
+	cat "$tmp/harness.log"
+	[ $rc = 77 ] && skip "$(tail -n1 "$tmp/harness.err")"
+	if [ $rc != 0 ]; then
+		fail "the qemu harness (exit $rc)"; sed 's/^/  | /' "$tmp/harness.err"
+		finish; exit 1
+	fi
+	touch "$res.new/done"
+	rm -rf "$res"
+	mv "$res.new" "$res"
+else
+	echo "note: the guest's recording from $res"
+fi
+pass "arm64 guest: $(cat "$res/nopac/kernel"), traces and cores of both boots checked by tests/qemu/check.py"
+
+for v in nopac pac; do
+	d=$res/$v
+	# ---- every executed instruction ----
+	set -- "$d"/aarch64.*.trace
+	args=()
+	for t in "$@"; do args+=(--trace "$t"); done
+	if "$VDSOSCOPE" verify --image "$d/vdso64.so" "${args[@]}" --json > "$tmp/$v.json" 2> "$tmp/err" &&
+	   python3 - "$tmp/$v.json" "$v" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+pts = sum(r["points"] for r in d["runs"])
+exact = sum(r["exact"] for r in d["runs"])
+funcs = {}
+for r in d["runs"]:
+    for f in r["functions"]:
+        funcs[f["name"]] = funcs.get(f["name"], 0) + f["points"]
+print(f"  {sys.argv[2]}: {len(d['runs'])} traces, {pts} points, {exact} exact;",
+      ", ".join(f"{k} {v}" for k, v in sorted(funcs.items())))
+bad = [r for r in d["runs"] if r["wrong"] or r.get("error")]
+for r in bad[:5]:
+    print("  wrong:", r["target"], r.get("error", ""), [f for f in r["functions"] if f["wrong"]][:2])
+sys.exit(bool(bad) or pts == 0 or exact != pts or len(funcs) < 4)
+PY
+	then
+		pass "$v: verify --trace: every point exact, in all four vDSO functions"
+	else
+		fail "$v: verify --trace"; sed 's/^/  | /' "$tmp/err"
+	fi
+
+	# ---- cores written by the guest kernel ----
+	n=0 ok=0 nv=0 okv=0 first=""
+	for core in "$d"/aarch64.*.core; do
+		stack=${core%.core}.stack
+		n=$((n + 1))
+		if "$VDSOSCOPE" backtrace --core "$core" -e "$d/child64" --json > "$tmp/bt.json" 2> "$tmp/err" &&
+		   python3 "$top_srcdir/tests/qemu-stack.py" "$tmp/bt.json" "$stack" > "$tmp/cmp"; then
+			ok=$((ok + 1))
+		elif [ -z "$first" ]; then
+			first="$(basename "$core"): $(cat "$tmp/cmp" "$tmp/err" | head -c 400)"
+		fi
+		# every third core again without its vDSO segment, the image given
+		if [ $((n % 3)) = 1 ]; then
+			nv=$((nv + 1))
+			$CHECK drop-vdso-load "$core" "$tmp/novdso.core" > /dev/null &&
+			"$VDSOSCOPE" backtrace --core "$tmp/novdso.core" -e "$d/child64" --image "$d/vdso64.so" \
+				--json > "$tmp/bt.json" 2> "$tmp/err" &&
+			python3 "$top_srcdir/tests/qemu-stack.py" "$tmp/bt.json" "$stack" > "$tmp/cmp" &&
+				okv=$((okv + 1))
+			[ -z "$first" ] && [ $okv != $nv ] &&
+				first="$(basename "$core") without its vDSO: $(cat "$tmp/cmp" "$tmp/err" | head -c 400)"
+		fi
+	done
+	if [ $n -gt 0 ] && [ $ok = $n ] && [ $okv = $nv ]; then
+		pass "$v: backtrace --core = the recorded stack to main on $n cores; $nv of them without the vDSO segment"
+	else
+		fail "$v: backtrace --core: $ok of $n cores, $okv of $nv without the vDSO segment; first: $first"
+	fi
+done
+finish
