@@ -9,6 +9,7 @@ static const struct vdsoscope_arch *const arches[] = {
 	&vs__arch_x86_64,
 	&vs__arch_i386,
 	&vs__arch_x32,
+	&vs__arch_aarch64,
 };
 
 const struct vdsoscope_arch *vdsoscope_arch_by_machine(int machine, int elf_class)

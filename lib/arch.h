@@ -7,6 +7,7 @@
 extern const struct vdsoscope_arch vs__arch_x86_64 __attribute__((visibility("hidden")));
 extern const struct vdsoscope_arch vs__arch_i386 __attribute__((visibility("hidden")));
 extern const struct vdsoscope_arch vs__arch_x32 __attribute__((visibility("hidden")));
+extern const struct vdsoscope_arch vs__arch_aarch64 __attribute__((visibility("hidden")));
 
 /* x86_64 and x32 share the DWARF register numbering */
 extern const char *const vs__x86_64_reg_names[17] __attribute__((visibility("hidden")));
