@@ -450,10 +450,16 @@ static int dp_reg(struct state *s, uint32_t i)
  * register write one. */
 static int dp_simd(struct state *s, uint32_t i)
 {
-	unsigned rd = i & 31, imm4 = (i >> 11) & 15;
+	unsigned rd = i & 31, imm4 = (i >> 11) & 15, opc = (i >> 16) & 7;
 
-	if ((i & 0x5f20fc00) == 0x1e200000 || (i & 0x5f200000) == 0x1e000000 ||
-	    ((i & 0xbfe08400) == 0x0e000400 && (imm4 == 5 || imm4 == 7)))
+	/* to and from integers: all but scvtf, ucvtf and fmov from one */
+	if ((i & 0x5f20fc00) == 0x1e200000 && opc != 2 && opc != 3 && opc != 7)
+		return write_reg(s, rd) ? BAD : GO;
+	/* fixed point: fcvtzs, fcvtzu */
+	if ((i & 0x5f200000) == 0x1e000000 && opc < 2)
+		return write_reg(s, rd) ? BAD : GO;
+	/* smov, umov */
+	if ((i & 0xbfe08400) == 0x0e000400 && (imm4 == 5 || imm4 == 7))
 		return write_reg(s, rd) ? BAD : GO;
 	return GO;
 }
