@@ -3,7 +3,8 @@
 #   make-corpus.sh SRCDIR BUILDDIR OUTDIR
 # OUTDIR/images: the x86_64 image (vdsoscope extract) and, when the 32-bit
 # test program runs, the i386 one (extract --pid), and the x86_64 one with
-# its CFI in a compressed .debug_frame; OUTDIR/cores: small
+# its CFI in a compressed .debug_frame, and an aarch64 one without CFI
+# (with the aarch64 binutils); OUTDIR/cores: small
 # cores of both (gcore, then every segment but the notes and the vDSO
 # emptied).  Each harness's corpus is a directory of links to those.
 set -eu
@@ -33,6 +34,18 @@ done
 if command -v objcopy > /dev/null &&
    python3 "$src/tests/elfmut.py" debug-frame-only "$out/images/x86_64.so" "$tmp/dbgf.so"; then
 	objcopy --compress-debug-sections "$tmp/dbgf.so" "$out/images/x86_64-zdebug.so" || true
+fi
+# an aarch64 image without CFI, for the rows from instructions: a
+# frame-record function signed with paciasp and a leaf it calls
+if command -v aarch64-linux-gnu-as > /dev/null && command -v aarch64-linux-gnu-ld > /dev/null; then
+	printf '%s\n' '.text' '.globl leaf, frame' '.type leaf,@function' \
+		'leaf: cbz x0, 1f' 'mrs x1, cntvct_el0' 'ldr x2, [x0, #8]' '1: ret' '.size leaf, .-leaf' \
+		'.type frame,@function' 'frame: paciasp' 'stp x29, x30, [sp, #-48]!' 'mov x29, sp' \
+		'stp x19, x20, [sp, #16]' 'sub sp, sp, #32' 'bl leaf' 'mov sp, x29' \
+		'ldp x19, x20, [sp, #16]' 'ldp x29, x30, [sp], #48' 'autiasp' 'ret' \
+		'.size frame, .-frame' > "$tmp/a64.s"
+	aarch64-linux-gnu-as -o "$tmp/a64.o" "$tmp/a64.s" &&
+		aarch64-linux-gnu-ld -shared --build-id -o "$out/images/aarch64.so" "$tmp/a64.o" || true
 fi
 for h in buffer lookup step vdso-elf; do
 	mkdir -p "$out/fuzz-$h"

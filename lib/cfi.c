@@ -1194,9 +1194,13 @@ static int row_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* Adds the analyzer's rows; each row's rules follow the arch's register
- * numbering (i386: EBP 5, ESP 4, EIP 8). */
-static int add_synthesized(struct vs_data *d)
+typedef int analyzer_fn(struct vs_data *d, const uint64_t *starts, size_t nstarts,
+			struct vs_synth **out, size_t *nout);
+
+/* Adds the rows ANALYZE computes; each row's rules follow the arch's
+ * register numbering (i386: EBP 5, ESP 4, EIP 8; aarch64: x29 29, x30 30,
+ * sp 31). */
+static int add_synthesized(struct vs_data *d, analyzer_fn *analyze)
 {
 	struct vs_synth *syn, sig;
 	uint64_t *starts;
@@ -1211,10 +1215,7 @@ static int add_synthesized(struct vs_data *d)
 	for (i = n = 0; i < d->nfuncs; i++)
 		if (!have_sig || d->funcs[i].start != sig.func)
 			starts[n++] = d->funcs[i].start;
-	if (d->arch->machine == EM_386)
-		rc = vs__analyze_i386(d, starts, n, &syn, &nsyn);
-	else
-		syn = NULL, nsyn = 0;
+	rc = analyze(d, starts, n, &syn, &nsyn);
 	free(starts);
 	if (!rc && have_sig) {
 		struct vs_synth *v = realloc(syn, (nsyn + 1) * sizeof(*v));
@@ -1282,9 +1283,10 @@ int vs__cfi_finish(struct vs_data *d)
 
 	if (d->cfi_error)
 		return 0;
-	if (d->arch && ((d->arch->machine == EM_386 && d->arch->elf_class == 32) ||
-			d->arch->machine == EM_AARCH64))
-		rc = add_synthesized(d);
+	if (d->arch && d->arch->machine == EM_386 && d->arch->elf_class == 32)
+		rc = add_synthesized(d, vs__analyze_i386);
+	else if (d->arch && d->arch->machine == EM_AARCH64)
+		rc = add_synthesized(d, vs__analyze_aarch64);
 	return rc ? rc : condense(d);
 }
 
