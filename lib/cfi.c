@@ -1256,6 +1256,7 @@ static int add_synthesized(struct vs_data *d, analyzer_fn *analyze)
 		row->fde_start = syn[i].func;
 		row->ra = (uint8_t)syn[i].ra;
 		row->synthesized = 1;
+		row->ra_signed = syn[i].ra_signed;
 		row->signal = syn[i].signal;
 		row->regs = (uint32_t)(n * d->nregs);
 		row->cfa.kind = VDSOSCOPE_RULE_CFA_REG_OFFSET;
@@ -1479,6 +1480,7 @@ static void row_out(const struct vdsoscope_image *img, const struct vs_row *r,
 	out->signal_frame = r->signal;
 	out->from_debug_frame = r->from_debug != 0;
 	out->synthesized = r->synthesized != 0;
+	out->ra_signed = r->ra_signed != 0;
 	out->regs = img->d->rules + r->regs;
 }
 

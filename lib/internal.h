@@ -58,6 +58,7 @@ struct vs_row {
 	uint8_t ncrules;      /* entries at crules[first_crule] */
 	uint32_t first_crule;
 	uint8_t synthesized;  /* from the instructions, not from CFI */
+	uint8_t ra_signed;    /* aarch64: the return address carries a PAC */
 	uint8_t outermost;    /* the CFI calls the return address undefined */
 	uint8_t sp_cfa;       /* SP becomes the CFA */
 	uint64_t pass[VDSOSCOPE_REG_WORDS]; /* registers that keep the callee's value */

@@ -312,8 +312,12 @@ struct vdsoscope_row {
 	bool signal_frame;        /* 'S' augmentation */
 	bool from_debug_frame;
 	/* no CFI covers this code: the row was computed from its instructions
-	 * (i386 frame-pointer code; fde_start is then the function's start) */
+	 * (i386 frame-pointer code, aarch64 code; fde_start is then the
+	 * function's start) */
 	bool synthesized;
+	/* aarch64: the return address carries a pointer authentication code
+	 * here (after paciasp, before autiasp; DW_CFA_AARCH64_negate_ra_state) */
+	bool ra_signed;
 	const struct vdsoscope_rule *regs; /* by DWARF register number */
 };
 

@@ -407,6 +407,7 @@ static int cmd_cfi(const struct vdsoscope_image *img, int json)
 			json_kbool(&j, "signal_frame", r.signal_frame);
 			json_kstr(&j, "section", r.synthesized ? "" : r.from_debug_frame ? ".debug_frame" : ".eh_frame");
 			json_kbool(&j, "synthesized", r.synthesized);
+			json_kbool(&j, "ra_signed", r.ra_signed);
 			json_kint(&j, "ra", r.ra_reg);
 			json_key(&j, "cfa");
 			json_rule(&j, img, &r.cfa);
@@ -450,7 +451,7 @@ static int cmd_cfi(const struct vdsoscope_image *img, int json)
 			else
 				printf(" r%u=%s", k, text);
 		}
-		printf("\n");
+		printf("%s\n", r.ra_signed ? " (return address signed)" : "");
 	}
 	if (json)
 		json_arr_end(&j);

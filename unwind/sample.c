@@ -790,6 +790,25 @@ static int go_frame_pointer(struct vdsoscope_space *sp, const struct vdsoscope_r
 	return 0;
 }
 
+/* 1 when the caller R of the frame at PC with stack pointer SP_IN lies
+ * above it.  Where calls leave the return address in a register (aarch64),
+ * a function that saves nothing on the stack has its caller's SP: a few
+ * such frames in a row are accepted, each at another PC (*SAME_SP counts
+ * them). */
+#define MAX_SAME_SP 8
+static int above(const struct vdsoscope_arch *a, const struct vdsoscope_regs *r, uint64_t pc,
+		 uint64_t sp_in, uint64_t mask, unsigned int *same_sp)
+{
+	uint64_t sp = r->r[a->sp_reg] & mask;
+
+	if (sp > sp_in) {
+		*same_sp = 0;
+		return 1;
+	}
+	return sp == sp_in && a->ra_reg != a->ip_reg && (r->r[a->ip_reg] & mask) != pc &&
+	       ++*same_sp <= MAX_SAME_SP;
+}
+
 /* The frames of REGS, every word read with READ (ARG). */
 static int unwind_with(struct vdsoscope_space *sp, const struct vdsoscope_regs *regs,
 		       vdsoscope_read_fn read, void *arg, struct vdsoscope_frame_info *frames,
@@ -797,7 +816,7 @@ static int unwind_with(struct vdsoscope_space *sp, const struct vdsoscope_regs *
 {
 	const struct vdsoscope_arch *a = sp->arch;
 	struct vdsoscope_regs r = *regs, in;
-	unsigned int next_flags = 0;
+	unsigned int next_flags = 0, same_sp = 0;
 	int exact = 1, rc;
 	uint64_t mask = a->addr_size == 4 ? 0xffffffffu : ~0ull;
 
@@ -843,7 +862,7 @@ static int unwind_with(struct vdsoscope_space *sp, const struct vdsoscope_regs *
 			if (rc < 0)
 				return VDSOSCOPE_END_VDSO;
 			exact = (ff & VDSOSCOPE_FRAME_SIGNAL) != 0;
-			if (!exact && (r.r[a->sp_reg] & mask) <= sp_in)
+			if (!exact && !above(a, &r, pc, sp_in, mask, &same_sp))
 				return VDSOSCOPE_END_BAD_FRAME;
 			continue;
 		}
@@ -880,7 +899,7 @@ static int unwind_with(struct vdsoscope_space *sp, const struct vdsoscope_regs *
 			return rc;
 		if (!vdsoscope_regs_has(&r, a->ip_reg))
 			return VDSOSCOPE_END_ROOT;
-		if ((r.r[a->sp_reg] & mask) <= sp_in)
+		if (!above(a, &r, pc, sp_in, mask, &same_sp))
 			return VDSOSCOPE_END_BAD_FRAME;
 		exact = 0;
 	}
