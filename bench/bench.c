@@ -401,7 +401,7 @@ static int fig_step(const struct vdsoscope_image *img, struct result *res)
 		fprintf(stderr, "bench: %" PRIu64 " steps failed while timed\n", c.failures);
 		goto out;
 	}
-	res->met = res->ours <= 30 && res->peer / res->ours >= 20;
+	res->met = res->ours <= 15 && res->peer / res->ours >= 20;
 	printf("step: %zu PCs (every CFI row start in the text), register sets "
 	       "pointing into a %d-word buffer\n", c.n, STACK_WORDS);
 	ret = 0;
@@ -815,7 +815,7 @@ static void pin_cpu(void)
 int main(int argc, char **argv)
 {
 	struct result res[] = {
-		{ "step through a vDSO frame", "ns", 0, 0, 1, "<=30 ns, >=20x", -1 },
+		{ "step through a vDSO frame", "ns", 0, 0, 1, "<=15 ns, >=20x", -1 },
 		{ "symbolize (func_at)", "M/s", 0, 0, 0, ">=50 M/s", -1 },
 		{ "open_pid, image cached (median)", "us", 0, 0, 1, "<=20 us", -1 },
 	};

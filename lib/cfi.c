@@ -1071,6 +1071,22 @@ static unsigned int condense_row(const struct vs_data *d, struct vs_row *row,
 		out[n].off = x->kind == VDSOSCOPE_RULE_REGISTER ? (int64_t)x->reg : x->off;
 		n++;
 	}
+	{
+		int64_t lo = INT64_MAX, hi = INT64_MIN;
+		unsigned int k;
+		row->span_len = 0;
+		for (k = 0; k < n; k++)
+			if (out[k].kind == VDSOSCOPE_RULE_OFFSET) {
+				if (out[k].off < lo)
+					lo = out[k].off;
+				if (out[k].off + (int64_t)a->reg_size > hi)
+					hi = out[k].off + (int64_t)a->reg_size;
+			}
+		if (hi > lo && hi - lo <= VS_MAX_SPAN && lo >= INT32_MIN) {
+			row->span_lo = (int32_t)lo;
+			row->span_len = (uint32_t)(hi - lo);
+		}
+	}
 	return n;
 }
 

@@ -40,6 +40,7 @@ struct vs_func {
 /* at most this many rules are evaluated per row (registers past them are
  * unknown in the caller) */
 #define VS_MAX_CRULES 128
+#define VS_MAX_SPAN 256
 
 struct vs_crule {
 	uint16_t reg;
@@ -61,6 +62,10 @@ struct vs_row {
 	uint8_t ra_signed;    /* aarch64: the return address carries a PAC */
 	uint8_t outermost;    /* the CFI calls the return address undefined */
 	uint8_t sp_cfa;       /* SP becomes the CFA */
+	/* the slots of the OFFSET rules: [CFA + span_lo, + span_len), at most
+	 * VS_MAX_SPAN bytes; span_len 0 when they are farther apart */
+	int32_t span_lo;
+	uint32_t span_len;
 	uint64_t pass[VDSOSCOPE_REG_WORDS]; /* registers that keep the callee's value */
 };
 

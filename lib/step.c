@@ -6,28 +6,35 @@
 #include "internal.h"
 #include "arch.h"
 
-static inline int fetch(const struct vs_data *d, vdsoscope_read_fn read, void *arg,
-			uint64_t addr, unsigned int size, uint64_t *v)
+/* The SIZE-byte word at B in the image's byte order. */
+static inline uint64_t word_at(const struct vs_data *d, const unsigned char *b, unsigned int size)
 {
-	unsigned char b[8];
 	struct vs_elf r;
 
-	if (read(arg, addr, b, size))
-		return -VDSOSCOPE_E_MEMORY;
 	if (size == 8 && !d->elf.swap) {
-		memcpy(v, b, 8);
-		return 0;
+		uint64_t v;
+		memcpy(&v, b, 8);
+		return v;
 	}
 	if (size == 4 && !d->elf.swap) {
 		uint32_t w;
 		memcpy(&w, b, 4);
-		*v = w;
-		return 0;
+		return w;
 	}
 	r = d->elf;
 	r.data = b;
 	r.size = size;
-	*v = size == 8 ? vs_elf_u64(&r, 0) : vs_elf_u32(&r, 0);
+	return size == 8 ? vs_elf_u64(&r, 0) : vs_elf_u32(&r, 0);
+}
+
+static inline int fetch(const struct vs_data *d, vdsoscope_read_fn read, void *arg,
+			uint64_t addr, unsigned int size, uint64_t *v)
+{
+	unsigned char b[8];
+
+	if (read(arg, addr, b, size))
+		return -VDSOSCOPE_E_MEMORY;
+	*v = word_at(d, b, size);
 	return 0;
 }
 
@@ -106,14 +113,27 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 	{
 		const struct vs_crule *cr = crules + row->first_crule;
 		uint64_t vals[VS_MAX_CRULES], set[VS_MAX_CRULES / 64] = { 0 }, pacm = in->pac_mask;
-		unsigned int n = row->ncrules, w;
+		unsigned int n = row->ncrules, w, nw = (a->nregs + 63) / 64;
+
+		unsigned char span[VS_MAX_SPAN];
+		int have_span = 0;
 
 		rsz = a->reg_size;
+		/* the slots of all saved registers in one read, when it can be */
+		if (row->span_len) {
+			uint64_t lo = (cfa + (uint64_t)(int64_t)row->span_lo) & mask;
+			have_span = lo <= mask - (row->span_len - 1) &&
+				    !read(arg, lo, span, row->span_len);
+		}
 		for (i = 0; i < n; i++) {
 			const struct vs_crule *r = &cr[i];
 
 			switch (r->kind) {
 			case VDSOSCOPE_RULE_OFFSET:
+				if (have_span) {
+					vals[i] = word_at(d, span + (r->off - row->span_lo), rsz);
+					break;
+				}
 				v = (cfa + (uint64_t)r->off) & mask;
 				if (fetch(d, read, arg, v, rsz, &vals[i])) {
 					if ((flags & VDSOSCOPE_STEP_LENIENT) && r->reg != row->ra)
@@ -153,7 +173,8 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 			}
 			set[i / 64] |= 1ull << (i % 64);
 		}
-		for (w = 0; w < VDSOSCOPE_REG_WORDS; w++) {
+		/* only the words the architecture's registers reach */
+		for (w = 0; w < nw; w++) {
 			uint64_t pass = row->pass[w] & in->valid[w];
 			if (out != in) {
 				uint64_t m = pass;
@@ -165,6 +186,8 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 			}
 			out->valid[w] = pass;
 		}
+		for (; w < VDSOSCOPE_REG_WORDS; w++)
+			out->valid[w] = 0;
 		out->pac_mask = pacm;
 		if (row->sp_cfa)
 			vdsoscope_regs_set(out, a->sp_reg, cfa);
