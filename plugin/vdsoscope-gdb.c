@@ -349,6 +349,12 @@ static int is_caller_state(uint64_t ip, uint64_t sp)
 	return 0;
 }
 
+/* aarch64 frames are left to vdso.py's Python unwinder once it says it
+ * is there: gdb's JIT interface takes registers by DWARF number only, and
+ * the frames above a vDSO frame need the pointer authentication masks
+ * passed through it, which have none. */
+static int python_aarch64;
+
 /* Steps the frame CB describes into F.  0, or -1 when the frame is not the
  * reader's. */
 static int step_frame(struct gdb_unwind_callbacks *cb, struct frame *f)
@@ -370,6 +376,8 @@ static int step_frame(struct gdb_unwind_callbacks *cb, struct frame *f)
 	 * pc 32, sp 31 (amd64's 32 is xmm15 and i386's mm3, of other sizes:
 	 * an 8-byte register 32 is aarch64's pc) */
 	if (f->width == 8 && read_reg(cb, f, 32)) {
+		if (python_aarch64)
+			return -1;
 		ipr = 32;
 		spr = 31;
 		nregs = 33;
@@ -674,6 +682,65 @@ EXPORT void vdsoscope_gdb_forget_images(void)
 		if (images[i].img && images[i].given)
 			drop_image(&images[i]);
 	pthread_mutex_unlock(&lock);
+}
+
+EXPORT void vdsoscope_gdb_python_aarch64(int on)
+{
+	python_aarch64 = on;
+}
+
+/* One aarch64 vDSO frame for a Python unwinder: IN holds x0-x30, sp and pc
+ * (DWARF 0-32; bit N of IN_VALID says IN[N] is known), PAC_MASK the
+ * pointer authentication mask of return addresses (0: the default), READ
+ * the target's memory; CALLER: the PC is a return address.  0 with the
+ * caller's registers in OUT/OUT_VALID and in *CODE the function's start;
+ * 1 for a signal trampoline in memory (gdb's own sigtramp unwinder knows
+ * it); -1 when the frame is not in a vDSO. */
+EXPORT int vdsoscope_gdb_step_aarch64(const unsigned long long *in, unsigned long long in_valid,
+				      unsigned long long pac_mask, int caller,
+				      gdb_target_read *read, unsigned long long *out,
+				      unsigned long long *out_valid, unsigned long long *code)
+{
+	struct read_arg ra = { read };
+	struct vdsoscope_regs r, o;
+	struct vdsoscope_image *img;
+	const struct vdsoscope_arch *a;
+	struct vdsoscope_func fn;
+	unsigned int ff = 0, k;
+	int from_memory, rc = -1;
+	uint64_t pc;
+
+	if (!(in_valid >> 32 & 1) || !(in_valid >> 31 & 1))
+		return -1;
+	vdsoscope_regs_clear(&r);
+	for (k = 0; k <= 32; k++)
+		if (in_valid >> k & 1)
+			vdsoscope_regs_set(&r, k, in[k]);
+	r.pac_mask = pac_mask;
+	pc = in[32];
+	pthread_mutex_lock(&lock);
+	img = image_from_memory(read, pc, 1);
+	from_memory = img != NULL;
+	if (!img)
+		img = given_image(pc);
+	if (!img || !(a = vdsoscope_arch(img)) || strcmp(a->name, "aarch64") ||
+	    vdsoscope_step(img, &r, caller ? VDSOSCOPE_STEP_CALLER : 0, read_cb, &ra, &o, &ff))
+		goto out;
+	if ((ff & VDSOSCOPE_FRAME_SIGNAL) && from_memory) {
+		rc = 1;
+		goto out;
+	}
+	*out_valid = 0;
+	for (k = 0; k <= 32; k++)
+		if (vdsoscope_regs_has(&o, k)) {
+			out[k] = o.r[k];
+			*out_valid |= 1ull << k;
+		}
+	*code = !vdsoscope_func_at(img, caller ? pc - 1 : pc, &fn, NULL) ? fn.start : pc;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&lock);
+	return rc;
 }
 
 EXPORT const char *vdsoscope_gdb_error(void)

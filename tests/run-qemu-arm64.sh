@@ -11,11 +11,16 @@
 #    recording was cut short);
 #  - backtrace --core on each core gives the recorded stack down to main;
 #    again with the vDSO segment removed from the core and the image given;
-#  - gdb-multiarch with the reader reaches main on such cores.
+#  - gdb-multiarch with gdb-scripts/vdso.py reaches main on such cores, also
+#    without the vDSO segment after `vdso load-image` (and gdb alone is
+#    counted: with pointer authentication it loses the caller).
 # The guest's results are kept in the cache by the hash of the harness, so
 # the sanitizer build's run reads the same recording.
 . "${top_srcdir:-.}/tests/lib.sh"
 QDIR=$top_srcdir/tests/qemu
+READER=$top_builddir/plugin/.libs/vdsoscope-gdb.so
+VDSO_PY=$top_builddir/gdb-scripts/vdso.py
+export VDSOSCOPE_GDB_READER=$(cd "$(dirname "$READER")" 2> /dev/null && pwd)/vdsoscope-gdb.so VDSOSCOPE
 
 cache=${VDSOSCOPE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vdsoscope}
 key=$(cat "$QDIR/arm64.sh" "$QDIR/console.py" "$QDIR/initramfs.py" "$QDIR/check.py" \
@@ -96,6 +101,45 @@ PY
 		pass "$v: backtrace --core = the recorded stack to main on $n cores; $nv of them without the vDSO segment"
 	else
 		fail "$v: backtrace --core: $ok of $n cores, $okv of $nv without the vDSO segment; first: $first"
+	fi
+
+	# ---- gdb-multiarch, with gdb-scripts/vdso.py and without ----
+	command -v gdb-multiarch > /dev/null || { echo "note: no gdb-multiarch: the reader on arm64 cores not checked"; continue; }
+	[ -f "$READER" ] || { echo "note: no gdb reader built"; continue; }
+	n=0 ok=0 plain=0 nv=0 okv=0 first=""
+	for core in "$d"/aarch64.*.core; do
+		n=$((n + 1))
+		[ $((n % 2)) = 1 ] || continue
+		stack=${core%.core}.stack
+		gdb-multiarch -batch -nx -ex "set pagination off" -ex "file $d/child64" -ex "core-file $core" \
+			-ex "source $VDSO_PY" -ex "bt" > "$tmp/gdb.out" 2>&1
+		if python3 "$top_srcdir/tests/qemu-stack.py" --gdb "$tmp/gdb.out" "$stack" > "$tmp/cmp"; then
+			ok=$((ok + 1))
+		elif [ -z "$first" ]; then
+			first="$(basename "$core"): $(cat "$tmp/cmp")"
+		fi
+		gdb-multiarch -batch -nx -ex "set pagination off" -ex "file $d/child64" -ex "core-file $core" \
+			-ex "bt" > "$tmp/gdb.out" 2>&1
+		python3 "$top_srcdir/tests/qemu-stack.py" --gdb "$tmp/gdb.out" "$stack" > /dev/null && plain=$((plain + 1))
+		if [ $((n % 6)) = 1 ]; then
+			nv=$((nv + 1))
+			$CHECK drop-vdso-load "$core" "$tmp/novdso.core" > /dev/null
+			gdb-multiarch -batch -nx -ex "set pagination off" -ex "file $d/child64" \
+				-ex "core-file $tmp/novdso.core" -ex "source $VDSO_PY" \
+				-ex "vdso load-image $d/vdso64.so" -ex "bt" > "$tmp/gdb.out" 2>&1
+			if python3 "$top_srcdir/tests/qemu-stack.py" --gdb "$tmp/gdb.out" "$stack" \
+				--unnamed-sigreturn > "$tmp/cmp"; then
+				okv=$((okv + 1))
+			elif [ -z "$first" ]; then
+				first="$(basename "$core") without its vDSO: $(cat "$tmp/cmp")"
+			fi
+		fi
+	done
+	m=$(( (n + 1) / 2 ))
+	if [ $ok = $m ] && [ $okv = $nv ]; then
+		pass "$v: gdb-multiarch with vdso.py reaches main as recorded on $m cores (gdb alone: $plain), and on $nv without the vDSO segment after vdso load-image"
+	else
+		fail "$v: gdb-multiarch with vdso.py: $ok of $m cores, $okv of $nv without the vDSO segment; first: $first"
 	fi
 done
 finish
