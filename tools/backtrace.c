@@ -1757,6 +1757,8 @@ static const char *core_arch(const struct bt *b)
 		return "i386";
 	if (h[EI_CLASS] == ELFCLASS64 && (h[18] | h[19] << 8) == EM_AARCH64)
 		return "aarch64";
+	if (h[EI_CLASS] == ELFCLASS32 && (h[18] | h[19] << 8) == EM_ARM)
+		return "arm";
 	return "another architecture";
 }
 
@@ -1871,12 +1873,13 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 	if (b.engine_arg) {
 		b.engine = b.engine_arg;
 		b.why = "requested";
-	} else if (is64 || !strcmp(arch, "i386") || (b.core && !strcmp(arch, "aarch64"))) {
+	} else if (is64 || !strcmp(arch, "i386") ||
+		   (b.core && (!strcmp(arch, "aarch64") || !strcmp(arch, "arm")))) {
 		b.engine = "core";
 		b.why = "the default: the library's own step";
 	} else {
 		b.engine = "libdwfl";
-		b.why = "the library steps x86_64, i386 and aarch64 targets";
+		b.why = "the library steps x86_64, i386, aarch64 and arm targets";
 	}
 	if (!strcmp(b.engine, "libunwind") && !is64) {
 		rc = bt_err("%s: the libunwind engine unwinds x86_64 targets only; this target is %s "

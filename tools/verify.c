@@ -818,10 +818,11 @@ static int run_pid(struct run *r, pid_t tid, unsigned max_calls, unsigned long s
 /*
  * A trace records a thread of another machine (or an emulator) stepped one
  * instruction at a time through vDSO calls, in text:
- *   # arch aarch64            the target's architecture
+ *   # arch aarch64            the target's architecture (aarch64, arm)
  *   # vdso LOAD SIZE          where the vDSO was mapped (hex)
  *   # pac_mask DATA INSN      NT_ARM_PAC_MASK (hex; 0 0 without)
  *   S pc sp pstate x0..x30 d8..d15     one stop (aarch64; hex)
+ *   S pc sp cpsr r0..r15 d8..d15        one stop (arm; hex)
  *   M ADDR HEX                memory as it was, for the unwinder's reads
  * The truth for every point inside the vDSO is the first stop after the
  * thread left it: every register the unwinder claims must equal it there.
@@ -884,15 +885,16 @@ static int trace_unwind(const struct vdsoscope_image *img, struct tctx *c,
 	return -VDSOSCOPE_E_NOT_IN_IMAGE;
 }
 
-/* One S line of an aarch64 trace into REGS; 0 or -1. */
-static int trace_regs_aarch64(const char *line, uint64_t pac, struct vdsoscope_regs *regs)
+/* One S line of a trace into REGS: aarch64 "pc sp pstate x0..x30
+ * d8..d15", arm "pc sp cpsr r0..r15 d8..d15"; 0 or -1. */
+static int trace_regs(const char *line, int arm, uint64_t pac, struct vdsoscope_regs *regs)
 {
 	unsigned long long v[42];
 	const char *p = line + 1;
+	unsigned i, n = arm ? 27 : 42;
 	char *end;
-	unsigned i;
 
-	for (i = 0; i < 42; i++) {
+	for (i = 0; i < n; i++) {
 		errno = 0;
 		v[i] = strtoull(p, &end, 16);
 		if (end == p || errno)
@@ -901,6 +903,13 @@ static int trace_regs_aarch64(const char *line, uint64_t pac, struct vdsoscope_r
 	}
 	vdsoscope_regs_clear(regs);
 	regs->pac_mask = pac;
+	if (arm) {
+		for (i = 0; i < 16; i++)
+			vdsoscope_regs_set(regs, i, v[3 + i] & 0xffffffffu);
+		for (i = 0; i < 8; i++)
+			vdsoscope_regs_set(regs, 264 + i, v[19 + i]);
+		return 0;
+	}
 	vdsoscope_regs_set(regs, 32, v[0]);
 	vdsoscope_regs_set(regs, 31, v[1]);
 	for (i = 0; i < 31; i++)
@@ -916,13 +925,15 @@ static void truth_from_entry(const struct vdsoscope_arch *a, const struct vdsosc
 			     struct vdsoscope_regs *t)
 {
 	unsigned r;
-	uint64_t ra = e->r[a->ra_reg] & ~(e->pac_mask ? e->pac_mask : 0xffff000000000000ull);
+	uint64_t ra = e->r[a->ra_reg];
 
 	vdsoscope_regs_clear(t);
 	for (r = 0; r < a->nregs; r++)
 		if ((a->callee_saved[r / 64] >> (r % 64) & 1) && vdsoscope_regs_has(e, r))
 			vdsoscope_regs_set(t, r, e->r[r]);
-	vdsoscope_regs_set(t, a->ip_reg, ra);
+	/* arm: the return address has the caller's Thumb bit; aarch64: no PAC
+	 * yet at the entry */
+	vdsoscope_regs_set(t, a->ip_reg, a->elf_class == 32 ? ra & ~1ull : ra);
 	vdsoscope_regs_set(t, a->ra_reg, ra);
 }
 
@@ -989,9 +1000,9 @@ static int run_trace(struct run *r, const char *path, const char *image_file)
 		if (line[0] != 'S')
 			continue;
 		if (!img) {
-			if (strcmp(arch, "aarch64") || !sz) {
+			if ((strcmp(arch, "aarch64") && strcmp(arch, "arm")) || !sz) {
 				snprintf(r->error, sizeof(r->error),
-					 "%s: no '# arch aarch64' and '# vdso LOAD SIZE' before the first stop",
+					 "%s: no '# arch aarch64|arm' and '# vdso LOAD SIZE' before the first stop",
 					 path);
 				goto out;
 			}
@@ -1011,9 +1022,9 @@ static int run_trace(struct run *r, const char *path, const char *image_file)
 			c.size = size < sz ? size : sz;
 			r->hi = lo + c.size;
 		}
-		if (trace_regs_aarch64(line, pinsn, &regs)) {
-			snprintf(r->error, sizeof(r->error), "%s:%zu: not a stop of 42 hex numbers", path,
-				 lineno);
+		if (trace_regs(line, !strcmp(arch, "arm"), pinsn, &regs)) {
+			snprintf(r->error, sizeof(r->error), "%s:%zu: not a stop of %s registers", path,
+				 lineno, arch);
 			goto out;
 		}
 		{

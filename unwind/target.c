@@ -23,6 +23,9 @@
 #ifndef NT_ARM_PAC_MASK
 #define NT_ARM_PAC_MASK 0x406
 #endif
+#ifndef NT_ARM_VFP
+#define NT_ARM_VFP 0x400
+#endif
 #include "vdsoscope-unwind.h"
 
 #ifndef NT_FILE
@@ -381,7 +384,15 @@ static int add_thread(struct vdsoscope_target *t, const unsigned char *d, size_t
 	}
 	th = &t->threads[t->nthreads];
 	memset(th, 0, sizeof(*th));
-	if (t->machine == EM_AARCH64) {
+	if (t->machine == EM_ARM) {
+		/* pr_reg: r0-r15, cpsr, orig_r0 */
+		if (len < 72 + 18 * 4)
+			return 0;
+		th->tid = (pid_t)word(d + 24, 4);
+		vdsoscope_regs_clear(&th->regs);
+		for (i = 0; i < 16; i++)
+			vdsoscope_regs_set(&th->regs, i, word(d + 72 + 4 * i, 4));
+	} else if (t->machine == EM_AARCH64) {
 		/* pr_reg: x0-x30, sp, pc, pstate */
 		if (len < 112 + 34 * 8)
 			return 0;
@@ -492,6 +503,13 @@ static int read_notes(struct vdsoscope_target *t, Elf *elf, struct file_entry **
 				unsigned int k;
 				for (k = 8; k < 16; k++)
 					vdsoscope_regs_set(r, 64 + k, word(p + 16 * k, 8));
+			} else if (t->machine == EM_ARM && t->nthreads && nh.n_type == NT_ARM_VFP &&
+				   len >= 32 * 8) {
+				/* d0-d31, fpscr: d8-d15 are DWARF 264-271 */
+				struct vdsoscope_regs *r = &t->threads[t->nthreads - 1].regs;
+				unsigned int k;
+				for (k = 8; k < 16; k++)
+					vdsoscope_regs_set(r, 256 + k, word(p + 8 * k, 8));
 			} else if (t->machine == EM_AARCH64 && t->nthreads &&
 				   nh.n_type == NT_ARM_PAC_MASK && len >= 16 &&
 				   !memcmp((const char *)d->d_buf + noff, "LINUX", 5)) {
@@ -577,9 +595,15 @@ int vdsoscope_target_open_core(struct vdsoscope_target **out, struct vdsoscope_m
 	t->elf_class = eh.e_ident[EI_CLASS] == ELFCLASS64 ? 64 : 32;
 	if (!(eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_machine == EM_X86_64) &&
 	    !(eh.e_ident[EI_CLASS] == ELFCLASS32 && eh.e_machine == EM_386) &&
-	    !(eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_machine == EM_AARCH64)) {
-		rc = terr(-ENOTSUP, "core %s: machine %u (class %u): cores of x86_64, i386 and "
-			  "aarch64 processes are read", core, eh.e_machine, t->elf_class);
+	    !(eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_machine == EM_AARCH64) &&
+	    !(eh.e_ident[EI_CLASS] == ELFCLASS32 && eh.e_machine == EM_ARM)) {
+		rc = terr(-ENOTSUP, "core %s: machine %u (class %u): cores of x86_64, i386, "
+			  "aarch64 and arm processes are read", core, eh.e_machine, t->elf_class);
+		goto out;
+	}
+	if (!vdsoscope_arch_by_machine(t->machine, t->elf_class)) {
+		rc = terr(-ENOTSUP, "core %s: this build has no register table for machine %u",
+			  core, eh.e_machine);
 		goto out;
 	}
 	if (elf_getphdrnum(t->elf, &nph)) {
