@@ -788,6 +788,9 @@ static int cfa_rule(struct build *b, Dwarf_Frame *f, struct vdsoscope_rule *r)
 static int abi_default(const struct vdsoscope_arch *a, unsigned int reg,
 		       const struct vdsoscope_rule *r)
 {
+	if (a && a->machine == EM_ARM && reg == a->ip_reg && r->kind == VDSOSCOPE_RULE_REGISTER &&
+	    r->reg == a->ra_reg)
+		return 1; /* libdw's arm ABI rule "pc in lr": the return address */
 	return a && reg == a->sp_reg && r->kind == VDSOSCOPE_RULE_VAL_OFFSET && r->off == 0;
 }
 

@@ -82,7 +82,7 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 	const struct vdsoscope_arch *a = d->arch;
 	uint64_t cfa, mask = a->addr_size == 8 ? ~0ull : 0xffffffffull, v;
 	const char *why = "";
-	unsigned int i, rsz;
+	unsigned int i;
 	int rc;
 
 	switch (row->cfa.kind) {
@@ -108,14 +108,13 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 		uint64_t vals[VS_MAX_CRULES], set[VS_MAX_CRULES / 64] = { 0 }, pacm = in->pac_mask;
 		unsigned int n = row->ncrules, w;
 
-		rsz = a->reg_size;
 		for (i = 0; i < n; i++) {
 			const struct vs_crule *r = &cr[i];
 
 			switch (r->kind) {
 			case VDSOSCOPE_RULE_OFFSET:
 				v = (cfa + (uint64_t)r->off) & mask;
-				if (fetch(d, read, arg, v, rsz, &vals[i])) {
+				if (fetch(d, read, arg, v, vs__slot_size(a, r->reg), &vals[i])) {
 					if ((flags & VDSOSCOPE_STEP_LENIENT) && r->reg != row->ra)
 						continue;
 					return vs__err(VDSOSCOPE_E_MEMORY, "%s saved at 0x%llx (pc 0x%llx)",
@@ -139,7 +138,7 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 					return vs__err(-rc, "rule of %s at 0x%llx: %s", reg_name(a, r->reg),
 						       (unsigned long long)pc, why);
 				if (r->kind == VDSOSCOPE_RULE_EXPRESSION &&
-				    fetch(d, read, arg, v & mask, rsz, &v)) {
+				    fetch(d, read, arg, v & mask, vs__slot_size(a, r->reg), &v)) {
 					if ((flags & VDSOSCOPE_STEP_LENIENT) && r->reg != row->ra)
 						continue;
 					return vs__err(VDSOSCOPE_E_MEMORY, "%s saved at 0x%llx (pc 0x%llx)",
@@ -188,6 +187,9 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 		if (row->ra != a->ip_reg)
 			out->r[row->ra] = out->r[a->ip_reg];
 	}
+	/* arm: the caller's PC is the address, without the Thumb bit lr has */
+	if (a->machine == EM_ARM)
+		out->r[a->ip_reg] &= ~1ull;
 	if (frame_flags)
 		*frame_flags = row->signal ? VDSOSCOPE_FRAME_SIGNAL : 0;
 	return 0;
@@ -209,6 +211,8 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "step without an IP");
 	mask = a->addr_size == 8 ? ~0ull : 0xffffffffull;
 	pc = in->r[a->ip_reg] & mask;
+	if (a->machine == EM_ARM)
+		pc &= ~1ull; /* Thumb */
 	link = (((flags & VDSOSCOPE_STEP_CALLER) ? pc - 1 : pc) - img->bias) & mask;
 	if (link < d->link_base || link - d->link_base >= d->size) {
 		if (a == &vs__arch_x86_64 && vs__in_vsyscall(pc))
