@@ -1216,6 +1216,8 @@ static int add_synthesized(struct vs_data *d)
 			starts[n++] = d->funcs[i].start;
 	if (d->arch->machine == EM_386)
 		rc = vs__analyze_i386(d, starts, n, &syn, &nsyn);
+	else if (d->arch->machine == EM_ARM)
+		rc = vs__analyze_arm(d, starts, n, &syn, &nsyn);
 	else
 		syn = NULL, nsyn = 0;
 	free(starts);
@@ -1286,7 +1288,7 @@ int vs__cfi_finish(struct vs_data *d)
 	if (d->cfi_error)
 		return 0;
 	if (d->arch && ((d->arch->machine == EM_386 && d->arch->elf_class == 32) ||
-			d->arch->machine == EM_AARCH64))
+			d->arch->machine == EM_AARCH64 || d->arch->machine == EM_ARM))
 		rc = add_synthesized(d);
 	return rc ? rc : condense(d);
 }
