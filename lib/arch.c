@@ -10,6 +10,7 @@ static const struct vdsoscope_arch *const arches[] = {
 	&vs__arch_i386,
 	&vs__arch_x32,
 	&vs__arch_aarch64,
+	&vs__arch_arm,
 };
 
 const struct vdsoscope_arch *vdsoscope_arch_by_machine(int machine, int elf_class)

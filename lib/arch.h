@@ -8,6 +8,16 @@ extern const struct vdsoscope_arch vs__arch_x86_64 __attribute__((visibility("hi
 extern const struct vdsoscope_arch vs__arch_i386 __attribute__((visibility("hidden")));
 extern const struct vdsoscope_arch vs__arch_x32 __attribute__((visibility("hidden")));
 extern const struct vdsoscope_arch vs__arch_aarch64 __attribute__((visibility("hidden")));
+extern const struct vdsoscope_arch vs__arch_arm __attribute__((visibility("hidden")));
+
+/* arm: r0-r15, then d0-d31 at 256-287; a d register's stack slot is 8
+ * bytes though reg_size (of the core registers) is 4 */
+#define VS_ARM_NREGS 288
+#define VS_ARM_D0 256
+static inline unsigned int vs__slot_size(const struct vdsoscope_arch *a, unsigned int reg)
+{
+	return a->machine == 40 /* EM_ARM */ && reg >= VS_ARM_D0 ? 8 : a->reg_size;
+}
 
 /* aarch64: x0-x30, sp, pc, ..., v0-v31 (64-95) */
 #define VS_AARCH64_NREGS 96

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "arch.h"
 #include <elf.h>
 
 #define MAX_FDES (1u << 16)
@@ -788,6 +789,9 @@ static int cfa_rule(struct build *b, Dwarf_Frame *f, struct vdsoscope_rule *r)
 static int abi_default(const struct vdsoscope_arch *a, unsigned int reg,
 		       const struct vdsoscope_rule *r)
 {
+	if (a && a->machine == EM_ARM && reg == a->ip_reg && r->kind == VDSOSCOPE_RULE_REGISTER &&
+	    r->reg == a->ra_reg)
+		return 1; /* libdw's arm ABI rule "pc in lr": the return address */
 	return a && reg == a->sp_reg && r->kind == VDSOSCOPE_RULE_VAL_OFFSET && r->off == 0;
 }
 
@@ -1079,8 +1083,8 @@ static unsigned int condense_row(const struct vs_data *d, struct vs_row *row,
 			if (out[k].kind == VDSOSCOPE_RULE_OFFSET) {
 				if (out[k].off < lo)
 					lo = out[k].off;
-				if (out[k].off + (int64_t)a->reg_size > hi)
-					hi = out[k].off + (int64_t)a->reg_size;
+				if (out[k].off + (int64_t)vs__slot_size(a, out[k].reg) > hi)
+					hi = out[k].off + (int64_t)vs__slot_size(a, out[k].reg);
 			}
 		if (hi > lo && hi - lo <= VS_MAX_SPAN && lo >= INT32_MIN) {
 			row->span_lo = (int32_t)lo;
@@ -1304,6 +1308,8 @@ int vs__cfi_finish(struct vs_data *d)
 		rc = add_synthesized(d, vs__analyze_i386);
 	else if (d->arch && d->arch->machine == EM_AARCH64)
 		rc = add_synthesized(d, vs__analyze_aarch64);
+	else if (d->arch && d->arch->machine == EM_ARM)
+		rc = add_synthesized(d, vs__analyze_arm);
 	return rc ? rc : condense(d);
 }
 

@@ -314,6 +314,8 @@ VS_HIDDEN int vs__analyze_i386(struct vs_data *d, const uint64_t *starts, size_t
 			       struct vs_synth **out, size_t *nout);
 VS_HIDDEN int vs__analyze_aarch64(struct vs_data *d, const uint64_t *starts, size_t nstarts,
 				  struct vs_synth **out, size_t *nout);
+VS_HIDDEN int vs__analyze_arm(struct vs_data *d, const uint64_t *starts, size_t nstarts,
+			      struct vs_synth **out, size_t *nout);
 
 /* expr.c: evaluates OPS; INITIAL is pushed first when HAVE_INITIAL. */
 VS_HIDDEN int vs__expr_eval(const struct vs_data *d, const struct vs_op *ops, size_t n,

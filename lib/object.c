@@ -93,6 +93,8 @@ static int keep_sym(void *arg, const char *name, const GElf_Sym *s)
 	}
 	v = &o->syms[o->nsyms];
 	v->addr = s->st_value;
+	if (o->scratch.elf.machine == EM_ARM)
+		v->addr &= ~1ull; /* Thumb code */
 	v->size = s->st_size;
 	v->rank = GELF_ST_BIND(s->st_info) == STB_GLOBAL ? 0 :
 		  GELF_ST_BIND(s->st_info) == STB_WEAK ? 1 : 2;
@@ -689,6 +691,8 @@ int vdsoscope_object_step(struct vdsoscope_object *o, uint64_t bias,
 	if (!vdsoscope_regs_has(in, a->ip_reg))
 		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "step without an IP");
 	pc = in->r[a->ip_reg] & mask;
+	if (a->machine == EM_ARM)
+		pc &= ~1ull; /* Thumb */
 	addr = (((flags & VDSOSCOPE_STEP_CALLER) ? pc - 1 : pc) - bias) & mask;
 	pthread_mutex_lock(&o->lock);
 	e = lookup(o, addr, &tmp);

@@ -89,7 +89,7 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 	const struct vdsoscope_arch *a = d->arch;
 	uint64_t cfa, mask = a->addr_size == 8 ? ~0ull : 0xffffffffull, v;
 	const char *why = "";
-	unsigned int i, rsz;
+	unsigned int i;
 	int rc;
 
 	switch (row->cfa.kind) {
@@ -118,7 +118,6 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 		unsigned char span[VS_MAX_SPAN];
 		int have_span = 0;
 
-		rsz = a->reg_size;
 		/* the slots of all saved registers in one read, when it can be */
 		if (row->span_len) {
 			uint64_t lo = (cfa + (uint64_t)(int64_t)row->span_lo) & mask;
@@ -131,11 +130,12 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 			switch (r->kind) {
 			case VDSOSCOPE_RULE_OFFSET:
 				if (have_span) {
-					vals[i] = word_at(d, span + (r->off - row->span_lo), rsz);
+					vals[i] = word_at(d, span + (r->off - row->span_lo),
+							  vs__slot_size(a, r->reg));
 					break;
 				}
 				v = (cfa + (uint64_t)r->off) & mask;
-				if (fetch(d, read, arg, v, rsz, &vals[i])) {
+				if (fetch(d, read, arg, v, vs__slot_size(a, r->reg), &vals[i])) {
 					if ((flags & VDSOSCOPE_STEP_LENIENT) && r->reg != row->ra)
 						continue;
 					return vs__err(VDSOSCOPE_E_MEMORY, "%s saved at 0x%llx (pc 0x%llx)",
@@ -159,7 +159,7 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 					return vs__err(-rc, "rule of %s at 0x%llx: %s", reg_name(a, r->reg),
 						       (unsigned long long)pc, why);
 				if (r->kind == VDSOSCOPE_RULE_EXPRESSION &&
-				    fetch(d, read, arg, v & mask, rsz, &v)) {
+				    fetch(d, read, arg, v & mask, vs__slot_size(a, r->reg), &v)) {
 					if ((flags & VDSOSCOPE_STEP_LENIENT) && r->reg != row->ra)
 						continue;
 					return vs__err(VDSOSCOPE_E_MEMORY, "%s saved at 0x%llx (pc 0x%llx)",
@@ -211,6 +211,9 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 		if (row->ra != a->ip_reg)
 			out->r[row->ra] = out->r[a->ip_reg];
 	}
+	/* arm: the caller's PC is the address, without the Thumb bit lr has */
+	if (a->machine == EM_ARM)
+		out->r[a->ip_reg] &= ~1ull;
 	if (frame_flags)
 		*frame_flags = row->signal ? VDSOSCOPE_FRAME_SIGNAL : 0;
 	return 0;
@@ -232,6 +235,8 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "step without an IP");
 	mask = a->addr_size == 8 ? ~0ull : 0xffffffffull;
 	pc = in->r[a->ip_reg] & mask;
+	if (a->machine == EM_ARM)
+		pc &= ~1ull; /* Thumb */
 	link = (((flags & VDSOSCOPE_STEP_CALLER) ? pc - 1 : pc) - img->bias) & mask;
 	if (link < d->link_base || link - d->link_base >= d->size) {
 		if (a == &vs__arch_x86_64 && vs__in_vsyscall(pc))

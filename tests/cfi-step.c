@@ -4,7 +4,7 @@
  * Register N of the callee holds 0x10000 * (N + 1) + 0x100, the IP holds
  * ADDR; memory byte X reads as (X * 131 + 7) & 0xff.  Prints, per address,
  * "ADDR ok NAME=VALUE..." with the caller's known registers (by DWARF
- * number order, names from the arch) or "ADDR error MESSAGE". */
+ * number order, names from the arch, else rN) or "ADDR error MESSAGE". */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,8 +57,12 @@ int main(int argc, char **argv)
 		}
 		printf("%" PRIx64 " ok", pc);
 		for (r = 0; r < a->nregs; r++)
-			if (vdsoscope_regs_has(&out, r))
-				printf(" %s=%" PRIx64, a->reg_names[r], out.r[r]);
+			if (vdsoscope_regs_has(&out, r)) {
+				if (vdsoscope_arch_reg_name(a, r))
+					printf(" %s=%" PRIx64, vdsoscope_arch_reg_name(a, r), out.r[r]);
+				else
+					printf(" r%u=%" PRIx64, r, out.r[r]);
+			}
 		printf("\n");
 	}
 	vdsoscope_image_close(img);

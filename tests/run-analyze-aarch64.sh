@@ -44,7 +44,7 @@ aarch64-linux-gnu-as -o "$tmp/merge.o" "$tmp/merge.s" &&
 	aarch64-linux-gnu-ld -shared -o "$tmp/merge.so" "$tmp/merge.o"
 "$VDSOSCOPE" cfi --file "$tmp/merge.so" > "$tmp/merge.txt" 2>&1
 if ! grep -q ' a$' "$tmp/merge.txt" && grep -q 'NO CFI, FROM INSTRUCTIONS 0x[0-9a-f]* b$' "$tmp/merge.txt" &&
-   grep -q 'cfa=x29+32 x29=c-32 x30=c-24$' "$tmp/merge.txt" &&
+   grep -q 'cfa=x29+32 x29=c-32 x30=c-24 (return address signed)$' "$tmp/merge.txt" &&
    [ "$(grep -c "^  0x" "$tmp/merge.txt")" = 6 ]; then
 	pass "a function with a state conflict has no rows; its caller has 6"
 else
