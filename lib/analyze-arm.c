@@ -580,6 +580,15 @@ static int thumb32(struct state *s, uint64_t addr, uint32_t hw1, uint32_t hw2, s
 			}
 			return wr(s, d);
 		}
+		/* mrrc/mrrc2 (the counter, cp15): Rt and Rt2 */
+		if ((hw1 & 0xeff0) == 0xec50) {
+			if (wr(s, hw2 >> 12) || wr(s, hw1 & 15))
+				return -1;
+			return 0;
+		}
+		/* mrc/mrc2: Rt, or the flags when Rt is pc */
+		if ((hw1 & 0xef10) == 0xee10 && (hw2 & 0x10))
+			return (hw2 >> 12) == 15 ? 0 : wr(s, hw2 >> 12);
 		/* coprocessor: vpush, vpop of d registers */
 		if ((hw1 & 0xffbf) == 0xed2d && (hw2 & 0x0f00) == 0x0b00 && !(hw2 & 1)) {
 			uint32_t first = (hw1 >> 2 & 16) | hw2 >> 12;
@@ -787,9 +796,16 @@ static int analyze(const struct vs_data *d, struct seen *sn, uint64_t entry, uin
 			}
 			off = (size_t)(a - sn->lo);
 			if (sn->st[off].cfa_reg) {
-				if (memcmp(&sn->st[off], &s, sizeof(s)))
+				/* paths may differ in whether lr still holds the
+				 * return address (a loop that reuses lr once it was
+				 * pushed): go on from here once more with the
+				 * stricter "it does not" */
+				struct state t = s;
+				t.lr_live = sn->st[off].lr_live;
+				if (memcmp(&sn->st[off], &t, sizeof(t)))
 					rc = -1;
-				break;
+				if (rc || !sn->st[off].lr_live || s.lr_live)
+					break;
 			}
 			if (a < d->link_base || a - d->link_base >= d->size) {
 				rc = -1;
