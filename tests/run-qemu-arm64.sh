@@ -47,12 +47,14 @@ pass "arm64 guest: $(cat "$res/nopac/kernel"), traces and cores of both boots ch
 
 for v in nopac pac; do
 	d=$res/$v
+	for arch in aarch64 arm; do
+	if [ $arch = arm ]; then image=$d/vdso32.so exe=$d/child32; else image=$d/vdso64.so exe=$d/child64; fi
 	# ---- every executed instruction ----
-	set -- "$d"/aarch64.*.trace
+	set -- "$d"/$arch.*.trace
 	args=()
 	for t in "$@"; do args+=(--trace "$t"); done
-	if "$VDSOSCOPE" verify --image "$d/vdso64.so" "${args[@]}" --json > "$tmp/$v.json" 2> "$tmp/err" &&
-	   python3 - "$tmp/$v.json" "$v" <<'PY'
+	if "$VDSOSCOPE" verify --image "$image" "${args[@]}" --json > "$tmp/$v.json" 2> "$tmp/err" &&
+	   python3 - "$tmp/$v.json" "$v $arch" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 pts = sum(r["points"] for r in d["runs"])
@@ -63,23 +65,25 @@ for r in d["runs"]:
         funcs[f["name"]] = funcs.get(f["name"], 0) + f["points"]
 print(f"  {sys.argv[2]}: {len(d['runs'])} traces, {pts} points, {exact} exact;",
       ", ".join(f"{k} {v}" for k, v in sorted(funcs.items())))
-bad = [r for r in d["runs"] if r["wrong"] or r.get("error")]
+# a trace with no point in the vDSO (a call the C library answers itself)
+# is no failure
+bad = [r for r in d["runs"] if r["wrong"] or (r.get("error") and r["points"])]
 for r in bad[:5]:
     print("  wrong:", r["target"], r.get("error", ""), [f for f in r["functions"] if f["wrong"]][:2])
 sys.exit(bool(bad) or pts == 0 or exact != pts or len(funcs) < 4)
 PY
 	then
-		pass "$v: verify --trace: every point exact, in all four vDSO functions"
+		pass "$v $arch: verify --trace: every point exact, in all four vDSO functions"
 	else
-		fail "$v: verify --trace"; sed 's/^/  | /' "$tmp/err"
+		fail "$v $arch: verify --trace"; sed 's/^/  | /' "$tmp/err"
 	fi
 
 	# ---- cores written by the guest kernel ----
 	n=0 ok=0 nv=0 okv=0 first=""
-	for core in "$d"/aarch64.*.core; do
+	for core in "$d"/$arch.*.core; do
 		stack=${core%.core}.stack
 		n=$((n + 1))
-		if "$VDSOSCOPE" backtrace --core "$core" -e "$d/child64" --json > "$tmp/bt.json" 2> "$tmp/err" &&
+		if "$VDSOSCOPE" backtrace --core "$core" -e "$exe" --json > "$tmp/bt.json" 2> "$tmp/err" &&
 		   python3 "$top_srcdir/tests/qemu-stack.py" "$tmp/bt.json" "$stack" > "$tmp/cmp"; then
 			ok=$((ok + 1))
 		elif [ -z "$first" ]; then
@@ -89,7 +93,7 @@ PY
 		if [ $((n % 3)) = 1 ]; then
 			nv=$((nv + 1))
 			$CHECK drop-vdso-load "$core" "$tmp/novdso.core" > /dev/null &&
-			"$VDSOSCOPE" backtrace --core "$tmp/novdso.core" -e "$d/child64" --image "$d/vdso64.so" \
+			"$VDSOSCOPE" backtrace --core "$tmp/novdso.core" -e "$exe" --image "$image" \
 				--json > "$tmp/bt.json" 2> "$tmp/err" &&
 			python3 "$top_srcdir/tests/qemu-stack.py" "$tmp/bt.json" "$stack" > "$tmp/cmp" &&
 				okv=$((okv + 1))
@@ -98,10 +102,11 @@ PY
 		fi
 	done
 	if [ $n -gt 0 ] && [ $ok = $n ] && [ $okv = $nv ]; then
-		pass "$v: backtrace --core = the recorded stack to main on $n cores; $nv of them without the vDSO segment"
+		pass "$v $arch: backtrace --core = the recorded stack to main on $n cores; $nv of them without the vDSO segment"
 	else
-		fail "$v: backtrace --core: $ok of $n cores, $okv of $nv without the vDSO segment; first: $first"
+		fail "$v $arch: backtrace --core: $ok of $n cores, $okv of $nv without the vDSO segment; first: $first"
 	fi
+	done
 
 	# ---- gdb-multiarch, with gdb-scripts/vdso.py and without ----
 	command -v gdb-multiarch > /dev/null || { echo "note: no gdb-multiarch: the reader on arm64 cores not checked"; continue; }

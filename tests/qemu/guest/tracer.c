@@ -339,25 +339,31 @@ static uint16_t peek16(pid_t pid, uint64_t addr)
 /* At arm64's rt_sigreturn ("mov x8, #139" and "svc #0"), the signal frame
  * the kernel will restore from, as an M line: the unwinder reads it there. */
 #define SIGFRAME_BYTES 1024
-static void put_sigframe(FILE *f, pid_t pid, const struct regs *r)
+#define STACK_BYTES 128
+static void put_memory(FILE *f, pid_t pid, uint64_t at, unsigned bytes)
 {
-	uint32_t insn = peek32(pid, r->pc);
 	unsigned i;
 
-	if (insn != 0xd2801168u && insn != 0xd4000001u)
-		return;
-	fprintf(f, "M %llx ", (unsigned long long)r->sp);
-	for (i = 0; i < SIGFRAME_BYTES; i += 8) {
+	fprintf(f, "M %llx ", (unsigned long long)at);
+	for (i = 0; i < bytes; i += 8) {
 		uint64_t w;
 		unsigned k;
 		errno = 0;
-		w = (uint64_t)ptrace(PTRACE_PEEKDATA, pid, (void *)(uintptr_t)(r->sp + i), NULL);
+		w = (uint64_t)ptrace(PTRACE_PEEKDATA, pid, (void *)(uintptr_t)(at + i), NULL);
 		if (errno)
 			break;
 		for (k = 0; k < 8; k++)
 			fprintf(f, "%02x", (unsigned)(w >> (8 * k)) & 0xff);
 	}
 	fputc('\n', f);
+}
+
+static void put_sigframe(FILE *f, pid_t pid, const struct regs *r)
+{
+	uint32_t insn = peek32(pid, r->pc);
+
+	if (insn == 0xd2801168u || insn == 0xd4000001u)
+		put_memory(f, pid, r->sp, SIGFRAME_BYTES);
 }
 
 static uint64_t call_return(pid_t pid, const struct regs *r)
@@ -635,6 +641,7 @@ static void do_run(struct run *run)
 	struct frame st[MAX_DEPTH];
 	int depth = 0, status, sig = 0, i;
 	long after = 0, outside = 0;
+	uint64_t last_sp = 0;
 	siginfo_t si;
 	pid_t pid;
 
@@ -712,6 +719,12 @@ static void do_run(struct run *run)
 		}
 		if (run->trace && !a->compat && in_vdso(a, r.pc))
 			put_sigframe(run->trace, pid, &r);
+		/* compat functions push registers: the stack below the
+		 * caller's, once each time the SP moved, for the unwinder */
+		if (run->trace && a->compat && in_vdso(a, r.pc) && r.sp != last_sp) {
+			put_memory(run->trace, pid, r.sp, STACK_BYTES);
+			last_sp = r.sp;
+		}
 		if (run->trace)
 			put_regs(run->trace, &r);
 		if (run->left && ++after > AFTER_STEPS)
