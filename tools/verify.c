@@ -537,6 +537,12 @@ static enum stop_kind stop_kind(pid_t tid, int status, siginfo_t *si)
 	 * a SIGTRAP sent by a process (si_code <= 0) or the program's int3 */
 	if (sig == SIGTRAP && si->si_code > 0 && si->si_code != SI_KERNEL)
 		return STOP_STEP;
+#if defined(__aarch64__)
+	/* arm64 reports the step over an svc as a SIGTRAP from nobody
+	 * (the generic user_single_step_report(): SI_USER, pid 0) */
+	if (sig == SIGTRAP && si->si_code == SI_USER && si->si_pid == 0)
+		return STOP_STEP;
+#endif
 	/* raised by the instruction just run: it cannot wait, the call is
 	 * not coming back the usual way */
 	if (si->si_code > 0 && si->si_code != SI_KERNEL &&
