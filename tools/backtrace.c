@@ -489,9 +489,9 @@ out:
  * the vDSO hook then wraps, reads what the core lacks from the mapped files
  * (NT_FILE) and finds their .eh_frame_hdr tables itself.  One core is
  * unwound at a time, so its state is static. */
-extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_t ip,
-					      unw_dyn_info_t *di, unw_proc_info_t *pi,
-					      int need_unwind_info, void *arg);
+extern int UNW_OBJ(dwarf_search_unwind_table)(unw_addr_space_t as, unw_word_t ip,
+					       unw_dyn_info_t *di, unw_proc_info_t *pi,
+					       int need_unwind_info, void *arg);
 
 static struct mapping *mapping_at(uint64_t addr)
 {
@@ -926,7 +926,7 @@ static int shadow_search(struct shadow *s, unw_addr_space_t as, unw_word_t ip,
 	di.u.rti.segbase = s->base;
 	di.u.rti.table_data = s->base;
 	di.u.rti.table_len = s->nent * 8 / sizeof(unw_word_t);
-	rc = _Ux86_64_dwarf_search_unwind_table(as, ip + s->shift, &di, pi, need_unwind_info, arg);
+	rc = UNW_OBJ(dwarf_search_unwind_table)(as, ip + s->shift, &di, pi, need_unwind_info, arg);
 	if (rc == 0) {
 		pi->start_ip -= s->shift;
 		pi->end_ip -= s->shift;
@@ -982,7 +982,7 @@ static int files_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_inf
 	di.u.rti.table_data = di.u.rti.segbase + 12;
 	di.u.rti.table_len = (uint64_t)(hdr[8] | hdr[9] << 8 | hdr[10] << 16 |
 					(uint32_t)hdr[11] << 24) * 8 / sizeof(unw_word_t);
-	return _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need_unwind_info, arg);
+	return UNW_OBJ(dwarf_search_unwind_table)(as, ip, &di, pi, need_unwind_info, arg);
 }
 
 static const Dwfl_Callbacks core_callbacks;
@@ -1873,8 +1873,8 @@ int vdsoscope_cmd_backtrace(int argc, char **argv)
 	if (b.engine_arg) {
 		b.engine = b.engine_arg;
 		b.why = "requested";
-	} else if (is64 || !strcmp(arch, "i386") ||
-		   (b.core && (!strcmp(arch, "aarch64") || !strcmp(arch, "arm")))) {
+	} else if (is64 || !strcmp(arch, "i386") || !strcmp(arch, "aarch64") ||
+		   (b.core && !strcmp(arch, "arm"))) {
 		b.engine = "core";
 		b.why = "the default: the library's own step";
 	} else {

@@ -15,6 +15,7 @@
  * A process record replaces what was known of that pid: samples are
  * unwound with the maps and vDSO recorded before them, as they were live. */
 #include "config.h"
+#include <elf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +242,20 @@ int record_lost(struct psession *s, uint64_t n)
 
 /* ---- live processes ---------------------------------------------------------- */
 
+/* An address space for a process of this machine of class ELF_CLASS. */
+static struct vdsoscope_space *live_space(struct vdsoscope_modules *mods, int elf_class)
+{
+#if defined(__aarch64__)
+	if (elf_class != 64) {
+		errno = ENOTSUP;
+		return NULL;
+	}
+	return vdsoscope_space_new_arch(mods, vdsoscope_arch_by_machine(EM_AARCH64, 64));
+#else
+	return vdsoscope_space_new(mods, elf_class);
+#endif
+}
+
 struct pproc *psession_live(struct psession *s, pid_t pid, int elf_class)
 {
 	VDSOSCOPE_OPTS(opts, .flags = VDSOSCOPE_OPEN_NO_DEBUG);
@@ -252,7 +267,7 @@ struct pproc *psession_live(struct psession *s, pid_t pid, int elf_class)
 	if (!p)
 		return NULL;
 	p->elf_class = elf_class;
-	if (!(p->sp = vdsoscope_space_new(s->mods, elf_class)))
+	if (!(p->sp = live_space(s->mods, elf_class)))
 		return NULL;
 	if (vdsoscope_open_pid(&p->vdso, pid, &opts) == 0) {
 		bytes = vdsoscope_image_data(p->vdso, &len);

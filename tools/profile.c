@@ -27,8 +27,16 @@
 
 #define MAX_EVENTS 4096
 #define MAX_CPUS 256
-/* PERF_REG_X86_AX..IP and R8..R15: the general registers of both ABIs */
+#if defined(__aarch64__)
+/* PERF_REG_ARM64_X0..X30, SP, PC; SP is DWARF register 31 */
+#define REGS_MASK ((1ull << 33) - 1)
+#define SP64 31
+#else
+/* PERF_REG_X86_AX..IP and R8..R15: the general registers of both ABIs;
+ * rsp is DWARF register 7 */
 #define REGS_MASK 0xff01ffull
+#define SP64 7
+#endif
 #define RING_PAGES 256
 
 static const char usage[] =
@@ -304,7 +312,7 @@ static void perf_sample(struct prof *p, const unsigned char *r, size_t len)
 #undef NEED
 	if ((cls = vdsoscope_regs_from_perf(&regs, abi, REGS_MASK, vals, nregs)) < 0)
 		goto bad;
-	sp = regs.r[cls == 64 ? 7 : 4];
+	sp = regs.r[cls == 64 ? SP64 : 4];
 	(void)ip;
 	if (!(pp = psession_find(&p->s, (pid_t)pid)) || pp->elf_class != cls)
 		pp = psession_live(&p->s, (pid_t)pid, cls);

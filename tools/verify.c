@@ -22,12 +22,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <elf.h>
 #include "vdsoscope.h"
 #include "json.h"
 #include "verify.h"
+
+/* The self-test's helpers, vsyscall and pushf/popf under single-stepping
+ * are x86's; --pid and --trace run on every machine. */
+#if defined(__x86_64__) || defined(__i386__)
+#define VERIFY_X86 1
+#endif
+/* the libunwind engine takes x86_64's registers */
+#if defined(HAVE_LIBUNWIND) && defined(__x86_64__)
+#define VERIFY_LIBUNWIND 1
+#endif
+#ifndef NT_ARM_PAC_MASK
+#define NT_ARM_PAC_MASK 0x406
+#endif
 
 #define MAX_POINTS 8192
 #define MAX_FUNCS 64
@@ -99,6 +114,7 @@ static struct tally *tally_of(struct run *r, const char *name)
 	return &r->t[r->nt++];
 }
 
+#ifdef VERIFY_X86
 static void to_dwarf(const struct user_regs_struct *u, int is32, struct vdsoscope_regs *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -117,6 +133,31 @@ static void to_dwarf(const struct user_regs_struct *u, int is32, struct vdsoscop
 		r->valid[0] = (1ull << 17) - 1;
 	}
 }
+#elif defined(__aarch64__)
+/* The registers of stopped thread TID in DWARF numbering: x0-x30, sp, pc,
+ * d8-d15 (the callee-saved halves of v8-v15), and the PAC mask of return
+ * addresses; 0 or -1. */
+static int live_regs(pid_t tid, struct vdsoscope_regs *r)
+{
+	uint64_t v[34], fp[66], pac[2];
+	struct iovec io = { v, sizeof(v) };
+	unsigned i;
+
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &io))
+		return -1;
+	vdsoscope_regs_clear(r);
+	for (i = 0; i < 33; i++)
+		vdsoscope_regs_set(r, i, v[i]);
+	io = (struct iovec){ fp, sizeof(fp) };
+	if (!ptrace(PTRACE_GETREGSET, tid, (void *)NT_FPREGSET, &io) && io.iov_len >= 16 * 16)
+		for (i = 8; i < 16; i++)
+			vdsoscope_regs_set(r, 64 + i, fp[2 * i]);
+	io = (struct iovec){ pac, sizeof(pac) };
+	if (!ptrace(PTRACE_GETREGSET, tid, (void *)NT_ARM_PAC_MASK, &io) && io.iov_len == 16)
+		r->pac_mask = pac[1];
+	return 0;
+}
+#endif
 
 int verify_core_unwind(void *ctx, const struct vdsoscope_image *img, pid_t pid,
 		       const struct vdsoscope_regs *in, struct vdsoscope_regs *out)
@@ -146,7 +187,7 @@ int verify_core_unwind(void *ctx, const struct vdsoscope_image *img, pid_t pid,
 	return -VDSOSCOPE_E_NOT_IN_IMAGE;
 }
 
-#ifdef HAVE_LIBUNWIND
+#ifdef VERIFY_LIBUNWIND
 #include <libunwind-ptrace.h>
 #include "vdsoscope-unwind.h"
 #include "backtrace.h"
@@ -235,6 +276,7 @@ static int libunwind_unwind(void *ctx, const struct vdsoscope_image *img, pid_t 
 }
 #endif
 
+#ifdef VERIFY_X86
 /* The kernel emulates a vsyscall entry whole and the single-step trap comes
  * one instruction after the return, so there the truth is taken at a
  * breakpoint on the return address the unwinder gave: reached with the
@@ -265,6 +307,8 @@ static int run_to_return(pid_t pid, const struct point *p, unsigned ip_reg,
 	to_dwarf(&u, 0, truth);
 	return 0;
 }
+
+#endif
 
 static void judge(struct run *r, struct point *pts, unsigned n,
 		  const struct vdsoscope_regs *truth)
@@ -333,6 +377,7 @@ static struct point *record(const struct vdsoscope_image *img, const struct veri
 	return p;
 }
 
+#ifdef VERIFY_X86
 /* Traces PID, stopped at its exec, through every int3-announced vDSO call
  * until it exits.  IMG is the image the unwinder uses. */
 static int trace(struct run *r, pid_t pid, const struct vdsoscope_image *img,
@@ -471,6 +516,7 @@ static int run_helper(struct run *r, const char *helper, const char *image_file,
 		fclose(f);
 	return rc;
 }
+#endif
 
 /* What a ptrace stop of a single-stepped thread is */
 enum stop_kind { STOP_STEP, STOP_GROUP, STOP_ASYNC, STOP_FAULT };
@@ -491,6 +537,12 @@ static enum stop_kind stop_kind(pid_t tid, int status, siginfo_t *si)
 	 * a SIGTRAP sent by a process (si_code <= 0) or the program's int3 */
 	if (sig == SIGTRAP && si->si_code > 0 && si->si_code != SI_KERNEL)
 		return STOP_STEP;
+#if defined(__aarch64__)
+	/* arm64 reports the step over an svc as a SIGTRAP from nobody
+	 * (the generic user_single_step_report(): SI_USER, pid 0) */
+	if (sig == SIGTRAP && si->si_code == SI_USER && si->si_pid == 0)
+		return STOP_STEP;
+#endif
 	/* raised by the instruction just run: it cannot wait, the call is
 	 * not coming back the usual way */
 	if (si->si_code > 0 && si->si_code != SI_KERNEL &&
@@ -518,6 +570,7 @@ static void note_skip(struct run *r, int sig, const char *why, unsigned points)
 	r->skips[i].points += points;
 }
 
+#ifdef VERIFY_X86
 /* pushf and popf under single-stepping: the flags pushf stores carry the
  * trap flag the step set, and stepping over a popf makes the kernel take
  * the trap flag for the program's own (arch/x86 enable_single_step()):
@@ -580,6 +633,7 @@ static int popf_do(pid_t tid, struct user_regs_struct *u, unsigned size, unsigne
 	u->rip += len;
 	return ptrace(PTRACE_SETREGS, tid, NULL, u) ? -1 : 0;
 }
+#endif
 
 static int held_already(const siginfo_t *held, unsigned n, int signo)
 {
@@ -645,8 +699,10 @@ static int run_pid(struct run *r, pid_t tid, unsigned max_calls, unsigned long s
 	siginfo_t held[MAX_HELD];
 	unsigned npoints = 0, nheld = 0, flush = 0;
 	unsigned long steps = 0;
+#ifdef VERIFY_X86
 	uint64_t pushed = 0;
 	unsigned fsize, flen;
+#endif
 	int status, in_call = 0, rc, gone = 0, inject = 0, entered = 0;
 	size_t size;
 
@@ -677,7 +733,9 @@ static int run_pid(struct run *r, pid_t tid, unsigned max_calls, unsigned long s
 		return -1;
 	}
 	for (;;) {
+#ifdef VERIFY_X86
 		struct user_regs_struct u;
+#endif
 		struct vdsoscope_regs regs;
 		siginfo_t si;
 		const char *why;
@@ -701,8 +759,10 @@ static int run_pid(struct run *r, pid_t tid, unsigned max_calls, unsigned long s
 				inject = held[0].si_signo;
 			memmove(held, held + 1, --nheld * sizeof(*held));
 		}
+#ifdef VERIFY_X86
 		if (inject)
 			pushed = 0; /* the handler runs first */
+#endif
 		if (ptrace(PTRACE_SINGLESTEP, tid, NULL, (void *)(long)inject)) {
 			gone = 1;
 			break;
@@ -776,6 +836,7 @@ static int run_pid(struct run *r, pid_t tid, unsigned max_calls, unsigned long s
 			inject = WSTOPSIG(status);
 			continue;
 		}
+#ifdef VERIFY_X86
 		if (ptrace(PTRACE_GETREGS, tid, NULL, &u))
 			break;
 		if (pushed && u.rsp == pushed)
@@ -791,6 +852,10 @@ static int run_pid(struct run *r, pid_t tid, unsigned max_calls, unsigned long s
 			break;
 		}
 		to_dwarf(&u, r->arch->elf_class == 32, &regs);
+#else
+		if (live_regs(tid, &regs))
+			break;
+#endif
 		ip = regs.r[r->arch->ip_reg];
 		inside = ip >= r->lo && ip < r->hi;
 		if (inside && more) {
@@ -1195,6 +1260,7 @@ static void print_json(struct json *j, const struct run *r)
 	json_obj_end(j);
 }
 
+#ifdef VERIFY_X86
 /* The helpers: $VDSOSCOPE_HELPER_DIR, next to this program (and one level
  * up, for the build tree's libtool layout), then the install directory. */
 static int find_helper(const char *name, char *out, size_t len)
@@ -1227,6 +1293,7 @@ static int find_helper(const char *name, char *out, size_t len)
 	snprintf(out, len, "%s/%s", PKGLIBEXECDIR, name);
 	return access(out, X_OK);
 }
+#endif
 
 int cmd_verify(int argc, char **argv)
 {
@@ -1243,7 +1310,7 @@ int cmd_verify(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct verify_unwinder uw = { "vdsoscope_step", verify_core_unwind, NULL };
-#ifdef HAVE_LIBUNWIND
+#ifdef VERIFY_LIBUNWIND
 	static struct lu_ctx lu = { .table = -1 };
 #endif
 	static struct run runs[MAX_TRACES];
@@ -1291,12 +1358,15 @@ int cmd_verify(int argc, char **argv)
 			if (!strcmp(optarg, "core")) {
 				break;
 			} else if (!strcmp(optarg, "libunwind")) {
-#ifdef HAVE_LIBUNWIND
+#ifdef VERIFY_LIBUNWIND
 				uw.name = "libunwind (vdsoscope-unwind hook)";
 				uw.unwind = libunwind_unwind;
 				uw.ctx = &lu;
 				use_libunwind = 1;
 				break;
+#elif defined(HAVE_LIBUNWIND)
+				fprintf(stderr, "vdsoscope: verify: the libunwind engine is for x86_64 targets\n");
+				return 1;
 #else
 				fprintf(stderr, "vdsoscope: verify: this build has no libunwind\n");
 				return 1;
@@ -1307,7 +1377,11 @@ int cmd_verify(int argc, char **argv)
 		case 'h':
 			printf("Usage: vdsoscope verify [--self-test [--bits 32|64] [--image FILE] | --pid PID [--calls N]]\n"
 			       "                        [--engine core|libunwind] [--json]\n"
-			       "       vdsoscope verify --trace FILE [--trace FILE...] --image FILE [--json]\n");
+			       "       vdsoscope verify --trace FILE [--trace FILE...] --image FILE [--json]\n"
+#ifndef VERIFY_X86
+			       "The self-test (the default) runs on x86 only; --pid and --trace run here.\n"
+#endif
+			       );
 			return 0;
 		default:
 			return 2;
@@ -1345,6 +1419,7 @@ int cmd_verify(int argc, char **argv)
 			bad = 1;
 		nruns = 1;
 	} else {
+#ifdef VERIFY_X86
 		static const char *const names[2] = { "vdsoscope-helper", "vdsoscope-helper32" };
 		static char paths[2][PATH_MAX];
 		for (i = 0; i < 2; i++) {
@@ -1365,13 +1440,18 @@ int cmd_verify(int argc, char **argv)
 				bad = 1;
 			nruns++;
 		}
+#else
+		fprintf(stderr, "vdsoscope: verify: the self-test runs on x86 only; "
+				"give --pid PID or --trace FILE\n");
+		return 2;
+#endif
 	}
 	if (json) {
 		struct json j;
 		json_init(&j, stdout);
 		json_obj(&j);
 		json_kstr(&j, "unwinder", uw.name);
-#ifdef HAVE_LIBUNWIND
+#ifdef VERIFY_LIBUNWIND
 		if (lu.table >= 0)
 			json_kstr(&j, "unwind_table", unw_table_name(lu.table));
 #endif
@@ -1382,7 +1462,7 @@ int cmd_verify(int argc, char **argv)
 		json_arr_end(&j);
 		json_obj_end(&j);
 	}
-#ifdef HAVE_LIBUNWIND
+#ifdef VERIFY_LIBUNWIND
 	if (lu.failed)
 		bad = 1;
 	if (!json && lu.table >= 0)

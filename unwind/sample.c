@@ -1000,7 +1000,7 @@ static int files_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_inf
 	    vdsoscope_object_eh_frame_hdr(m->mod->obj, m->bias, &eh) ||
 	    vs__unw_table_info(&eh, m->start, m->end, &di))
 		return -UNW_ENOINFO;
-	return _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need_unwind_info, arg);
+	return UNW_OBJ(dwarf_search_unwind_table)(as, ip, &di, pi, need_unwind_info, arg);
 }
 
 
@@ -1089,6 +1089,29 @@ int vdsoscope_space_unwind_libunwind(struct vdsoscope_space *sp, const struct vd
 
 /* ---- perf registers ----------------------------------------------------------- */
 
+#if defined(__aarch64__)
+/* PERF_REG_ARM64_*: X0..X30 SP PC, the DWARF numbers 0-32 in the same order */
+int vdsoscope_regs_from_perf(struct vdsoscope_regs *out, uint64_t abi, uint64_t mask,
+			     const uint64_t *vals, size_t nvals)
+{
+	size_t k = 0;
+	unsigned int bit;
+
+	if (abi != 2)
+		return -EINVAL;
+	vdsoscope_regs_clear(out);
+	for (bit = 0; bit < 64; bit++) {
+		if (!(mask >> bit & 1))
+			continue;
+		if (k == nvals)
+			return -EINVAL;
+		if (bit <= 32)
+			vdsoscope_regs_set(out, bit, vals[k]);
+		k++;
+	}
+	return 64;
+}
+#else
 /* PERF_REG_X86_*: AX BX CX DX SI DI BP SP IP FLAGS CS SS DS ES FS GS R8..R15 */
 static const signed char perf_to_dwarf64[24] = {
 	0, 3, 2, 1, 4, 5, 6, 7, 16, -1, -1, -1, -1, -1, -1, -1, 8, 9, 10, 11, 12, 13, 14, 15,
@@ -1124,3 +1147,4 @@ int vdsoscope_regs_from_perf(struct vdsoscope_regs *out, uint64_t abi, uint64_t 
 	}
 	return abi == 2 ? 64 : 32;
 }
+#endif

@@ -47,7 +47,7 @@ static int snap_access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *va
 {
 	struct vdsoscope_unw_snapshot *s = arg;
 
-	if (reg < 0 || reg > UNW_X86_64_RIP)
+	if (reg < 0 || reg >= (int)(sizeof(s->regs) / sizeof(s->regs[0])))
 		return -UNW_EBADREG;
 	if (write)
 		s->regs[reg] = *val;

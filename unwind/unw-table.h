@@ -7,10 +7,11 @@
 #include <libunwind.h>
 #include "vdsoscope-unwind.h"
 
-/* Exported by libunwind-<arch>.so but declared in no public header. */
-extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_t ip,
-					      unw_dyn_info_t *di, unw_proc_info_t *pi,
-					      int need_unwind_info, void *arg);
+/* Exported by libunwind-<arch>.so but declared in no public header
+ * (_Ux86_64_dwarf_search_unwind_table on x86_64). */
+extern int UNW_OBJ(dwarf_search_unwind_table)(unw_addr_space_t as, unw_word_t ip,
+					       unw_dyn_info_t *di, unw_proc_info_t *pi,
+					       int need_unwind_info, void *arg);
 
 /* DI for the code [LO, HI) from the header EH, when its table is the one
  * libunwind reads (datarel|sdata4 pairs, at least one); else -1. */

@@ -146,7 +146,7 @@ static int serve(struct hook *h, const struct served *s, unw_addr_space_t as, un
 	h->stats.proc_info_image++;
 	if (s->kind == VDSOSCOPE_UNW_TABLE_NONE || ip < s->lo || ip >= s->hi)
 		return -UNW_ENOINFO;
-	rc = _Ux86_64_dwarf_search_unwind_table(as, ip + shift, &di, pi, need_unwind_info, arg);
+	rc = UNW_OBJ(dwarf_search_unwind_table)(as, ip + shift, &di, pi, need_unwind_info, arg);
 	if (rc == 0) {
 		pi->start_ip -= shift;
 		pi->end_ip -= shift;

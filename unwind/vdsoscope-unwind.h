@@ -404,7 +404,9 @@ VDSOSCOPE_UNWIND_API int vdsoscope_target_regs(const struct vdsoscope_target *t,
  * the bits set in MASK, in bit order, PERF_REG_X86_* numbering) in DWARF
  * numbering for an ABI of PERF_SAMPLE_REGS_ABI_64 (2, x86_64) or _32 (1,
  * i386; values are cut to 32 bits).  Returns the ELF class (64 or 32) or
- * -EINVAL. */
+ * -EINVAL.  Built for aarch64, where the samples are of this machine: MASK
+ * has PERF_REG_ARM64_* numbering (x0-x30, sp, pc: DWARF 0-32) and ABI is
+ * 2 only (compat tasks' samples give -EINVAL). */
 VDSOSCOPE_UNWIND_API int vdsoscope_regs_from_perf(struct vdsoscope_regs *out, uint64_t abi,
 						  uint64_t mask, const uint64_t *vals,
 						  size_t nvals);

@@ -1,0 +1,48 @@
+#!/bin/bash
+# vdsoscope natively on arm64: cross-built static for arm64 and run inside
+# Debian's arm64 kernel under qemu, with and without pointer authentication
+# (tests/qemu/native.sh).  Here, on the host, its outputs are judged
+# (tests/qemu/native-check.py): info and symbols of its own vDSO say
+# aarch64; backtrace --pid of a program stopped inside each of three vDSO
+# functions gives the function, then invoke, level2, level1, main;
+# verify --pid is exact at every point, in each function it stepped;
+# profile --pid's stacks reach main.
+# The guest's results are kept in the cache by the hash of the harness and
+# of the sources it builds.
+. "${top_srcdir:-.}/tests/lib.sh"
+QDIR=$top_srcdir/tests/qemu
+
+cache=${VDSOSCOPE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vdsoscope}
+key=$(cd "$top_srcdir" && cat tests/qemu/native.sh tests/qemu/console.py tests/qemu/initramfs.py \
+	tests/qemu/native/*.c configure.ac Makefile.am lib/*.[ch] lib/*.map unwind/*.[ch] \
+	unwind/*.map tools/*.[ch] tests/test-api.c tests/runner.h | sha256sum | cut -c1-16)
+res=$cache/native-results/$key
+if [ ! -f "$res/done" ]; then
+	mkdir -p "$cache/native-results"
+	rm -rf "$res.new"
+	VDSOSCOPE_BUILDDIR=${top_builddir:-$top_srcdir} bash "$QDIR/native.sh" "$res.new" \
+		> "$tmp/harness.log" 2> "$tmp/harness.err"
+	rc=$?
+	cat "$tmp/harness.log"
+	[ $rc = 77 ] && skip "$(tail -n1 "$tmp/harness.err")"
+	if [ $rc != 0 ]; then
+		fail "the qemu harness (exit $rc)"; sed 's/^/  | /' "$tmp/harness.err"
+		finish; exit 1
+	fi
+	touch "$res.new/done"
+	rm -rf "$res"
+	mv "$res.new" "$res"
+else
+	echo "note: the guest's results from $res"
+fi
+
+for v in nopac pac; do
+	if python3 "$QDIR/native-check.py" "$res/$v" > "$tmp/$v.check"; then
+		pass "$v ($(cat "$res/$v/kernel")): info, symbols, backtrace --pid, verify --pid, profile --pid on arm64"
+	else
+		fail "$v: the arm64 guest's outputs"
+	fi
+	sed 's/^/  /' "$tmp/$v.check"
+	grep -E '^(verify|profile|# guest)' "$res/$v/summary.txt" | sed 's/^/  guest: /'
+done
+finish
