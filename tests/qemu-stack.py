@@ -51,7 +51,8 @@ if len(threads) != 1:
     print(f"{len(threads)} threads in the core, want 1")
     sys.exit(1)
 frames = threads[0]["frames"]
-got = [(int(f["address"], 16), f.get("function") or "??") for f in frames]
+got = [(int(f["address"], 16), f.get("function") or
+        (f.get("module") if (f.get("module") or "").startswith("[") else "??")) for f in frames]
 bad = []
 for i, w in enumerate(want):
     addr, name = int(w[0], 16), w[1] if len(w) > 1 else None

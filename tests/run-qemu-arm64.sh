@@ -53,8 +53,10 @@ for v in nopac pac; do
 	set -- "$d"/$arch.*.trace
 	args=()
 	for t in "$@"; do args+=(--trace "$t"); done
-	if "$VDSOSCOPE" verify --image "$image" "${args[@]}" --json > "$tmp/$v.json" 2> "$tmp/err" &&
-	   python3 - "$tmp/$v.json" "$v $arch" <<'PY'
+	# its exit status counts traces without a point in the vDSO as bad: the
+	# script below judges
+	"$VDSOSCOPE" verify --image "$image" "${args[@]}" --json > "$tmp/$v.json" 2> "$tmp/err"
+	if python3 - "$tmp/$v.json" "$v $arch" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 pts = sum(r["points"] for r in d["runs"])

@@ -6,7 +6,8 @@
 # aarch64; backtrace --pid of a program stopped inside each of three vDSO
 # functions gives the function, then invoke, level2, level1, main;
 # verify --pid is exact at every point, in each function it stepped;
-# profile --pid's stacks reach main.
+# profile --pid's stacks reach main; a recording made there replays on this
+# x86_64 host to the same stacks.
 # The guest's results are kept in the cache by the hash of the harness and
 # of the sources it builds.
 . "${top_srcdir:-.}/tests/lib.sh"
@@ -44,5 +45,17 @@ for v in nopac pac; do
 	fi
 	sed 's/^/  /' "$tmp/$v.check"
 	grep -E '^(verify|profile|# guest)' "$res/$v/summary.txt" | sed 's/^/  guest: /'
+	# the guest's recording, replayed here on x86_64: the stacks it printed
+	# live, each as often
+	rec=$res/$v/profile.rec
+	if [ -s "$rec" ] && [ -s "$res/$v/profile-record.out" ] &&
+	   "$VDSOSCOPE" profile --replay "$rec" --sysroot "$res/$v" > "$tmp/replay" 2> "$tmp/err" &&
+	   sort "$tmp/replay" > "$tmp/a" && sort "$res/$v/profile-record.out" > "$tmp/b" &&
+	   cmp -s "$tmp/a" "$tmp/b" && grep -q 'main;' "$tmp/a"; then
+		pass "$v: profile --replay on x86_64 of the guest's arm64 recording = its live stacks ($(wc -l < "$tmp/a") stacks)"
+	else
+		fail "$v: profile --replay of the arm64 recording"
+		sed 's/^/  | /' "$tmp/err"; diff "$tmp/a" "$tmp/b" 2> /dev/null | head -n 10 | sed 's/^/  | /'
+	fi
 done
 finish

@@ -273,7 +273,7 @@ if command -v go > /dev/null; then
 			ex=$?
 			if [ $ex = 2 ]; then
 				echo "note: run $i not judged: the traced thread blocked before its first call"
-			elif [ $ex = 0 ] && { [ $rc = 0 ] || grep -q '"blocked": true' "$tmp/go.json"; }; then
+			elif [ $ex = 0 ] && { [ $rc = 0 ] || grep -q '"blocked": *true' "$tmp/go.json"; }; then
 				pass "verify --pid on a Go program (run $i): exact"
 			else
 				fail "verify --pid on a Go program (run $i): exit $rc, $(head -c 600 "$tmp/go.json")"

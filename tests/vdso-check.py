@@ -45,7 +45,13 @@ def text_range(image):
     return None
 
 
+def is_arm(image):
+    """32-bit ARM, whose Thumb functions have odd symbol values."""
+    return re.search(r"Machine:\s+ARM$", readelf("-h", image), re.M) is not None
+
+
 def check_symbols(image, js, bias):
+    thumb = is_arm(image)
     want = set()
     sizes = {}
     for line in readelf("--dyn-syms", image).splitlines():
@@ -58,7 +64,7 @@ def check_symbols(image, js, bias):
         ver = ""
         if "@" in name:
             name, ver = re.split(r"@@?", name, maxsplit=1)
-        addr = int(value, 16) + bias
+        addr = (int(value, 16) & ~1 if thumb else int(value, 16)) + bias
         want.add((name, ver, addr, typ, bind))
         sizes[addr] = max(sizes.get(addr, 0), int(size))
     got = set()
@@ -109,7 +115,8 @@ def check_cfi(image, js, bias):
     rows = json.load(open(js))
     # readelf calls the return address column "ra"
     text = json.dumps(rows)
-    ip_name = "rip" if '"rip"' in text else "eip" if '"eip"' in text else "x30"
+    ip_name = ("rip" if '"rip"' in text else "eip" if '"eip"' in text else
+               "x30" if '"x30"' in text else "r14")
     by_addr = {}
     our_fdes = {}
     synthesized = [r for r in rows if r.get("synthesized")]
@@ -210,23 +217,31 @@ def frames_same(image, other):
     return 1 if bad or ew != eg else 0
 
 
-def check_locals(image, tool):
+def check_locals(image, tool, running=None):
+    """Every function of the unstripped IMAGE: our name and file:line at
+    its start + 1 are readelf's and eu-addr2line's; with RUNNING, asked of
+    the running (stripped) image with IMAGE as its debug file."""
+    thumb = is_arm(image)
     names = {}
     for line in readelf("-s", image).splitlines():
         f = line.split()
-        if len(f) >= 8 and f[0].endswith(":") and f[3] in ("FUNC", "NOTYPE") and f[6] not in ("UND", "ABS"):
-            names.setdefault(int(f[1], 16), set()).add(re.split("@", f[7])[0])
+        # ARM's mapping symbols ($t, $a, $d) name no function
+        if len(f) >= 8 and f[0].endswith(":") and f[3] in ("FUNC", "NOTYPE") and f[6] not in ("UND", "ABS") \
+           and not f[7].startswith("$"):
+            names.setdefault(int(f[1], 16) & ~1 if thumb else int(f[1], 16), set()).add(re.split("@", f[7])[0])
     funcs = set()
     for line in readelf("--syms", image).splitlines():
         f = line.split()
         if len(f) >= 8 and f[3] == "FUNC" and f[6] not in ("UND", "ABS") and int(f[2]) > 0:
             funcs.add(int(f[1], 16))
-    addrs = [a + 1 for a in sorted(funcs)]
+    # Thumb functions have odd values: their code starts one byte lower
+    addrs = sorted({(a & ~1 if thumb else a) + 1 for a in funcs})
     if not addrs:
         print("no functions in", image)
         return 1
     hexes = ["0x%x" % a for a in addrs]
-    ours = subprocess.run([tool, "symbolize", "--file", image, *hexes], capture_output=True,
+    args = ["--file", image] if running is None else ["--file", running, "--debug-file", image]
+    ours = subprocess.run([tool, "symbolize", *args, *hexes], capture_output=True,
                           text=True).stdout.splitlines()
     lines = subprocess.run(["eu-addr2line", "-e", image, *hexes], check=True, capture_output=True,
                            text=True).stdout.splitlines()
@@ -340,6 +355,8 @@ def main(argv):
         return check_cfi(argv[2], argv[3], int(argv[4], 0))
     if cmd == "frames-same":
         return frames_same(argv[2], argv[3])
+    if cmd == "locals" and len(argv) > 4:
+        return check_locals(argv[2], argv[3], argv[4])
     if cmd == "locals":
         return check_locals(argv[2], argv[3])
     if cmd == "mem":

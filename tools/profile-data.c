@@ -5,13 +5,15 @@
  * Record file: "VDSOPRF\0", u32 version (1), u32 0, then records of
  * u32 type, u32 length, payload (host byte order):
  *   1 vDSO     u32 index, u32 idlen, u32 len, id[idlen], bytes[len]
- *   2 process  u32 pid, u32 elf_class, u64 vdso_load, u32 vdso_index
+ *   2 process  u32 pid, u32 class, u64 vdso_load, u32 vdso_index
  *              (~0: none), u32 nmaps, then per map u64 start, end, pgoff,
  *              u32 idlen, u32 pathlen, id[idlen], path[pathlen]
  *   3 sample   u32 pid, u32 tid, u64 time, u32 elf_class, u32 stack_len,
  *              u64 valid, u64 stack_addr, u64 reg[popcount(valid)],
  *              stack[stack_len]
  *   4 lost     u64 count
+ * A process's class is its ELF class (32, 64) in bits 0-7 and its e_machine
+ * in bits 16-31, 0 meaning x86_64 or i386 by the class.
  * A process record replaces what was known of that pid: samples are
  * unwound with the maps and vDSO recorded before them, as they were live. */
 #include "config.h"
@@ -201,7 +203,7 @@ static int record_process(struct psession *s, struct pproc *p)
 		len += 32 + m.build_id_len + strlen(m.path);
 	}
 	if (put_hdr(s, R_PROCESS, len) || put32(s, (uint32_t)p->pid) ||
-	    put32(s, (uint32_t)p->elf_class) ||
+	    put32(s, (uint32_t)p->elf_class | (uint32_t)p->machine << 16) ||
 	    put64(s, p->vdso ? vdsoscope_load_address(p->vdso) : 0) || put32(s, vi) ||
 	    put32(s, (uint32_t)n))
 		return -1;
@@ -267,6 +269,9 @@ struct pproc *psession_live(struct psession *s, pid_t pid, int elf_class)
 	if (!p)
 		return NULL;
 	p->elf_class = elf_class;
+#if defined(__aarch64__)
+	p->machine = EM_AARCH64;
+#endif
 	if (!(p->sp = live_space(s->mods, elf_class)))
 		return NULL;
 	if (vdsoscope_open_pid(&p->vdso, pid, &opts) == 0) {
@@ -331,20 +336,28 @@ static const void *take(struct rd *r, size_t n)
 static int replay_process(struct psession *s, struct rd *r, const char **what)
 {
 	VDSOSCOPE_OPTS(opts, .flags = VDSOSCOPE_OPEN_NO_DEBUG | VDSOSCOPE_OPEN_LOAD_ADDR);
-	uint32_t pid, cls, vi, nmaps, i;
+	uint32_t pid, cls, vi, nmaps, i, machine;
+	const struct vdsoscope_arch *arch;
 	uint64_t load;
 	struct pproc *p;
 
 	if (get(r, &pid, 4) || get(r, &cls, 4) || get(r, &load, 8) || get(r, &vi, 4) ||
 	    get(r, &nmaps, 4))
 		return *what = "process record too short", -1;
+	machine = cls >> 16;
+	cls &= 0xff;
 	if (cls != 32 && cls != 64)
 		return *what = "process record: ELF class is neither 32 nor 64", -1;
+	arch = machine ? vdsoscope_arch_by_machine((int)machine, (int)cls)
+		       : vdsoscope_arch_by_machine(cls == 64 ? EM_X86_64 : EM_386, (int)cls);
+	if (!arch)
+		return *what = "process record: a machine this build has no register table for", -1;
 	if (vi != NO_VDSO && vi >= s->nvdsos)
 		return *what = "process record names a vDSO not recorded before it", -1;
-	if (!(p = proc_new(s, (pid_t)pid)) || !(p->sp = vdsoscope_space_new(s->mods, (int)cls)))
+	if (!(p = proc_new(s, (pid_t)pid)) || !(p->sp = vdsoscope_space_new_arch(s->mods, arch)))
 		return *what = "out of memory", -1;
 	p->elf_class = (int)cls;
+	p->machine = (int)machine;
 	if (vi != NO_VDSO) {
 		p->vidx = (long)vi;
 		opts.load_addr = load;

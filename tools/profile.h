@@ -26,6 +26,7 @@ struct pvdso {                    /* one vDSO image's bytes, by build-id */
 struct pproc {                    /* one process */
 	pid_t pid;
 	int elf_class;
+	int machine;              /* e_machine, 0: x86 (by the class) */
 	struct vdsoscope_space *sp;
 	struct vdsoscope_image *vdso;
 	long vidx;                /* index of its vDSO bytes, -1: none */

@@ -25,6 +25,7 @@
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <elf.h>
 #include "vdsoscope.h"
@@ -330,9 +331,14 @@ static void judge(struct run *r, struct point *pts, unsigned n,
 				bad = (int)a->sp_reg;
 			/* what the truth knows: every register the unwinder
 			 * claims equals it, and no callee-saved one is lost */
+			/* where calls leave the return address in a register
+			 * the callee may reuse (arm's lr), its value in the
+			 * caller once the call returned is no one's promise */
 			for (reg = 0; bad < 0 && reg < a->nregs; reg++)
 				if (vdsoscope_regs_has(&p->caller, reg) && vdsoscope_regs_has(truth, reg) &&
-				    p->caller.r[reg] != truth->r[reg])
+				    p->caller.r[reg] != truth->r[reg] &&
+				    !(reg == a->ra_reg && reg != a->ip_reg &&
+				      !(a->callee_saved[reg / 64] >> (reg % 64) & 1)))
 					bad = (int)reg;
 			for (reg = 0; bad < 0 && reg < a->nregs; reg++)
 				if ((a->callee_saved[reg / 64] >> (reg % 64) & 1) &&
@@ -656,6 +662,8 @@ static int held_already(const siginfo_t *held, unsigned n, int signo)
  * the thread is blocked (in a system call, its work moved to another
  * thread): the run ends there instead of waiting for ever. */
 #define STEP_PATIENCE 10
+/* seconds of stepping without a completed vDSO call */
+#define CALL_PATIENCE 20
 
 static void on_alarm(int sig)
 {
@@ -703,7 +711,8 @@ static int run_pid(struct run *r, pid_t tid, unsigned max_calls, unsigned long s
 	uint64_t pushed = 0;
 	unsigned fsize, flen;
 #endif
-	int status, in_call = 0, rc, gone = 0, inject = 0, entered = 0;
+	int status, in_call = 0, rc, gone = 0, inject = 0, entered = 0, idle = 0;
+	time_t last_call = 0;
 	size_t size;
 
 	rc = vdsoscope_open_pid(&img, tid, NULL);
@@ -740,7 +749,19 @@ static int run_pid(struct run *r, pid_t tid, unsigned max_calls, unsigned long s
 		siginfo_t si;
 		const char *why;
 		uint64_t ip;
-		int inside, more = r->calls < max_calls && steps < step_budget;
+		int inside, more = r->calls < max_calls && steps < step_budget && !idle;
+
+		/* a thread that runs on but makes no vDSO call (its work moved
+		 * to another thread) ends the run as a blocked one does */
+		if (more && !(steps & 4095)) {
+			time_t now = time(NULL);
+			if (!last_call)
+				last_call = now;
+			else if (now - last_call > CALL_PATIENCE) {
+				idle = 1;
+				more = 0;
+			}
+		}
 
 		if (!more) {
 			/* a call cut short is not judged; what is held is
@@ -866,7 +887,14 @@ static int run_pid(struct run *r, pid_t tid, unsigned max_calls, unsigned long s
 			r->calls++;
 			npoints = 0;
 			in_call = 0;
+			last_call = time(NULL);
 		}
+	}
+	if (idle && !r->blocked) {
+		r->blocked = 1;
+		snprintf(r->error, sizeof(r->error),
+			 "thread %d made no vDSO call for %d s; stopped after %u calls", (int)tid,
+			 CALL_PATIENCE, r->calls);
 	}
 	if (!gone) {
 		unsigned i;

@@ -867,6 +867,14 @@ static int unwind_with(struct vdsoscope_space *sp, const struct vdsoscope_regs *
 			continue;
 		}
 		if (!(m = find_map(sp, pc))) {
+			/* arm's signal return lives in the kernel's [sigpage] */
+			if (a->machine == EM_ARM &&
+			    vdsoscope_step_trampoline(a, &r, read, arg, &r, &ff) == 0) {
+				fi->module = "[sigpage]";
+				fi->flags |= VDSOSCOPE_FRAME_INFO_EXACT;
+				exact = 1;
+				continue;
+			}
 			if (in_anon(sp, pc)) {
 				fi->module = "[anonymous]";
 				return VDSOSCOPE_END_ANONYMOUS;

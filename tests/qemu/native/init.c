@@ -293,6 +293,8 @@ int main(void)
 	char *api[] = { "/test-api", NULL };
 	char *verify[] = { "/vdsoscope", "verify", "--pid", pids, "--calls", "80", "--json", NULL };
 	char *profile[] = { "/vdsoscope", "profile", "--pid", pids, "--duration", "3", "--json", NULL };
+	char *record[] = { "/vdsoscope", "profile", "--pid", pids, "--duration", "1", "--frequency",
+			   "200", "--stack-size", "4096", "--record", "/out/profile.rec", NULL };
 	double t0;
 	size_t m, k;
 	pid_t pid;
@@ -326,6 +328,10 @@ int main(void)
 	pid = spawn("gettime");
 	snprintf(pids, sizeof(pids), "%d", (int)pid);
 	run("profile", profile, 30);
+	reap(pid);
+	pid = spawn("gettime");
+	snprintf(pids, sizeof(pids), "%d", (int)pid);
+	run("profile-record", record, 30);
 	reap(pid);
 	note("# guest seconds %.1f\n", now() - t0);
 	fclose(summary);
