@@ -1043,7 +1043,7 @@ static unsigned int condense_row(const struct vs_data *d, struct vs_row *row,
 				 const struct vdsoscope_rule *rules, struct vs_crule *out)
 {
 	const struct vdsoscope_arch *a = d->arch;
-	unsigned int r, n = 0;
+	unsigned int r, n = 0, k;
 
 	memset(row->pass, 0, sizeof(row->pass));
 	row->sp_cfa = 0;
@@ -1077,7 +1077,6 @@ static unsigned int condense_row(const struct vs_data *d, struct vs_row *row,
 	}
 	{
 		int64_t lo = INT64_MAX, hi = INT64_MIN;
-		unsigned int k;
 		row->span_len = 0;
 		for (k = 0; k < n; k++)
 			if (out[k].kind == VDSOSCOPE_RULE_OFFSET) {
@@ -1091,6 +1090,10 @@ static unsigned int condense_row(const struct vs_data *d, struct vs_row *row,
 			row->span_len = (uint32_t)(hi - lo);
 		}
 	}
+	row->fast = row->span_len && row->cfa.kind == VDSOSCOPE_RULE_CFA_REG_OFFSET &&
+		    row->cfa.reg < VDSOSCOPE_MAX_REGS && a->addr_size == 8 && !d->elf.swap;
+	for (k = 0; k < n && row->fast; k++)
+		row->fast = out[k].kind == VDSOSCOPE_RULE_OFFSET && vs__slot_size(a, out[k].reg) == 8;
 	return n;
 }
 

@@ -62,6 +62,9 @@ struct vs_row {
 	uint8_t ra_signed;    /* aarch64: the return address carries a PAC */
 	uint8_t outermost;    /* the CFI calls the return address undefined */
 	uint8_t sp_cfa;       /* SP becomes the CFA */
+	/* CFA = register + offset, every rule an 8-byte slot in the span, the
+	 * image in host byte order: the step's short way */
+	uint8_t fast;
 	/* the slots of the OFFSET rules: [CFA + span_lo, + span_len), at most
 	 * VS_MAX_SPAN bytes; span_len 0 when they are farther apart */
 	int32_t span_lo;

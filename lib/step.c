@@ -79,6 +79,133 @@ static int vsyscall_step(const struct vdsoscope_regs *in, vdsoscope_read_fn read
 	return 0;
 }
 
+/* arm's signal return outside any image: the kernel's [sigpage] holds
+ * "mov r7, #NR; svc 0" (or "svc #NR"), in ARM and in Thumb, for sigreturn (119) and
+ * rt_sigreturn (173).  There SP points at the frame the kernel pushed: for
+ * rt_sigreturn its siginfo (128 bytes), then the ucontext, whose
+ * sigcontext starts 20 bytes in with trap_no, error_code and oldmask, then
+ * r0-r15; for sigreturn the ucontext itself. */
+#define ARM_SC_R0 32
+static int arm_sigpage_step(const struct vdsoscope_arch *a, const struct vdsoscope_regs *in,
+			    vdsoscope_read_fn read, void *arg, struct vdsoscope_regs *out,
+			    unsigned int *frame_flags)
+{
+	uint64_t pc, sp;
+	unsigned char b[8];
+	uint32_t w[16];
+	unsigned int k, nr = 0;
+
+	if (!vdsoscope_regs_has(in, a->ip_reg) || !vdsoscope_regs_has(in, a->sp_reg))
+		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "trampoline step without PC and SP");
+	pc = in->r[a->ip_reg] & 0xfffffffeu;
+	sp = in->r[a->sp_reg] & 0xffffffffu;
+	/* at the mov, or at the svc after it */
+	for (k = 0; k < 3 && !nr; k++) {
+		uint64_t at = pc - (k == 0 ? 0 : k == 1 ? 4 : 2);
+		uint32_t x, y;
+		uint16_t h0, h1;
+		if (at > pc || read(arg, at, b, 8))
+			continue;
+		x = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+		y = (uint32_t)b[4] | (uint32_t)b[5] << 8 | (uint32_t)b[6] << 16 | (uint32_t)b[7] << 24;
+		h0 = (uint16_t)x;
+		h1 = (uint16_t)(x >> 16);
+		/* svc #0, or svc #NR as arm64's compat [sigpage] has it */
+		if (k != 2 && (x == 0xe3a07077u || x == 0xe3a070adu) &&
+		    (y == 0xef000000u || y == (0xef000000u | (x & 0xff))))
+			nr = x & 0xff;
+		else if (k != 1 && (h0 == 0x2777 || h0 == 0x27ad) &&
+			 (h1 == 0xdf00 || h1 == (0xdf00 | (h0 & 0xff))))
+			nr = h0 & 0xff;
+	}
+	if (!nr)
+		return vs__err(VDSOSCOPE_E_NOT_IN_IMAGE, "0x%llx: no image and no signal return there",
+			       (unsigned long long)pc);
+	if (read(arg, sp + (nr == 173 ? 128 : 0) + ARM_SC_R0, w, sizeof(w)))
+		return vs__err(VDSOSCOPE_E_MEMORY, "signal frame at 0x%llx", (unsigned long long)sp);
+	vdsoscope_regs_clear(out);
+	for (k = 0; k < 16; k++)
+		vdsoscope_regs_set(out, k, w[k]);
+	if (frame_flags)
+		*frame_flags = VDSOSCOPE_FRAME_SIGNAL;
+	return 0;
+}
+
+int vdsoscope_step_trampoline(const struct vdsoscope_arch *a, const struct vdsoscope_regs *in,
+			      vdsoscope_read_fn read, void *arg, struct vdsoscope_regs *out,
+			      unsigned int *frame_flags)
+{
+	if (!a || !vdsoscope_regs_has(in, a->ip_reg))
+		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "trampoline step without an IP");
+	if (a == &vs__arch_x86_64 && vs__in_vsyscall(in->r[a->ip_reg]))
+		return vsyscall_step(in, read, arg, out, frame_flags);
+	if (a->machine == EM_ARM && a->elf_class == 32)
+		return arm_sigpage_step(a, in, read, arg, out, frame_flags);
+	return vs__err(VDSOSCOPE_E_NOT_IN_IMAGE, "0x%llx: no image and no trampoline there",
+		       (unsigned long long)in->r[a->ip_reg]);
+}
+
+/* ROW's step when it is simple (row->fast): CFA = register + offset, every
+ * rule a slot of 8 bytes within the span, in host byte order.  Returns 1
+ * when the span cannot be read: the general step then says why. */
+static inline int step_fast(const struct vdsoscope_arch *a, const struct vs_row *row,
+			    const struct vs_crule *cr, const struct vdsoscope_regs *in,
+			    vdsoscope_read_fn read, void *arg, struct vdsoscope_regs *out,
+			    unsigned int *frame_flags)
+{
+	unsigned char span[VS_MAX_SPAN];
+	uint64_t cfa, pacm = in->pac_mask, v;
+	unsigned int i, w, n = row->ncrules, nw = (a->nregs + 63) / 64;
+
+	if (__builtin_expect(!(in->valid[row->cfa.reg / 64] >> (row->cfa.reg % 64) & 1), 0))
+		return 1;
+	cfa = in->r[row->cfa.reg] + (uint64_t)row->cfa.off;
+	if (read(arg, cfa + (uint64_t)(int64_t)row->span_lo, span, row->span_len))
+		return 1;
+	/* the rules read only the span: OUT may be IN */
+	for (w = 0; w < nw; w++) {
+		uint64_t pass = row->pass[w] & in->valid[w];
+		if (out != in) {
+			uint64_t m = pass;
+			while (m) {
+				unsigned int r = w * 64 + (unsigned int)__builtin_ctzll(m);
+				out->r[r] = in->r[r];
+				m &= m - 1;
+			}
+		}
+		out->valid[w] = pass;
+	}
+	for (; w < VDSOSCOPE_REG_WORDS; w++)
+		out->valid[w] = 0;
+	out->pac_mask = pacm;
+	if (row->sp_cfa) {
+		out->r[a->sp_reg] = cfa;
+		out->valid[a->sp_reg / 64] |= 1ull << (a->sp_reg % 64);
+	}
+	for (i = 0; i < n; i++) {
+		unsigned int r = cr[i].reg;
+		memcpy(&v, span + (cr[i].off - row->span_lo), 8);
+		out->r[r] = v;
+		out->valid[r / 64] |= 1ull << (r % 64);
+	}
+	if (row->ra != a->ip_reg) {
+		if (!(out->valid[row->ra / 64] >> (row->ra % 64) & 1))
+			return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "return address undefined");
+		out->r[a->ip_reg] = out->r[row->ra];
+		out->valid[a->ip_reg / 64] |= 1ull << (a->ip_reg % 64);
+	} else if (!(out->valid[a->ip_reg / 64] >> (a->ip_reg % 64) & 1)) {
+		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "return address undefined");
+	}
+	if (a->machine == EM_AARCH64 && !row->signal) {
+		out->r[a->ip_reg] = vs__strip_pac(out->r[a->ip_reg], out->pac_mask);
+		if (row->ra != a->ip_reg)
+			out->r[row->ra] = out->r[a->ip_reg];
+	}
+	if (frame_flags)
+		*frame_flags = row->signal ? VDSOSCOPE_FRAME_SIGNAL : 0;
+	return 0;
+}
+
 /* One frame with ROW, whose rules are at CRULES and expressions at OPS. */
 static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 			   const struct vs_crule *crules, const struct vs_op *ops, uint64_t bias,
@@ -262,8 +389,15 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 	if (lo == 0)
 		return vs__err(VDSOSCOPE_E_NO_CFI, "0x%llx in %s", (unsigned long long)pc,
 			       img->source);
-	return step_row(d, &d->rows[lo - 1], d->crules, d->ops, img->bias, pc, flags, in, read, arg,
-			out, frame_flags);
+	{
+		const struct vs_row *row = &d->rows[lo - 1];
+		int rc;
+		if (row->fast && (rc = step_fast(a, row, d->crules + row->first_crule, in, read, arg,
+						 out, frame_flags)) <= 0)
+			return rc;
+		return step_row(d, row, d->crules, d->ops, img->bias, pc, flags, in, read, arg, out,
+				frame_flags);
+	}
 }
 
 int vs__step_row(const struct vs_data *d, const struct vs_row *row, const struct vs_crule *crules,
@@ -271,5 +405,10 @@ int vs__step_row(const struct vs_data *d, const struct vs_row *row, const struct
 		 const struct vdsoscope_regs *in, vdsoscope_read_fn read, void *arg,
 		 struct vdsoscope_regs *out, unsigned int *frame_flags)
 {
+	int rc;
+
+	if (row->fast && (rc = step_fast(d->arch, row, crules + row->first_crule, in, read, arg,
+					 out, frame_flags)) <= 0)
+		return rc;
 	return step_row(d, row, crules, ops, bias, pc, flags, in, read, arg, out, frame_flags);
 }

@@ -484,6 +484,17 @@ VDSOSCOPE_API int vdsoscope_step(const struct vdsoscope_image *img,
 				 vdsoscope_read_fn read, void *arg,
 				 struct vdsoscope_regs *out, unsigned int *frame_flags);
 
+/* A frame at kernel code outside any ELF image, recognised by its
+ * instructions: x86_64's vsyscall page, and arm's [sigpage] signal return
+ * (sigreturn and rt_sigreturn, ARM and Thumb; then OUT has r0-r15 from the
+ * signal frame and *FRAME_FLAGS VDSOSCOPE_FRAME_SIGNAL).  As
+ * vdsoscope_step() otherwise; -VDSOSCOPE_E_NOT_IN_IMAGE when the code at
+ * IP is none of them. */
+VDSOSCOPE_API int vdsoscope_step_trampoline(const struct vdsoscope_arch *a,
+					    const struct vdsoscope_regs *in,
+					    vdsoscope_read_fn read, void *arg,
+					    struct vdsoscope_regs *out, unsigned int *frame_flags);
+
 /* Ready readers.  vdsoscope_read_self: ARG unused, this process's memory
  * (through process_vm_readv on itself, so bad addresses fail cleanly).
  * vdsoscope_read_pid: ARG is a pid_t * ; process_vm_readv, then
