@@ -145,24 +145,13 @@ int vdsoscope_step_trampoline(const struct vdsoscope_arch *a, const struct vdsos
 		       (unsigned long long)in->r[a->ip_reg]);
 }
 
-/* ROW's step when it is simple (row->fast): CFA = register + offset, every
- * rule a slot of 8 bytes within the span, in host byte order.  Returns 1
- * when the span cannot be read: the general step then says why. */
-static inline int step_fast(const struct vdsoscope_arch *a, const struct vs_row *row,
-			    const struct vs_crule *cr, const struct vdsoscope_regs *in,
-			    vdsoscope_read_fn read, void *arg, struct vdsoscope_regs *out,
-			    unsigned int *frame_flags)
+/* OUT keeps IN's registers that ROW passes through, and no other. */
+static inline void pass_through(const struct vdsoscope_arch *a, const struct vs_row *row,
+				const struct vdsoscope_regs *in, struct vdsoscope_regs *out)
 {
-	unsigned char span[VS_MAX_SPAN];
-	uint64_t cfa, pacm = in->pac_mask, v;
-	unsigned int i, w, n = row->ncrules, nw = (a->nregs + 63) / 64;
+	unsigned int w, nw = (a->nregs + 63) / 64;
 
-	if (__builtin_expect(!(in->valid[row->cfa.reg / 64] >> (row->cfa.reg % 64) & 1), 0))
-		return 1;
-	cfa = in->r[row->cfa.reg] + (uint64_t)row->cfa.off;
-	if (read(arg, cfa + (uint64_t)(int64_t)row->span_lo, span, row->span_len))
-		return 1;
-	/* the rules read only the span: OUT may be IN */
+	/* only the words the architecture's registers reach */
 	for (w = 0; w < nw; w++) {
 		uint64_t pass = row->pass[w] & in->valid[w];
 		if (out != in) {
@@ -177,6 +166,56 @@ static inline int step_fast(const struct vdsoscope_arch *a, const struct vs_row 
 	}
 	for (; w < VDSOSCOPE_REG_WORDS; w++)
 		out->valid[w] = 0;
+}
+
+/* The caller's PC in OUT from ROW's return address column, once the rules
+ * were applied; the frame's flags. */
+static inline int caller_pc(const struct vdsoscope_arch *a, const struct vs_row *row, uint64_t pc,
+			    struct vdsoscope_regs *out, unsigned int *frame_flags)
+{
+	if (row->ra != a->ip_reg) {
+		if (!vdsoscope_regs_has(out, row->ra))
+			return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "return address at 0x%llx",
+				       (unsigned long long)pc);
+		vdsoscope_regs_set(out, a->ip_reg, out->r[row->ra]);
+	} else if (!vdsoscope_regs_has(out, a->ip_reg)) {
+		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "return address at 0x%llx",
+			       (unsigned long long)pc);
+	}
+	/* the caller sees its return address authenticated: in the PC and in
+	 * the register that held it */
+	if (a->machine == EM_AARCH64 && !row->signal) {
+		out->r[a->ip_reg] = vs__strip_pac(out->r[a->ip_reg], out->pac_mask);
+		if (row->ra != a->ip_reg)
+			out->r[row->ra] = out->r[a->ip_reg];
+	}
+	/* arm: the caller's PC is the address, without the Thumb bit lr has */
+	if (a->machine == EM_ARM)
+		out->r[a->ip_reg] &= ~1ull;
+	if (frame_flags)
+		*frame_flags = row->signal ? VDSOSCOPE_FRAME_SIGNAL : 0;
+	return 0;
+}
+
+/* ROW's step when it is simple (row->fast): CFA = register + offset, every
+ * rule a slot of 8 bytes within the span, in host byte order.  Returns 1
+ * when the span cannot be read: the general step then says why. */
+static inline int step_fast(const struct vdsoscope_arch *a, const struct vs_row *row,
+			    const struct vs_crule *cr, uint64_t pc, const struct vdsoscope_regs *in,
+			    vdsoscope_read_fn read, void *arg, struct vdsoscope_regs *out,
+			    unsigned int *frame_flags)
+{
+	unsigned char span[VS_MAX_SPAN];
+	uint64_t cfa, pacm = in->pac_mask, v;
+	unsigned int i, n = row->ncrules;
+
+	if (__builtin_expect(!(in->valid[row->cfa.reg / 64] >> (row->cfa.reg % 64) & 1), 0))
+		return 1;
+	cfa = in->r[row->cfa.reg] + (uint64_t)row->cfa.off;
+	if (read(arg, cfa + (uint64_t)(int64_t)row->span_lo, span, row->span_len))
+		return 1;
+	/* the rules read only the span: OUT may be IN */
+	pass_through(a, row, in, out);
 	out->pac_mask = pacm;
 	if (row->sp_cfa) {
 		out->r[a->sp_reg] = cfa;
@@ -188,22 +227,7 @@ static inline int step_fast(const struct vdsoscope_arch *a, const struct vs_row 
 		out->r[r] = v;
 		out->valid[r / 64] |= 1ull << (r % 64);
 	}
-	if (row->ra != a->ip_reg) {
-		if (!(out->valid[row->ra / 64] >> (row->ra % 64) & 1))
-			return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "return address undefined");
-		out->r[a->ip_reg] = out->r[row->ra];
-		out->valid[a->ip_reg / 64] |= 1ull << (a->ip_reg % 64);
-	} else if (!(out->valid[a->ip_reg / 64] >> (a->ip_reg % 64) & 1)) {
-		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "return address undefined");
-	}
-	if (a->machine == EM_AARCH64 && !row->signal) {
-		out->r[a->ip_reg] = vs__strip_pac(out->r[a->ip_reg], out->pac_mask);
-		if (row->ra != a->ip_reg)
-			out->r[row->ra] = out->r[a->ip_reg];
-	}
-	if (frame_flags)
-		*frame_flags = row->signal ? VDSOSCOPE_FRAME_SIGNAL : 0;
-	return 0;
+	return caller_pc(a, row, pc, out, frame_flags);
 }
 
 /* One frame with ROW, whose rules are at CRULES and expressions at OPS. */
@@ -240,7 +264,7 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 	{
 		const struct vs_crule *cr = crules + row->first_crule;
 		uint64_t vals[VS_MAX_CRULES], set[VS_MAX_CRULES / 64] = { 0 }, pacm = in->pac_mask;
-		unsigned int n = row->ncrules, w, nw = (a->nregs + 63) / 64;
+		unsigned int n = row->ncrules;
 
 		unsigned char span[VS_MAX_SPAN];
 		int have_span = 0;
@@ -301,20 +325,7 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 			set[i / 64] |= 1ull << (i % 64);
 		}
 		/* only the words the architecture's registers reach */
-		for (w = 0; w < nw; w++) {
-			uint64_t pass = row->pass[w] & in->valid[w];
-			if (out != in) {
-				uint64_t m = pass;
-				while (m) {
-					unsigned int r = w * 64 + (unsigned int)__builtin_ctzll(m);
-					out->r[r] = in->r[r];
-					m &= m - 1;
-				}
-			}
-			out->valid[w] = pass;
-		}
-		for (; w < VDSOSCOPE_REG_WORDS; w++)
-			out->valid[w] = 0;
+		pass_through(a, row, in, out);
 		out->pac_mask = pacm;
 		if (row->sp_cfa)
 			vdsoscope_regs_set(out, a->sp_reg, cfa);
@@ -322,28 +333,7 @@ static inline int step_row(const struct vs_data *d, const struct vs_row *row,
 			if (set[i / 64] >> (i % 64) & 1)
 				vdsoscope_regs_set(out, cr[i].reg, vals[i]);
 	}
-	if (row->ra != a->ip_reg) {
-		if (!vdsoscope_regs_has(out, row->ra))
-			return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "return address at 0x%llx",
-				       (unsigned long long)pc);
-		vdsoscope_regs_set(out, a->ip_reg, out->r[row->ra]);
-	} else if (!vdsoscope_regs_has(out, a->ip_reg)) {
-		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "return address at 0x%llx",
-			       (unsigned long long)pc);
-	}
-	/* the caller sees its return address authenticated: in the PC and in
-	 * the register that held it */
-	if (a->machine == EM_AARCH64 && !row->signal) {
-		out->r[a->ip_reg] = vs__strip_pac(out->r[a->ip_reg], out->pac_mask);
-		if (row->ra != a->ip_reg)
-			out->r[row->ra] = out->r[a->ip_reg];
-	}
-	/* arm: the caller's PC is the address, without the Thumb bit lr has */
-	if (a->machine == EM_ARM)
-		out->r[a->ip_reg] &= ~1ull;
-	if (frame_flags)
-		*frame_flags = row->signal ? VDSOSCOPE_FRAME_SIGNAL : 0;
-	return 0;
+	return caller_pc(a, row, pc, out, frame_flags);
 }
 
 int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_regs *in,
@@ -392,8 +382,8 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 	{
 		const struct vs_row *row = &d->rows[lo - 1];
 		int rc;
-		if (row->fast && (rc = step_fast(a, row, d->crules + row->first_crule, in, read, arg,
-						 out, frame_flags)) <= 0)
+		if (row->fast && (rc = step_fast(a, row, d->crules + row->first_crule, pc, in, read,
+						 arg, out, frame_flags)) <= 0)
 			return rc;
 		return step_row(d, row, d->crules, d->ops, img->bias, pc, flags, in, read, arg, out,
 				frame_flags);
@@ -407,8 +397,8 @@ int vs__step_row(const struct vs_data *d, const struct vs_row *row, const struct
 {
 	int rc;
 
-	if (row->fast && (rc = step_fast(d->arch, row, crules + row->first_crule, in, read, arg,
-					 out, frame_flags)) <= 0)
+	if (row->fast && (rc = step_fast(d->arch, row, crules + row->first_crule, pc, in, read,
+					 arg, out, frame_flags)) <= 0)
 		return rc;
 	return step_row(d, row, crules, ops, bias, pc, flags, in, read, arg, out, frame_flags);
 }
