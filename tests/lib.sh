@@ -90,3 +90,32 @@ build_go() {
 	(cd "$tmp/go-src" && HOME=$tmp GOCACHE=$tmp/gocache GOPATH=$tmp/gopath GO111MODULE=off \
 		GOFLAGS= go build -o "$1" main.go) > "$tmp/go-build.log" 2>&1
 }
+
+# guest_results NAME KEY COMMAND...: the results of COMMAND OUTDIR (a qemu
+# harness), made once per KEY and kept in the cache under NAME; sets res.
+# Skips where COMMAND does (exit 77), with its reason.
+guest_results() {
+	local name=$1 key=$2 rc
+	local cache=${VDSOSCOPE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vdsoscope}
+	shift 2
+	res=$cache/$name/$key
+	if [ -f "$res/done" ]; then
+		echo "note: the guest's results from $res"
+		return 0
+	fi
+	mkdir -p "$cache/$name"
+	rm -rf "$res.new"
+	"$@" "$res.new" > "$tmp/harness.log" 2> "$tmp/harness.err"
+	rc=$?
+	cat "$tmp/harness.log"
+	[ $rc = 77 ] && skip "$(tail -n1 "$tmp/harness.err")"
+	if [ $rc != 0 ]; then
+		fail "the qemu harness (exit $rc)"
+		sed 's/^/  | /' "$tmp/harness.err"
+		finish
+		exit 1
+	fi
+	touch "$res.new/done"
+	rm -rf "$res"
+	mv "$res.new" "$res"
+}

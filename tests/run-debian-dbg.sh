@@ -57,7 +57,10 @@ done
 # the same loadable bytes), the compat one was not.
 run=$(ls -d "${VDSOSCOPE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vdsoscope}"/arm64-results/*/nopac 2> /dev/null | head -n1)
 if [ -n "$arm64" ] && [ -f "$arm64/vdso.so" ] && [ -n "$run" ] && [ -f "$run/vdso64.so" ] &&
-   [ "$(cat "$run/kernel")" = "$(basename "$(dirname "$arm64")")" ]; then
+   [ "$(cat "$run/kernel")" = "$(basename "$(dirname "$arm64")")" ] &&
+   # the same build of the kernel: its compat vDSO, not relinked, has the
+   # debug image's build-id
+   [ "$(readelf -n "$run/vdso32.so" | grep 'Build ID')" = "$(readelf -n "$arm64/vdso32.so" | grep 'Build ID')" ]; then
 	for pair in "vdso64.so vdso.so content" "vdso32.so vdso32.so build-id"; do
 		set -- $pair
 		m=$("$VDSOSCOPE" info --json --file "$run/$1" --debug-dir "$arm64" |
@@ -68,7 +71,7 @@ if [ -n "$arm64" ] && [ -f "$arm64/vdso.so" ] && [ -n "$run" ] && [ -f "$run/vds
 			$CHECK locals "$arm64/$2" "$VDSOSCOPE" "$run/$1"
 	done
 else
-	echo "note: no arm64 debug images with the running images of the same kernel (run-qemu-arm64.sh's"
+	echo "note: no arm64 debug images with the running images of the same kernel build (run-qemu-arm64.sh's"
 	echo "      recording and linux-image-*-cloud-arm64-dbg in \$VDSOSCOPE_ARM64_DBG_DIR): not checked"
 fi
 finish

@@ -22,27 +22,9 @@ READER=$top_builddir/plugin/.libs/vdsoscope-gdb.so
 VDSO_PY=$top_builddir/gdb-scripts/vdso.py
 export VDSOSCOPE_GDB_READER=$(cd "$(dirname "$READER")" 2> /dev/null && pwd)/vdsoscope-gdb.so VDSOSCOPE
 
-cache=${VDSOSCOPE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vdsoscope}
 key=$(cat "$QDIR/arm64.sh" "$QDIR/console.py" "$QDIR/initramfs.py" "$QDIR/check.py" \
 	"$QDIR"/guest/*.c | sha256sum | cut -c1-16)
-res=$cache/arm64-results/$key
-if [ ! -f "$res/done" ]; then
-	mkdir -p "$cache/arm64-results"
-	rm -rf "$res.new"
-	bash "$QDIR/arm64.sh" "$res.new" > "$tmp/harness.log" 2> "$tmp/harness.err"
-	rc=$?
-	cat "$tmp/harness.log"
-	[ $rc = 77 ] && skip "$(tail -n1 "$tmp/harness.err")"
-	if [ $rc != 0 ]; then
-		fail "the qemu harness (exit $rc)"; sed 's/^/  | /' "$tmp/harness.err"
-		finish; exit 1
-	fi
-	touch "$res.new/done"
-	rm -rf "$res"
-	mv "$res.new" "$res"
-else
-	echo "note: the guest's recording from $res"
-fi
+guest_results arm64-results "$key" bash "$QDIR/arm64.sh"
 pass "arm64 guest: $(cat "$res/nopac/kernel"), traces and cores of both boots checked by tests/qemu/check.py"
 
 for v in nopac pac; do

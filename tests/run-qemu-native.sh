@@ -13,29 +13,11 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 QDIR=$top_srcdir/tests/qemu
 
-cache=${VDSOSCOPE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vdsoscope}
 key=$(cd "$top_srcdir" && cat tests/qemu/native.sh tests/qemu/console.py tests/qemu/initramfs.py \
 	tests/qemu/native/*.c configure.ac Makefile.am lib/*.[ch] lib/*.map unwind/*.[ch] \
 	unwind/*.map tools/*.[ch] tests/test-api.c tests/runner.h | sha256sum | cut -c1-16)
-res=$cache/native-results/$key
-if [ ! -f "$res/done" ]; then
-	mkdir -p "$cache/native-results"
-	rm -rf "$res.new"
-	VDSOSCOPE_BUILDDIR=${top_builddir:-$top_srcdir} bash "$QDIR/native.sh" "$res.new" \
-		> "$tmp/harness.log" 2> "$tmp/harness.err"
-	rc=$?
-	cat "$tmp/harness.log"
-	[ $rc = 77 ] && skip "$(tail -n1 "$tmp/harness.err")"
-	if [ $rc != 0 ]; then
-		fail "the qemu harness (exit $rc)"; sed 's/^/  | /' "$tmp/harness.err"
-		finish; exit 1
-	fi
-	touch "$res.new/done"
-	rm -rf "$res"
-	mv "$res.new" "$res"
-else
-	echo "note: the guest's results from $res"
-fi
+guest_results native-results "$key" env VDSOSCOPE_BUILDDIR="${top_builddir:-$top_srcdir}" \
+	bash "$QDIR/native.sh"
 
 for v in nopac pac; do
 	if python3 "$QDIR/native-check.py" "$res/$v" > "$tmp/$v.check"; then
