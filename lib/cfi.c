@@ -1094,6 +1094,8 @@ static unsigned int condense_row(const struct vs_data *d, struct vs_row *row,
 		    row->cfa.reg < VDSOSCOPE_MAX_REGS && a->addr_size == 8 && !d->elf.swap;
 	for (k = 0; k < n && row->fast; k++)
 		row->fast = out[k].kind == VDSOSCOPE_RULE_OFFSET && vs__slot_size(a, out[k].reg) == 8;
+	row->plain_ra = row->ra == a->ip_reg && a->ip_reg < 64 && a->machine != EM_AARCH64 &&
+			a->machine != EM_ARM;
 	return n;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Parsing an image once, sharing parsed images, and the identity queries. */
 #include "config.h"
+#include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,7 +171,7 @@ static int data_build(struct vs_data **out, unsigned char *bytes, size_t size,
 		rc = vs__err(VDSOSCOPE_E_BAD_DYNAMIC, "%s: no dynamic symbol table", source);
 		goto fail;
 	}
-	d->arch = vdsoscope_arch_by_machine(d->elf.machine, d->elf.is64 ? 64 : 32);
+	vs__data_set_arch(d, vdsoscope_arch_by_machine(d->elf.machine, d->elf.is64 ? 64 : 32));
 	d->link_base = d->elf.link_base;
 	d->text_lo = d->elf.text_lo;
 	d->text_hi = d->elf.text_hi;
@@ -194,6 +195,18 @@ static int data_build(struct vs_data **out, unsigned char *bytes, size_t size,
 fail:
 	data_free(d);
 	return rc;
+}
+
+void vs__data_set_arch(struct vs_data *d, const struct vdsoscope_arch *a)
+{
+	unsigned int r;
+
+	d->arch = a;
+	d->nsaved = 0;
+	if (a && a->nregs <= 64)
+		for (r = 0; r < a->nregs; r++)
+			if (a->callee_saved[0] >> r & 1)
+				d->saved[d->nsaved++] = (uint8_t)r;
 }
 
 int vs__image_create(struct vdsoscope_image **out, unsigned char *bytes, size_t size,
@@ -247,6 +260,15 @@ int vs__image_create(struct vdsoscope_image **out, unsigned char *bytes, size_t 
 	img->d = d;
 	img->load = have_load ? load : d->link_base;
 	img->bias = img->load - d->link_base;
+	img->arch = d->arch;
+	img->row_index = d->row_index;
+	img->rows = d->rows;
+	img->crules = d->crules;
+	img->link_base = d->link_base;
+	img->size = d->size;
+	img->addr_mask = d->arch && d->arch->addr_size == 4 ? 0xffffffffull : ~0ull;
+	img->ip_reg = d->arch ? d->arch->ip_reg : 0;
+	img->pc_mask = img->addr_mask & (d->arch && d->arch->machine == EM_ARM ? ~1ull : ~0ull);
 	snprintf(img->source, sizeof(img->source), "%s", source);
 	*out = img;
 	vs__clear_err();

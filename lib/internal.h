@@ -65,6 +65,8 @@ struct vs_row {
 	/* CFA = register + offset, every rule an 8-byte slot in the span, the
 	 * image in host byte order: the step's short way */
 	uint8_t fast;
+	/* the return address is the PC's column and never signed (x86) */
+	uint8_t plain_ra;
 	/* the slots of the OFFSET rules: [CFA + span_lo, + span_len), at most
 	 * VS_MAX_SPAN bytes; span_len 0 when they are farther apart */
 	int32_t span_lo;
@@ -129,6 +131,10 @@ struct vs_data {
 	/* row number + 1 for every byte of the image (0: no row), when the
 	 * image is small enough: the step's lookup in one load */
 	uint16_t *row_index;
+	/* the architecture's callee-saved registers, when all are below 64:
+	 * the step copies them in a loop of the same length every time */
+	uint8_t saved[64];
+	unsigned int nsaved;
 	unsigned int nregs;
 	struct vs_op *ops;
 	size_t nops;
@@ -160,6 +166,15 @@ struct vdsoscope_image {
 	struct vs_data *d;
 	uint64_t load;
 	uint64_t bias;        /* load - link_base (mod 2^64) */
+	/* what the step reads first, copied from d: its chain of dependent
+	 * loads one shorter */
+	const struct vdsoscope_arch *arch;
+	const uint16_t *row_index;
+	const struct vs_row *rows;
+	const struct vs_crule *crules;
+	uint64_t link_base, size, addr_mask;
+	uint64_t pc_mask;      /* addr_mask without arm's Thumb bit */
+	unsigned int ip_reg;
 	char source[4096 + 16];
 };
 
@@ -172,6 +187,8 @@ static inline int vs__in_vsyscall(uint64_t addr)
 	return addr >= VS_VSYSCALL_START && addr < VS_VSYSCALL_END;
 }
 
+/* image.c: D's architecture A (NULL: none) and what the step derives from it. */
+VS_HIDDEN void vs__data_set_arch(struct vs_data *d, const struct vdsoscope_arch *a);
 /* image.c: build or share parsed data for BYTES (ownership is taken). */
 VS_HIDDEN int vs__image_create(struct vdsoscope_image **out, unsigned char *bytes,
 			       size_t size, uint64_t load, int have_load,

@@ -280,8 +280,9 @@ int vdsoscope_object_open(struct vdsoscope_object **out, const char *path,
 		rc = vs__err(VDSOSCOPE_E_NOT_ELF, "file %s", path);
 		goto fail;
 	}
-	o->scratch.arch = vdsoscope_arch_by_machine(eh.e_machine,
-						    eh.e_ident[EI_CLASS] == ELFCLASS64 ? 64 : 32);
+	vs__data_set_arch(&o->scratch,
+			  vdsoscope_arch_by_machine(eh.e_machine,
+						    eh.e_ident[EI_CLASS] == ELFCLASS64 ? 64 : 32));
 	if (!o->scratch.arch) {
 		rc = vs__err(VDSOSCOPE_E_BAD_MACHINE, "file %s: machine %u, class %u", path,
 			     eh.e_machine, eh.e_ident[EI_CLASS]);

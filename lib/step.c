@@ -197,36 +197,92 @@ static inline int caller_pc(const struct vdsoscope_arch *a, const struct vs_row 
 	return 0;
 }
 
+/* The short way's end on x86, where the return address is the PC's column
+ * and never signed. */
+static inline int fast_end(const struct vdsoscope_arch *a, const struct vs_row *row, uint64_t pc,
+			   uint64_t valid0, struct vdsoscope_regs *out, unsigned int *frame_flags)
+{
+	if (row->plain_ra) {
+		if (__builtin_expect(!(valid0 >> a->ip_reg & 1), 0))
+			return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "return address at 0x%llx",
+				       (unsigned long long)pc);
+		if (frame_flags)
+			*frame_flags = row->signal ? VDSOSCOPE_FRAME_SIGNAL : 0;
+		return 0;
+	}
+	return caller_pc(a, row, pc, out, frame_flags);
+}
+
 /* ROW's step when it is simple (row->fast): CFA = register + offset, every
  * rule a slot of 8 bytes within the span, in host byte order.  Returns 1
  * when the span cannot be read: the general step then says why. */
-static inline int step_fast(const struct vdsoscope_arch *a, const struct vs_row *row,
-			    const struct vs_crule *cr, uint64_t pc, const struct vdsoscope_regs *in,
-			    vdsoscope_read_fn read, void *arg, struct vdsoscope_regs *out,
-			    unsigned int *frame_flags)
+static inline __attribute__((always_inline)) int
+step_fast(const struct vs_data *d, const struct vdsoscope_arch *a, const struct vs_row *row,
+	  const struct vs_crule *cr, uint64_t pc, const struct vdsoscope_regs *in,
+	  vdsoscope_read_fn read, void *arg, struct vdsoscope_regs *out, unsigned int *frame_flags)
 {
 	unsigned char span[VS_MAX_SPAN];
-	uint64_t cfa, pacm = in->pac_mask, v;
-	unsigned int i, n = row->ncrules;
+	uint64_t cfa, v, m, valid[VDSOSCOPE_REG_WORDS];
+	unsigned int i, w, n = row->ncrules, creg = row->cfa.reg;
 
-	if (__builtin_expect(!(in->valid[row->cfa.reg / 64] >> (row->cfa.reg % 64) & 1), 0))
+	if (__builtin_expect(!(in->valid[creg / 64] >> (creg % 64) & 1), 0))
 		return 1;
-	cfa = in->r[row->cfa.reg] + (uint64_t)row->cfa.off;
+	cfa = in->r[creg] + (uint64_t)row->cfa.off;
 	if (read(arg, cfa + (uint64_t)(int64_t)row->span_lo, span, row->span_len))
 		return 1;
 	/* the rules read only the span: OUT may be IN */
-	pass_through(a, row, in, out);
-	out->pac_mask = pacm;
+	if (a->nregs <= 64) {
+		/* every register in the first word */
+		uint64_t v0 = row->pass[0] & in->valid[0];
+		if (out != in) {
+			/* the callee-saved ones whether valid or not (the valid
+			 * bits say which mean anything), then any other */
+			const uint8_t *sv = d->saved;
+			unsigned int ns = d->nsaved;
+			for (i = 0; i < ns; i++)
+				out->r[sv[i]] = in->r[sv[i]];
+			for (m = v0 & ~a->callee_saved[0]; m; m &= m - 1) {
+				unsigned int r = (unsigned int)__builtin_ctzll(m);
+				out->r[r] = in->r[r];
+			}
+			out->pac_mask = in->pac_mask;
+		}
+		if (row->sp_cfa) {
+			out->r[a->sp_reg] = cfa;
+			v0 |= 1ull << (a->sp_reg % 64);
+		}
+		for (i = 0; i < n; i++) {
+			unsigned int r = cr[i].reg;
+			memcpy(&v, span + (cr[i].off - row->span_lo), 8);
+			out->r[r] = v;
+			v0 |= 1ull << (r % 64);
+		}
+		out->valid[0] = v0;
+		for (w = 1; w < VDSOSCOPE_REG_WORDS; w++)
+			out->valid[w] = 0;
+		return fast_end(a, row, pc, v0, out, frame_flags);
+	}
+	for (w = 0; w < VDSOSCOPE_REG_WORDS; w++)
+		valid[w] = row->pass[w] & in->valid[w];
+	if (out != in) {
+		for (w = 0; w < VDSOSCOPE_REG_WORDS; w++)
+			for (m = valid[w]; m; m &= m - 1) {
+				unsigned int r = w * 64 + (unsigned int)__builtin_ctzll(m);
+				out->r[r] = in->r[r];
+			}
+		out->pac_mask = in->pac_mask;
+	}
 	if (row->sp_cfa) {
 		out->r[a->sp_reg] = cfa;
-		out->valid[a->sp_reg / 64] |= 1ull << (a->sp_reg % 64);
+		valid[a->sp_reg / 64] |= 1ull << (a->sp_reg % 64);
 	}
 	for (i = 0; i < n; i++) {
 		unsigned int r = cr[i].reg;
 		memcpy(&v, span + (cr[i].off - row->span_lo), 8);
 		out->r[r] = v;
-		out->valid[r / 64] |= 1ull << (r % 64);
+		valid[r / 64] |= 1ull << (r % 64);
 	}
+	memcpy(out->valid, valid, sizeof(valid));
 	return caller_pc(a, row, pc, out, frame_flags);
 }
 
@@ -340,29 +396,27 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 		   unsigned int flags, vdsoscope_read_fn read, void *arg,
 		   struct vdsoscope_regs *out, unsigned int *frame_flags)
 {
+	const struct vdsoscope_arch *a = img->arch;
 	const struct vs_data *d = img->d;
-	const struct vdsoscope_arch *a = d->arch;
-	uint64_t pc, link, mask;
+	uint64_t pc, link, mask = img->addr_mask;
+	unsigned int ip = img->ip_reg;
 	size_t lo, hi;
 
 	if (!a)
 		return vs__err(VDSOSCOPE_E_BAD_MACHINE, "%s: no register table for machine %u",
 			       img->source, d->elf.machine);
-	if (!vdsoscope_regs_has(in, a->ip_reg))
+	if (!(in->valid[ip / 64] >> (ip % 64) & 1))
 		return vs__err(VDSOSCOPE_E_REG_UNDEFINED, "step without an IP");
-	mask = a->addr_size == 8 ? ~0ull : 0xffffffffull;
-	pc = in->r[a->ip_reg] & mask;
-	if (a->machine == EM_ARM)
-		pc &= ~1ull; /* Thumb */
+	pc = in->r[ip] & img->pc_mask;
 	link = (((flags & VDSOSCOPE_STEP_CALLER) ? pc - 1 : pc) - img->bias) & mask;
-	if (link < d->link_base || link - d->link_base >= d->size) {
+	if (link - img->link_base >= img->size) {
 		if (a == &vs__arch_x86_64 && vs__in_vsyscall(pc))
 			return vsyscall_step(in, read, arg, out, frame_flags);
 		return vs__err(VDSOSCOPE_E_NOT_IN_IMAGE, "0x%llx (%s at 0x%llx)",
 			       (unsigned long long)pc, img->source, (unsigned long long)img->load);
 	}
-	if (d->row_index) {
-		lo = d->row_index[link - d->link_base];
+	if (img->row_index) {
+		lo = img->row_index[link - img->link_base];
 	} else {
 		lo = 0;
 		hi = d->nrows;
@@ -376,13 +430,13 @@ int vdsoscope_step(const struct vdsoscope_image *img, const struct vdsoscope_reg
 		if (lo && link >= d->rows[lo - 1].end)
 			lo = 0;
 	}
-	if (lo == 0)
+	if (__builtin_expect(lo == 0, 0))
 		return vs__err(VDSOSCOPE_E_NO_CFI, "0x%llx in %s", (unsigned long long)pc,
 			       img->source);
 	{
-		const struct vs_row *row = &d->rows[lo - 1];
+		const struct vs_row *row = &img->rows[lo - 1];
 		int rc;
-		if (row->fast && (rc = step_fast(a, row, d->crules + row->first_crule, pc, in, read,
+		if (row->fast && (rc = step_fast(d, a, row, img->crules + row->first_crule, pc, in, read,
 						 arg, out, frame_flags)) <= 0)
 			return rc;
 		return step_row(d, row, d->crules, d->ops, img->bias, pc, flags, in, read, arg, out,
@@ -397,7 +451,7 @@ int vs__step_row(const struct vs_data *d, const struct vs_row *row, const struct
 {
 	int rc;
 
-	if (row->fast && (rc = step_fast(d->arch, row, crules + row->first_crule, pc, in, read,
+	if (row->fast && (rc = step_fast(d, d->arch, row, crules + row->first_crule, pc, in, read,
 					 arg, out, frame_flags)) <= 0)
 		return rc;
 	return step_row(d, row, crules, ops, bias, pc, flags, in, read, arg, out, frame_flags);
