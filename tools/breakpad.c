@@ -637,7 +637,7 @@ static int put_funcs(FILE *f, const struct vdsoscope_image *img)
 
 		if (vdsoscope_func_get(img, i, &fn))
 			continue;
-		if (debug || (fn.flags & VDSOSCOPE_FUNC_FROM_CFI)) {
+		if (debug || (fn.flags & (VDSOSCOPE_FUNC_FROM_CFI | VDSOSCOPE_FUNC_SIZED))) {
 			fprintf(f, "FUNC %s%" PRIx64 " %" PRIx64 " 0 %s\n", fn.nnames > 1 ? "m " : "",
 				fn.start - load, fn.end - fn.start, fn.names[0].name);
 			for (l = first_line[i]; l < first_line[i + 1]; l++)
