@@ -468,24 +468,40 @@ static bool callee_saved(const struct conv *c, unsigned int reg)
 	       (c->a->callee_saved[reg / 64] >> (reg % 64) & 1);
 }
 
-static void put_rules(FILE *f, const struct conv *c, const struct row_text *rt,
-		      const struct row_text *prev)
+/* Writes to F (when not NULL) the rules of RT that differ from PREV's (all
+ * of them without PREV); returns how many. */
+static int put_rules(FILE *f, const struct conv *c, const struct row_text *rt,
+		     const struct row_text *prev)
 {
 	unsigned int i;
+	int n = 0;
 
-	if (!prev || strcmp(rt->t[0], prev->t[0]))
-		fprintf(f, " .cfa: %s", rt->t[0]);
-	if (!prev || !prev->has[1 + c->ra_reg] || strcmp(rt->t[1 + c->ra_reg], prev->t[1 + c->ra_reg]))
-		fprintf(f, " .ra: %s", rt->t[1 + c->ra_reg]);
+	if (!prev || strcmp(rt->t[0], prev->t[0])) {
+		if (f)
+			fprintf(f, " .cfa: %s", rt->t[0]);
+		n++;
+	}
+	if (!prev || !prev->has[1 + c->ra_reg] || strcmp(rt->t[1 + c->ra_reg], prev->t[1 + c->ra_reg])) {
+		if (f)
+			fprintf(f, " .ra: %s", rt->t[1 + c->ra_reg]);
+		n++;
+	}
 	for (i = 0; i + 1 < rt->n; i++) {
 		/* restored: the caller's value is the frame's again */
-		if (prev && prev->has[1 + i] && !rt->has[1 + i])
-			fprintf(f, " %s: %s", reg_name(c, i), reg_value(c, i));
+		if (prev && prev->has[1 + i] && !rt->has[1 + i]) {
+			if (f)
+				fprintf(f, " %s: %s", reg_name(c, i), reg_value(c, i));
+			n++;
+		}
 		if (i == c->ra_reg || !rt->has[1 + i])
 			continue;
-		if (!prev || !prev->has[1 + i] || strcmp(rt->t[1 + i], prev->t[1 + i]))
-			fprintf(f, " %s: %s", reg_name(c, i), rt->t[1 + i]);
+		if (!prev || !prev->has[1 + i] || strcmp(rt->t[1 + i], prev->t[1 + i])) {
+			if (f)
+				fprintf(f, " %s: %s", reg_name(c, i), rt->t[1 + i]);
+			n++;
+		}
 	}
+	return n;
 }
 
 /* STACK CFI INIT for each run of contiguous rows of one FDE (or derived
@@ -551,6 +567,10 @@ static int put_stack_cfi(FILE *f, const struct vdsoscope_image *img, const struc
 		put_rules(f, &c, &rt[i], NULL);
 		fputc('\n', f);
 		for (m = i + 1; m < j; m++) {
+			/* rows that differ in what Breakpad does not see (aarch64's
+			 * signed return address) */
+			if (!put_rules(NULL, &c, &rt[m], &rt[m - 1]))
+				continue;
 			fprintf(f, "STACK CFI %" PRIx64, rows[m].start - load);
 			put_rules(f, &c, &rt[m], &rt[m - 1]);
 			fputc('\n', f);
