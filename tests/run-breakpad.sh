@@ -165,6 +165,64 @@ else
 	echo "note: no C compiler: line records not checked"
 fi
 
+# ---- what STACK CFI cannot say: left out and counted -----------------------------------
+# f1: from 0x1002 r12 is saved at (rsp+8) & 15 (no such operation in
+# Breakpad's language), r13 is undefined (no such rule), r14 is rsp+16 and
+# r15 rsp & -16 (Breakpad's "@"); f2's CFA at 0x1006 is (rsp+8) & 15
+cat > "$tmp/x.s" <<'S'
+	.text
+	.globl	f1
+	.type	f1, @function
+f1:
+	.cfi_startproc
+	push	%rbx
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset %rbx, -16
+	nop
+	.cfi_escape 0x10, 0x0c, 0x04, 0x77, 0x08, 0x3f, 0x1a
+	.cfi_undefined %r13
+	.cfi_escape 0x16, 0x0e, 0x04, 0x77, 0x00, 0x23, 0x10
+	.cfi_escape 0x16, 0x0f, 0x05, 0x77, 0x00, 0x09, 0xf0, 0x1a
+	nop
+	pop	%rbx
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %rbx
+	ret
+	.cfi_endproc
+	.size	f1, .-f1
+	.globl	f2
+	.type	f2, @function
+f2:
+	.cfi_startproc
+	nop
+	.cfi_escape 0x0f, 0x04, 0x77, 0x08, 0x3f, 0x1a
+	nop
+	.cfi_def_cfa %rsp, 8
+	ret
+	.cfi_endproc
+	.size	f2, .-f2
+S
+if cc -shared -nostdlib -Wl,--build-id -Wl,-soname,linux-x.so.1 "$tmp/x.s" -o "$tmp/x.so" 2> /dev/null; then
+	# from readelf: rows of f1 with r12 "exp", rows of f1 from 0x1002
+	# (r13 undefined), rows whose CFA is "exp"
+	readelf --debug-dump=frames-interp "$tmp/x.so" > "$tmp/x.frames"
+	r12=$(awk '/^[0-9a-f]+ .*FDE/ { f++ } f == 1 && length($1) == 16 && $4 == "exp"' "$tmp/x.frames" | wc -l)
+	r13=$(awk '/^[0-9a-f]+ .*FDE/ { f++ } f == 1 && length($1) == 16 && $1 >= "0000000000001002"' "$tmp/x.frames" | wc -l)
+	cfa=$(awk 'length($1) == 16 && $2 == "exp"' "$tmp/x.frames" | wc -l)
+	want="leaves out $cfa row$([ "$cfa" = 1 ] || echo s) and $((r12 + r13)) register rules"
+	"$VDSOSCOPE" breakpad --file "$tmp/x.so" -o "$tmp/x" > /dev/null 2> "$tmp/x.err"
+	f=$(ls "$tmp"/x/linux-gate.so/*/linux-gate.so.sym)
+	if grep -q "$want" "$tmp/x.err" && grep -q '^STACK CFI 1002 .*\$r14: \$rsp 0 + 16 + \$r15: \$rsp 0 + 16 @$' "$f" &&
+	   ! grep -q '\$r1[23]:\|^STACK CFI 1006' "$f"; then
+		pass "rules without a postfix form left out and counted: $(cat "$tmp/x.err")"
+	else
+		fail "want '$want' and r14, r15 as postfix, no r12, r13 or 0x1006 row"
+		sed 's/^/  | /' "$tmp/x.err" "$f"
+	fi
+else
+	echo "note: cannot assemble x86_64 code: rules left out not checked"
+fi
+
 # ---- errors -------------------------------------------------------------------------
 expect_error "no image" 1 "nonexistent" "$VDSOSCOPE" breakpad --file "$tmp/nonexistent" -o "$tmp/e1"
 : > "$tmp/afile"

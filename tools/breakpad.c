@@ -155,6 +155,18 @@ static int read_fixed(const uint8_t **p, const uint8_t *end, unsigned int n, int
 	return 0;
 }
 
+/* S, an entry of the postfix stack, as a number */
+static bool literal(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!*s || strchr(s, ' '))
+		return false;
+	errno = 0;
+	*v = *s == '-' ? (uint64_t)strtoll(s, &end, 10) : strtoull(s, &end, 10);
+	return !errno && !*end;
+}
+
 #define PF_DEPTH 8
 #define PF_LEN 256
 
@@ -288,6 +300,20 @@ static int expr_postfix(const struct conv *c, const struct vdsoscope_rule *r, in
 			if (w >= PF_LEN)
 				goto deep;
 			memcpy(st[n - 1], tmp, PF_LEN);
+			continue;
+		case 0x1a:                                       /* DW_OP_and */
+			/* with a mask -2^k: alignment down, Breakpad's "@" */
+			if (n < 2)
+				goto bad;
+			if (!literal(st[n - 1], &u) || !u || ((-u) & (-u - 1))) {
+				*why = "expression uses an operation Breakpad's postfix language lacks";
+				return -1;
+			}
+			w = snprintf(tmp, PF_LEN, "%s %" PRIu64 " @", st[n - 2], -u);
+			if (w >= PF_LEN)
+				goto deep;
+			memcpy(st[n - 2], tmp, PF_LEN);
+			n--;
 			continue;
 		case 0x22: bin = "+"; break;                     /* DW_OP_plus */
 		case 0x1c: bin = "-"; break;                     /* DW_OP_minus */
