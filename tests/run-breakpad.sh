@@ -61,6 +61,8 @@ arch_run() {
 		{ fail "$arch: no __vdso_clock_gettime in readelf -Ws"; return; }
 	entry=$(printf '%x' $((0x$base + 0x$off - link)))
 	if ! $MDWRITE dump "$pid" "$entry" "$d" > "$d/stops" 2> "$d/mdwrite.err"; then
+		grep -q 'Operation not permitted' "$d/mdwrite.err" &&
+			skip "ptrace attach refused (kernel.yama.ptrace_scope?): $(tail -n1 "$d/mdwrite.err")"
 		fail "$arch: minidump-write.py"; sed 's/^/  | /' "$d/mdwrite.err"; return
 	fi
 	grep -q '^State:.*T' "/proc/$pid/status" || fail "$arch: the target did not stay stopped"
