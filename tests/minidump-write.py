@@ -11,12 +11,13 @@ minidump_cpu_{amd64,x86}.h declare them.
 
   minidump-write.py image PID OUT
       the [vdso] mapping's bytes into OUT
-  minidump-write.py dump PID ENTRY OUTDIR
+  minidump-write.py dump PID ENTRY OUTDIR [SONAME]
       attach, single-step until the IP is ENTRY (hex, runtime), write
       OUTDIR/entry.dmp; one more step, OUTDIR/next.dmp; step on through the
       call, and write OUTDIR/deep.dmp at the first stop with the lowest SP
       while the IP is in the vDSO.  Prints "entry IP SP", "next IP SP" and
-      "deep IP SP" lines.  The process stays
+      "deep IP SP" lines.  With SONAME, also OUTDIR/entry-soname.dmp, whose
+      vDSO module is named SONAME, as Crashpad names it.  The process stays
       stopped (the tracer detaches with SIGSTOP).
 """
 import ctypes
@@ -164,7 +165,7 @@ def context(regs, bits):
     return bytes(c)
 
 
-def write_dump(path, pid, regs, bits, stack_lo, stack):
+def write_dump(path, pid, regs, bits, stack_lo, stack, vdso_name="linux-gate.so"):
     md = Minidump()
     # system info: architecture, level, revision, processors, product type,
     # major, minor, build, platform (Linux), CSD string; CPU info zeroed
@@ -184,7 +185,7 @@ def write_dump(path, pid, regs, bits, stack_lo, stack):
     order = []
     for lo, hi, _, off, name in maps(pid):
         if name == "[vdso]":
-            mods[name] = [lo, hi, "linux-gate.so", elf_build_id(read_mem(pid, lo, hi - lo), False)]
+            mods[name] = [lo, hi, vdso_name, elf_build_id(read_mem(pid, lo, hi - lo), False)]
             order.append(name)
         elif name.startswith("/") and os.path.isfile(name):
             if name not in mods and off == 0:
@@ -224,7 +225,7 @@ def main():
         with open(sys.argv[3], "wb") as f:
             f.write(read_mem(pid, lo, hi - lo))
         return
-    if len(sys.argv) != 5 or sys.argv[1] != "dump":
+    if len(sys.argv) not in (5, 6) or sys.argv[1] != "dump":
         raise SystemExit(__doc__)
     pid, entry, outdir = int(sys.argv[2]), int(sys.argv[3], 16), sys.argv[4]
     with open("/proc/%d/exe" % pid, "rb") as f:
@@ -244,6 +245,9 @@ def main():
         raise SystemExit("minidump-write: the IP never reached 0x%x" % entry)
     snap = snapshot(pid, regs)
     write_dump(os.path.join(outdir, "entry.dmp"), pid, snap[0], bits, snap[1], snap[2])
+    if len(sys.argv) == 6:
+        write_dump(os.path.join(outdir, "entry-soname.dmp"), pid, snap[0], bits, snap[1],
+                   snap[2], sys.argv[5])
     print("entry 0x%x 0x%x" % (regs["rip"], regs["rsp"]))
     deep = None
     for n in range(100000):

@@ -60,7 +60,8 @@ arch_run() {
 	[ -n "$off" ] && [ -n "$base" ] && [ -n "$link" ] ||
 		{ fail "$arch: no __vdso_clock_gettime in readelf -Ws"; return; }
 	entry=$(printf '%x' $((0x$base + 0x$off - link)))
-	if ! $MDWRITE dump "$pid" "$entry" "$d" > "$d/stops" 2> "$d/mdwrite.err"; then
+	soname=$(readelf -dW "$d/vdso.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+	if ! $MDWRITE dump "$pid" "$entry" "$d" "$soname" > "$d/stops" 2> "$d/mdwrite.err"; then
 		grep -q 'Operation not permitted' "$d/mdwrite.err" &&
 			skip "ptrace attach refused (kernel.yama.ptrace_scope?): $(tail -n1 "$d/mdwrite.err")"
 		fail "$arch: minidump-write.py"; sed 's/^/  | /' "$d/mdwrite.err"; return
@@ -76,7 +77,6 @@ arch_run() {
 	# ---- the files -----------------------------------------------------------------
 	bid=$(readelf -n "$d/vdso.so" | awk '/Build ID:/ { print $3 }')
 	id=$($BPCHECK id "$bid")
-	soname=$(readelf -dW "$d/vdso.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 	n=0
 	for name in linux-gate.so "$soname"; do
 		f=$d/out/$name/$id/$name.sym
@@ -130,6 +130,15 @@ arch_run() {
 			walk "$d/$stop.with" "$lo" "$hi" "$exe"
 		check "$arch, $stop: not without them" nowalk "$d/$stop.without" "$lo" "$hi" "$exe"
 	done
+	# a minidump naming the vDSO by its soname, as Crashpad's does: the
+	# file written under the soname
+	mkdir -p "$d/crashpad"
+	sym_install "$d/crashpad" "$d/out/$soname/$id/$soname.sym"
+	sym_install "$d/crashpad" "$d/exe.sym"
+	"$BP/minidump_stackwalk" "$d/entry-soname.dmp" "$d/crashpad" > "$d/soname.with" 2> /dev/null
+	sed -i "s/^\( *[0-9][0-9]*  \)$soname/\1linux-gate.so/" "$d/soname.with"
+	check "$arch, entry, the vDSO named $soname: walks to main with the $soname file" \
+		walk "$d/soname.with" "$lo" "$hi" "$exe"
 	kill -9 "$pid"
 	wait "$pid" 2> /dev/null
 }
