@@ -85,7 +85,7 @@ struct conv {
 	const struct vdsoscope_arch *a;
 	const struct bp_arch *arch;
 	unsigned int ra_reg;
-	int big, addr_size;
+	int big;
 };
 
 static const char *reg_name(const struct conv *c, unsigned int reg)
@@ -541,8 +541,7 @@ static int put_stack_cfi(FILE *f, const struct vdsoscope_image *img, const struc
 	const struct vdsoscope_arch *a = vdsoscope_arch(img);
 	size_t i, j, m, n = vdsoscope_cfi_count(img);
 	uint64_t load = vdsoscope_load_address(img);
-	struct conv c = { img, a, ba, a ? a->ra_reg : 0, vdsoscope_big_endian(img),
-			  a ? (int)a->addr_size : 8 };
+	struct conv c = { img, a, ba, a ? a->ra_reg : 0, vdsoscope_big_endian(img) };
 	struct vdsoscope_row *rows = NULL;
 	struct row_text *rt = NULL;
 	bool *ok = NULL;
@@ -774,6 +773,31 @@ out:
 	return rc;
 }
 
+/* TEXT (LEN bytes, its MODULE line without the name) as NAME's file */
+static int write_named(const char *dir, const char *name, const char *mid, const char *text,
+		       size_t len)
+{
+	const char *nl = strchr(text, '\n');
+	size_t head = (size_t)(nl - text), nlen = strlen(name);
+	char *one;
+	int rc;
+
+	if (strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) {
+		fprintf(stderr, "vdsoscope: soname '%s' cannot name a file\n", name);
+		return EXIT_FAILED;
+	}
+	if (!(one = malloc(len + nlen + 1))) {
+		fprintf(stderr, "vdsoscope: %s\n", strerror(ENOMEM));
+		return EXIT_FAILED;
+	}
+	memcpy(one, text, head);
+	memcpy(one + head, name, nlen);
+	memcpy(one + head + nlen, nl, len - head);
+	rc = write_sym(dir, name, mid, one, len + nlen) ? EXIT_FAILED : 0;
+	free(one);
+	return rc;
+}
+
 int breakpad_write(const struct vdsoscope_image *img, const char *dir)
 {
 	const struct bp_arch *ba = bp_arch_of(vdsoscope_machine(img));
@@ -817,34 +841,10 @@ int breakpad_write(const struct vdsoscope_image *img, const char *dir)
 			"rule%s that Breakpad cannot express; first at +0x%" PRIx64 ", %s\n",
 			vdsoscope_image_source(img), k.rows, k.rows == 1 ? "" : "s", k.rules,
 			k.rules == 1 ? "" : "s", k.first_addr, k.first);
-	{
-		/* the text up to the MODULE line's name, then the rest */
-		char *nl = strchr(text, '\n');
-		size_t head = (size_t)(nl - text);
-		rc = 0;
-		for (i = 0; i < 2 && !rc; i++) {
-			char *one;
-			size_t nlen;
-			if (!*names[i] || (i == 1 && !strcmp(names[1], names[0])))
-				continue;
-			if (strchr(names[i], '/')) {
-				fprintf(stderr, "vdsoscope: soname '%s' cannot name a file\n", names[i]);
-				rc = EXIT_FAILED;
-				break;
-			}
-			nlen = strlen(names[i]);
-			if (!(one = malloc(len + nlen + 1))) {
-				rc = EXIT_FAILED;
-				break;
-			}
-			memcpy(one, text, head);
-			memcpy(one + head, names[i], nlen);
-			memcpy(one + head + nlen, nl, len - head);
-			if (write_sym(dir, names[i], mid, one, len + nlen))
-				rc = EXIT_FAILED;
-			free(one);
-		}
-	}
+	rc = 0;
+	for (i = 0; i < 2 && !rc; i++)
+		if (*names[i] && !(i == 1 && !strcmp(names[1], names[0])))
+			rc = write_named(dir, names[i], mid, text, len);
 	free(text);
 	return rc;
 }
