@@ -43,6 +43,21 @@ if [ -n "$missing" ]; then
 	fi
 fi
 
+# Breakpad's minidump_stackwalk and dump_syms for tests/run-breakpad.sh: the
+# npm package `minidump` ships them built for Linux x86_64 (its install
+# script, which would build them, is skipped); without them that test skips.
+npm_dir=${VDSOSCOPE_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vdsoscope-npm}
+if [ "$(uname -m)" = x86_64 ] && command -v npm > /dev/null &&
+   [ ! -x "$npm_dir/node_modules/minidump/bin/linux-x64/minidump_stackwalk" ]; then
+	echo "setup: installing npm's minidump package into $npm_dir"
+	mkdir -p "$npm_dir"
+	npm install --ignore-scripts --no-audit --no-fund --prefix "$npm_dir" minidump@0.26.0 \
+		> "$npm_dir/install.log" 2>&1 ||
+		echo "setup: npm install minidump failed (see $npm_dir/install.log); run-breakpad.sh will skip"
+elif ! command -v npm > /dev/null; then
+	echo "setup: no npm: run-breakpad.sh will skip"
+fi
+
 [ -x configure ] || ./autogen.sh
 [ -f Makefile ] || ./configure --quiet
 make -j"$(nproc)" --no-print-directory > build.log 2>&1 || { cat build.log; exit 1; }

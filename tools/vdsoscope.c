@@ -14,6 +14,7 @@
 #include "verify.h"
 #include "backtrace.h"
 #include "store.h"
+#include "breakpad.h"
 #ifdef HAVE_LIBUNWIND
 #include "profile.h"
 #endif
@@ -65,6 +66,9 @@ static const char usage_text[] =
 	"                       ADDR is absolute (0x7ffd...) or +OFFSET from the load\n"
 	"                       address\n"
 	"  extract -o FILE      write the image's bytes, as mapped, to FILE\n"
+	"  breakpad -o DIR      write Breakpad symbol files (symbols, lines, STACK CFI)\n"
+	"                       as DIR/NAME/ID/NAME.sym for NAME linux-gate.so and\n"
+	"                       the soname\n"
 	"  verify [--self-test [--bits 32|64] [--image FILE] | --pid PID [--calls N]]\n"
 	"         [--engine core|libunwind]\n"
 	"                       single-step vDSO calls under ptrace and check every\n"
@@ -97,7 +101,7 @@ static const char usage_text[] =
 	"  --no-debug           do not look for a debug file\n"
 	"  --store DIR          the build-id store (default: $VDSOSCOPE_STORE, else\n"
 	"                       $XDG_CACHE_HOME/vdsoscope, else ~/.cache/vdsoscope)\n"
-	"  -o, --output FILE    output file of extract\n"
+	"  -o, --output FILE    output file of extract, directory of breakpad\n"
 	"  --json               machine-readable output\n"
 	"  -h, --help           this text\n"
 	"  -V, --version        the version\n"
@@ -622,7 +626,7 @@ static int run(struct args *a, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (strcmp(a->cmd, "info") && strcmp(a->cmd, "symbols") && strcmp(a->cmd, "cfi") &&
-	    strcmp(a->cmd, "symbolize") && strcmp(a->cmd, "extract")) {
+	    strcmp(a->cmd, "symbolize") && strcmp(a->cmd, "extract") && strcmp(a->cmd, "breakpad")) {
 		fprintf(stderr, "vdsoscope: unknown command '%s'\nTry 'vdsoscope --help'.\n", a->cmd);
 		return EXIT_USAGE;
 	}
@@ -649,6 +653,10 @@ static int run(struct args *a, int argc, char **argv)
 	}
 	if (!strcmp(a->cmd, "extract") && !a->out) {
 		fprintf(stderr, "vdsoscope: extract needs -o FILE\n");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(a->cmd, "breakpad") && (!a->out || !*a->out)) {
+		fprintf(stderr, "vdsoscope: breakpad needs -o DIR\n");
 		return EXIT_USAGE;
 	}
 	if (a->store && !*a->store) {
@@ -707,6 +715,8 @@ static int run(struct args *a, int argc, char **argv)
 		rc = cmd_cfi(img, a->json);
 	else if (!strcmp(a->cmd, "symbolize"))
 		rc = cmd_symbolize(img, a->addrs, a->naddrs, a->json);
+	else if (!strcmp(a->cmd, "breakpad"))
+		rc = breakpad_write(img, a->out);
 	else
 		rc = cmd_extract(img, a->out);
 	vdsoscope_image_close(img);
