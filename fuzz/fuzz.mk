@@ -7,7 +7,7 @@
 FUZZ_CC ?= clang
 FUZZ_CFLAGS ?= -g -O1 -fno-omit-frame-pointer
 SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-LIB_NAMES = vdso-elf error acquire image symbols debug section cfi expr step analyze-i386 analyze-aarch64 analyze-arm \
+LIB_NAMES = vdso-elf error acquire image symbols debug section cfi expr step analyze analyze-i386 analyze-aarch64 analyze-arm \
 	eh-frame-hdr store lookup object arch arch-x86_64 arch-i386 arch-x32 arch-aarch64 arch-arm
 LIB_OBJS = $(LIB_NAMES:%=fuzz/obj/%.o)
 HARNESSES = fuzz-buffer fuzz-core fuzz-lookup fuzz-step fuzz-vdso-elf fuzz-object fuzz-target

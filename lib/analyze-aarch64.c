@@ -21,12 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "analyze.h"
 
 #define FP 29
 #define LR 30
 #define SP 31
 #define MAX_INSNS 65536
-#define MAX_FUNCS 256
 /* Frames larger than this are not vDSO code: the function is left alone
  * (and the offsets never overflow). */
 #define MAX_FRAME (1 << 20)
@@ -551,42 +551,15 @@ static int apply(struct state *s, uint32_t i, uint64_t pc, uint64_t *t, unsigned
 	return BAD;
 }
 
-struct work {
-	uint64_t *addr;   /* link-time */
-	struct state *st;
-	size_t n, cap;
-};
-
 struct seen {
 	uint64_t lo;      /* link-time address of instruction 0 */
 	size_t n;         /* instructions */
 	struct state *st; /* per instruction; live 0 = not reached */
 };
 
-static int push_work(struct work *w, uint64_t addr, const struct state *s)
-{
-	if (w->n == w->cap) {
-		size_t nc = w->cap ? 2 * w->cap : 64;
-		uint64_t *a = realloc(w->addr, nc * sizeof(*a));
-		struct state *st;
-		if (!a)
-			return -ENOMEM;
-		w->addr = a;
-		st = realloc(w->st, nc * sizeof(*st));
-		if (!st)
-			return -ENOMEM;
-		w->st = st;
-		w->cap = nc;
-	}
-	w->addr[w->n] = addr;
-	w->st[w->n] = *s;
-	w->n++;
-	return 0;
-}
-
 static void add_call(uint64_t t, uint64_t *calls, size_t *ncalls)
 {
-	if (t && *ncalls < MAX_FUNCS)
+	if (t && *ncalls < VS_MAX_CALLS)
 		calls[(*ncalls)++] = t;
 }
 
@@ -596,21 +569,20 @@ static void add_call(uint64_t t, uint64_t *calls, size_t *ncalls)
 static int analyze(const struct vs_data *d, struct seen *sn, uint64_t entry, uint64_t hi,
 		   uint64_t *calls, size_t *ncalls)
 {
-	struct work w = { 0 };
-	struct state s0;
+	struct vs_work w;
+	struct state s0, s;
 	size_t steps = 0;
+	uint64_t a;
 	int rc = 0;
 
 	memset(&s0, 0, sizeof(s0));
 	s0.live = 1;
 	s0.cfa_reg = SP;
 	s0.sp_known = 1;
-	if (push_work(&w, entry, &s0))
+	vs__work_init(&w, sizeof(s0));
+	if (vs__work_push(&w, entry, &s0))
 		return -ENOMEM;
-	while (w.n && rc == 0) {
-		uint64_t a = w.addr[--w.n];
-		struct state s = w.st[w.n];
-
+	while (rc == 0 && vs__work_pop(&w, &a, &s)) {
 		for (;;) {
 			const uint8_t *p;
 			uint64_t t = 0;
@@ -653,7 +625,7 @@ static int analyze(const struct vs_data *d, struct seen *sn, uint64_t entry, uin
 						a = t;
 						continue;
 					}
-					if ((rc = push_work(&w, t, &s)))
+					if ((rc = vs__work_push(&w, t, &s)))
 						break;
 				} else { /* a tail call */
 					if (!returnable(&s, 0)) {
@@ -672,40 +644,8 @@ static int analyze(const struct vs_data *d, struct seen *sn, uint64_t entry, uin
 				break; /* a call that does not return ends the function */
 		}
 	}
-	free(w.addr);
-	free(w.st);
+	vs__work_free(&w);
 	return rc;
-}
-
-static int covered_by_cfi(const struct vs_data *d, uint64_t addr)
-{
-	size_t i;
-
-	for (i = 0; i < d->nfdes; i++)
-		if (addr >= d->fdes[i][0] && addr < d->fdes[i][1])
-			return 1;
-	return 0;
-}
-
-/* Where the function at ENTRY ends: its symbol's end, or where the next
- * function starts. */
-static uint64_t func_end(const struct vs_data *d, const uint64_t *todo, size_t ntodo,
-			 uint64_t entry)
-{
-	uint64_t hi = d->text_hi;
-	size_t i;
-
-	for (i = 0; i < d->nfuncs; i++) {
-		const struct vs_func *f = &d->funcs[i];
-		if (f->start > entry && f->start < hi)
-			hi = f->start;
-		if (f->start == entry && f->end > entry && f->end < hi)
-			hi = f->end;
-	}
-	for (i = 0; i < ntodo; i++)
-		if (todo[i] > entry && todo[i] < hi)
-			hi = todo[i];
-	return hi;
 }
 
 /* The row of state S in function FUNC: the return address is x30's. */
@@ -729,93 +669,30 @@ static void synth_row(struct vs_synth *row, const struct state *s, uint64_t func
 	}
 }
 
-static int synth_same(const struct vs_synth *a, const struct vs_synth *b)
+static int function(const struct vs_data *d, uint64_t entry, uint64_t hi, uint64_t *calls,
+		    size_t *ncalls, struct vs_rows *rows)
 {
-	return a->func == b->func && a->cfa_reg == b->cfa_reg && a->cfa_off == b->cfa_off &&
-	       a->ra == b->ra && a->ra_signed == b->ra_signed && a->nrules == b->nrules &&
-	       !memcmp(a->rules, b->rules, a->nrules * sizeof(a->rules[0]));
+	struct seen sn;
+	size_t j;
+	int rc;
+
+	sn.lo = d->text_lo & ~(uint64_t)3;
+	sn.n = (size_t)((d->text_hi - sn.lo + 3) / 4);
+	sn.st = calloc(sn.n, sizeof(*sn.st));
+	rc = sn.st ? analyze(d, &sn, entry, hi, calls, ncalls) : -ENOMEM;
+	for (j = 0; rc == 0 && j < sn.n; j++) {
+		struct vs_synth row;
+		if (!sn.st[j].live)
+			continue;
+		synth_row(&row, &sn.st[j], entry);
+		rc = vs__rows_add(rows, &row, sn.lo + 4 * (uint64_t)j, 4);
+	}
+	free(sn.st);
+	return rc;
 }
 
 int vs__analyze_aarch64(struct vs_data *d, const uint64_t *starts, size_t nstarts,
 			struct vs_synth **out, size_t *nout)
 {
-	uint64_t calls[MAX_FUNCS], todo[MAX_FUNCS];
-	size_t ntodo = 0, ncalls, i, k, n = 0, cap = 0;
-	struct vs_synth *rows = NULL;
-	struct seen sn;
-	int rc = 0;
-
-	*out = NULL;
-	*nout = 0;
-	if (d->text_hi <= d->text_lo || d->text_hi - d->text_lo > (1u << 20))
-		return 0;
-	for (i = 0; i < nstarts && ntodo < MAX_FUNCS; i++)
-		if (!covered_by_cfi(d, starts[i]))
-			todo[ntodo++] = starts[i];
-	for (k = 0; k < ntodo; k++) {
-		uint64_t hi = func_end(d, todo, ntodo, todo[k]);
-		int r;
-
-		memset(&sn, 0, sizeof(sn));
-		sn.lo = d->text_lo & ~(uint64_t)3;
-		sn.n = (size_t)((d->text_hi - sn.lo + 3) / 4);
-		sn.st = calloc(sn.n, sizeof(*sn.st));
-		if (!sn.st) {
-			rc = -ENOMEM;
-			break;
-		}
-		ncalls = 0;
-		r = analyze(d, &sn, todo[k], hi, calls, &ncalls);
-		if (r == -ENOMEM)
-			rc = r;
-		if (r == 0) {
-			size_t j;
-			/* callees without CFI and not yet queued are functions too */
-			for (i = 0; i < ncalls; i++) {
-				int known = covered_by_cfi(d, calls[i]) || calls[i] < d->text_lo ||
-					    calls[i] >= d->text_hi || (calls[i] & 3);
-				for (j = 0; j < ntodo && !known; j++)
-					known = todo[j] == calls[i];
-				if (!known && ntodo < MAX_FUNCS)
-					todo[ntodo++] = calls[i];
-			}
-			for (j = 0; j < sn.n; j++) {
-				const struct state *s = &sn.st[j];
-				uint64_t at = sn.lo + 4 * (uint64_t)j;
-				struct vs_synth row;
-
-				if (!s->live)
-					continue;
-				synth_row(&row, s, todo[k]);
-				/* one row for a run of instructions in one state */
-				if (n && rows[n - 1].end == at && synth_same(&rows[n - 1], &row)) {
-					rows[n - 1].end += 4;
-					continue;
-				}
-				if (n == cap) {
-					size_t nc = cap ? 2 * cap : 256;
-					struct vs_synth *v = realloc(rows, nc * sizeof(*v));
-					if (!v) {
-						rc = -ENOMEM;
-						break;
-					}
-					rows = v;
-					cap = nc;
-				}
-				row.start = at;
-				row.end = at + 4;
-				rows[n++] = row;
-			}
-		}
-		free(sn.st);
-		if (rc)
-			break;
-	}
-	if (rc) {
-		free(rows);
-		return rc;
-	}
-	*out = rows;
-	*nout = n;
-	return 0;
+	return vs__analyze_run(d, starts, nstarts, 4, NULL, function, out, nout);
 }

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "analyze.h"
 #include "arch.h"
 
 #define SP 13
@@ -29,7 +30,6 @@
 #define PC 15
 #define FP 7
 #define MAX_INSNS 65536
-#define MAX_FUNCS 256
 /* Frames larger than this are not vDSO code: the function is left alone
  * (and the offsets never overflow). */
 #define MAX_FRAME (1 << 20)
@@ -689,49 +689,12 @@ static int thumb32(struct state *s, uint64_t addr, uint32_t hw1, uint32_t hw2, s
 	return -1;
 }
 
-struct work {
-	uint64_t *addr;
-	struct state *st;
-	size_t n, cap;
-};
-
-static int push_work(struct work *w, uint64_t addr, const struct state *s)
-{
-	if (w->n == w->cap) {
-		size_t nc = w->cap ? 2 * w->cap : 64;
-		uint64_t *a = realloc(w->addr, nc * sizeof(*a));
-		struct state *st;
-		if (!a)
-			return -ENOMEM;
-		w->addr = a;
-		st = realloc(w->st, nc * sizeof(*st));
-		if (!st)
-			return -ENOMEM;
-		w->st = st;
-		w->cap = nc;
-	}
-	w->addr[w->n] = addr;
-	w->st[w->n] = *s;
-	w->n++;
-	return 0;
-}
-
 struct seen {
 	uint64_t lo;      /* link-time address of byte 0 */
 	size_t len;
 	struct state *st; /* per byte; cfa_reg 0 = not reached */
 	uint8_t *len_at;  /* instruction length starting there, 0 = none */
 };
-
-static int covered_by_cfi(const struct vs_data *d, uint64_t addr)
-{
-	size_t i;
-
-	for (i = 0; i < d->nfdes; i++)
-		if (addr >= d->fdes[i][0] && addr < d->fdes[i][1])
-			return 1;
-	return 0;
-}
 
 static int is_func_start(const struct vs_data *d, uint64_t addr)
 {
@@ -760,18 +723,17 @@ static void entry_state(struct state *s)
 static int analyze(const struct vs_data *d, struct seen *sn, uint64_t entry, uint64_t *calls,
 		   size_t *ncalls)
 {
-	struct work w = { 0 };
-	struct state s0;
+	struct vs_work w;
+	struct state s0, s;
 	size_t steps = 0;
+	uint64_t a;
 	int rc = 0;
 
 	entry_state(&s0);
-	if (push_work(&w, entry, &s0))
+	vs__work_init(&w, sizeof(s0));
+	if (vs__work_push(&w, entry, &s0))
 		return -ENOMEM;
-	while (w.n && rc == 0) {
-		uint64_t a = w.addr[--w.n];
-		struct state s = w.st[w.n];
-
+	while (rc == 0 && vs__work_pop(&w, &a, &s)) {
 		for (;;) {
 			struct insn in;
 			struct state before;
@@ -790,7 +752,7 @@ static int analyze(const struct vs_data *d, struct seen *sn, uint64_t entry, uin
 					rc = -1;
 				break;
 			}
-			if ((a & 1) || ++steps > MAX_INSNS || covered_by_cfi(d, a)) {
+			if ((a & 1) || ++steps > MAX_INSNS || vs__covered_by_cfi(d, a)) {
 				rc = -1;
 				break;
 			}
@@ -859,7 +821,7 @@ static int analyze(const struct vs_data *d, struct seen *sn, uint64_t entry, uin
 							rc = -1;
 							break;
 						}
-						if ((rc = push_work(&w, in.target, &s)))
+						if ((rc = vs__work_push(&w, in.target, &s)))
 							break;
 					}
 					s = skip;
@@ -882,7 +844,7 @@ static int analyze(const struct vs_data *d, struct seen *sn, uint64_t entry, uin
 				continue;
 			}
 			if (in.flow == COND) {
-				if ((rc = push_work(&w, in.target & 0xffffffffu, &s)))
+				if ((rc = vs__work_push(&w, in.target & 0xffffffffu, &s)))
 					break;
 			}
 			if (in.flow == CALL) {
@@ -891,14 +853,13 @@ static int analyze(const struct vs_data *d, struct seen *sn, uint64_t entry, uin
 					rc = -1;
 					break;
 				}
-				if (in.target && *ncalls < MAX_FUNCS)
+				if (in.target && *ncalls < VS_MAX_CALLS)
 					calls[(*ncalls)++] = in.target & 0xffffffffu;
 			}
 			a += in.len;
 		}
 	}
-	free(w.addr);
-	free(w.st);
+	vs__work_free(&w);
 	return rc;
 }
 
@@ -926,13 +887,6 @@ static void synth_row(struct vs_synth *row, const struct state *s, uint64_t func
 				(uint16_t)(VS_ARM_D0 + 8 + r), VDSOSCOPE_RULE_OFFSET, s->dsaved[r] };
 }
 
-static int synth_same(const struct vs_synth *a, const struct vs_synth *b)
-{
-	return a->func == b->func && a->cfa_reg == b->cfa_reg && a->cfa_off == b->cfa_off &&
-	       a->ra == b->ra && a->nrules == b->nrules &&
-	       !memcmp(a->rules, b->rules, a->nrules * sizeof(a->rules[0]));
-}
-
 /* 1 when the function at START is Thumb code (a symbol with bit 0 set) */
 static int thumb_func(const struct vs_data *d, uint64_t start)
 {
@@ -948,84 +902,34 @@ static int thumb_func(const struct vs_data *d, uint64_t start)
 	return 0;
 }
 
+/* The function at ENTRY; the image's text bounds it, not HI. */
+static int function(const struct vs_data *d, uint64_t entry, uint64_t hi, uint64_t *calls,
+		    size_t *ncalls, struct vs_rows *rows)
+{
+	struct seen sn = { .lo = d->text_lo, .len = (size_t)(d->text_hi - d->text_lo) };
+	size_t off;
+	int rc;
+
+	(void)hi;
+	if (entry < sn.lo || entry - sn.lo >= sn.len)
+		return -1;
+	sn.st = calloc(sn.len, sizeof(*sn.st));
+	sn.len_at = calloc(sn.len, 1);
+	rc = sn.st && sn.len_at ? analyze(d, &sn, entry, calls, ncalls) : -ENOMEM;
+	for (off = 0; rc == 0 && off < sn.len; off++) {
+		struct vs_synth row;
+		if (!sn.st[off].cfa_reg || !sn.len_at[off])
+			continue;
+		synth_row(&row, &sn.st[off], entry);
+		rc = vs__rows_add(rows, &row, sn.lo + off, sn.len_at[off]);
+	}
+	free(sn.st);
+	free(sn.len_at);
+	return rc;
+}
+
 int vs__analyze_arm(struct vs_data *d, const uint64_t *starts, size_t nstarts,
 		    struct vs_synth **out, size_t *nout)
 {
-	uint64_t calls[MAX_FUNCS], todo[MAX_FUNCS];
-	size_t ntodo = 0, ncalls, i, k, n = 0, cap = 0;
-	struct vs_synth *rows = NULL;
-	struct seen sn;
-	int rc = 0;
-
-	*out = NULL;
-	*nout = 0;
-	if (d->text_hi <= d->text_lo || d->text_hi - d->text_lo > (1u << 20) ||
-	    d->text_lo < d->link_base || d->text_hi - d->link_base > d->size)
-		return 0;
-	for (i = 0; i < nstarts && ntodo < MAX_FUNCS; i++)
-		if (!covered_by_cfi(d, starts[i]) && thumb_func(d, starts[i]))
-			todo[ntodo++] = starts[i];
-	for (k = 0; k < ntodo; k++) {
-		memset(&sn, 0, sizeof(sn));
-		sn.lo = d->text_lo;
-		sn.len = (size_t)(d->text_hi - d->text_lo);
-		sn.st = calloc(sn.len, sizeof(*sn.st));
-		sn.len_at = calloc(sn.len, 1);
-		if (!sn.st || !sn.len_at) {
-			free(sn.st);
-			free(sn.len_at);
-			rc = -ENOMEM;
-			break;
-		}
-		ncalls = 0;
-		if (todo[k] >= sn.lo && todo[k] - sn.lo < sn.len &&
-		    analyze(d, &sn, todo[k], calls, &ncalls) == 0) {
-			size_t off;
-			/* callees without CFI and not yet queued are functions too */
-			for (i = 0; i < ncalls; i++) {
-				size_t j;
-				int known = covered_by_cfi(d, calls[i]) || calls[i] < d->text_lo ||
-					    calls[i] >= d->text_hi || (calls[i] & 1);
-				for (j = 0; j < ntodo && !known; j++)
-					known = todo[j] == calls[i];
-				if (!known && ntodo < MAX_FUNCS)
-					todo[ntodo++] = calls[i];
-			}
-			for (off = 0; off < sn.len; off++) {
-				const struct state *s = &sn.st[off];
-				struct vs_synth row;
-				if (!s->cfa_reg || !sn.len_at[off])
-					continue;
-				synth_row(&row, s, todo[k]);
-				if (n && rows[n - 1].end == sn.lo + off && synth_same(&rows[n - 1], &row)) {
-					rows[n - 1].end += sn.len_at[off];
-					continue;
-				}
-				if (n == cap) {
-					size_t nc = cap ? 2 * cap : 256;
-					struct vs_synth *v = realloc(rows, nc * sizeof(*v));
-					if (!v) {
-						rc = -ENOMEM;
-						break;
-					}
-					rows = v;
-					cap = nc;
-				}
-				row.start = sn.lo + off;
-				row.end = sn.lo + off + sn.len_at[off];
-				rows[n++] = row;
-			}
-		}
-		free(sn.st);
-		free(sn.len_at);
-		if (rc)
-			break;
-	}
-	if (rc) {
-		free(rows);
-		return rc;
-	}
-	*out = rows;
-	*nout = n;
-	return 0;
+	return vs__analyze_run(d, starts, nstarts, 2, thumb_func, function, out, nout);
 }

@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "analyze.h"
 
 #define ESP 4
 #define EBP 5
 #define MAX_INSNS 65536
-#define MAX_FUNCS 256
 
 /* Immediate sizes of one-byte opcodes: 0 none, 1 ib, 2 iw, 4 iz (32-bit),
  * 6 iw+ib (enter); M: has ModRM; X: not decoded. */
@@ -378,12 +378,6 @@ static int apply(struct state *s, const struct insn *in)
 	return 0;
 }
 
-struct work {
-	uint64_t *addr;   /* link-time */
-	struct state *st;
-	size_t n, cap;
-};
-
 struct seen {
 	uint64_t lo;      /* link-time address of byte 0 */
 	size_t len;
@@ -391,36 +385,16 @@ struct seen {
 	uint8_t *len_at;  /* instruction length starting there, 0 = none */
 };
 
-static int push_work(struct work *w, uint64_t addr, const struct state *s)
-{
-	if (w->n == w->cap) {
-		size_t nc = w->cap ? 2 * w->cap : 64;
-		uint64_t *a = realloc(w->addr, nc * sizeof(*a));
-		struct state *st;
-		if (!a)
-			return -ENOMEM;
-		w->addr = a;
-		st = realloc(w->st, nc * sizeof(*st));
-		if (!st)
-			return -ENOMEM;
-		w->st = st;
-		w->cap = nc;
-	}
-	w->addr[w->n] = addr;
-	w->st[w->n] = *s;
-	w->n++;
-	return 0;
-}
-
 /* Follows every path from ENTRY.  Calls inside [lo, hi) to addresses that
  * are not known functions are queued in CALLS.  Returns 0 when every path
  * was understood, -1 when the function must be left alone. */
 static int analyze(const struct vs_data *d, struct seen *sn, uint64_t entry, uint64_t *calls,
 		   size_t *ncalls)
 {
-	struct work w = { 0 };
-	struct state s0;
+	struct vs_work w;
+	struct state s0, s;
 	size_t steps = 0;
+	uint64_t a;
 	int rc = 0;
 
 	memset(&s0, 0, sizeof(s0));
@@ -428,12 +402,10 @@ static int analyze(const struct vs_data *d, struct seen *sn, uint64_t entry, uin
 	s0.cfa_off = 4;
 	s0.sp_off = 4;
 	s0.sp_known = 1;
-	if (push_work(&w, entry, &s0))
+	vs__work_init(&w, sizeof(s0));
+	if (vs__work_push(&w, entry, &s0))
 		return -ENOMEM;
-	while (w.n && rc == 0) {
-		uint64_t a = w.addr[--w.n];
-		struct state s = w.st[w.n];
-
+	while (rc == 0 && vs__work_pop(&w, &a, &s)) {
 		for (;;) {
 			struct insn in;
 			size_t off;
@@ -474,10 +446,10 @@ static int analyze(const struct vs_data *d, struct seen *sn, uint64_t entry, uin
 								  in.op2 <= 0x8f) ||
 			    (in.op >= 0xe0 && in.op <= 0xe3)) {
 				uint64_t t = (a + in.len + (uint64_t)in.rel) & 0xffffffffu;
-				if ((rc = push_work(&w, t, &s)))
+				if ((rc = vs__work_push(&w, t, &s)))
 					break;
 			}
-			if (in.op == 0xe8 && in.rel != 0 && *ncalls < MAX_FUNCS) {
+			if (in.op == 0xe8 && in.rel != 0 && *ncalls < VS_MAX_CALLS) {
 				uint64_t t = (a + in.len + (uint64_t)in.rel) & 0xffffffffu;
 				calls[(*ncalls)++] = t;
 			}
@@ -490,19 +462,8 @@ static int analyze(const struct vs_data *d, struct seen *sn, uint64_t entry, uin
 			a += in.len;
 		}
 	}
-	free(w.addr);
-	free(w.st);
+	vs__work_free(&w);
 	return rc;
-}
-
-static int covered_by_cfi(const struct vs_data *d, uint64_t addr)
-{
-	size_t i;
-
-	for (i = 0; i < d->nfdes; i++)
-		if (addr >= d->fdes[i][0] && addr < d->fdes[i][1])
-			return 1;
-	return 0;
 }
 
 /* The row of state S in function FUNC: the return address at CFA-4. */
@@ -522,91 +483,32 @@ static void synth_row(struct vs_synth *row, const struct state *s, uint64_t func
 				(struct vs_synth_rule){ (uint16_t)r, VDSOSCOPE_RULE_OFFSET, s->saved[r] };
 }
 
-static int synth_same(const struct vs_synth *a, const struct vs_synth *b)
+/* The function at ENTRY; the image's text bounds it, not HI. */
+static int function(const struct vs_data *d, uint64_t entry, uint64_t hi, uint64_t *calls,
+		    size_t *ncalls, struct vs_rows *rows)
 {
-	return a->func == b->func && a->cfa_reg == b->cfa_reg && a->cfa_off == b->cfa_off &&
-	       a->ra == b->ra && a->ra_signed == b->ra_signed && a->nrules == b->nrules &&
-	       !memcmp(a->rules, b->rules, a->nrules * sizeof(a->rules[0]));
+	struct seen sn = { .lo = d->text_lo, .len = (size_t)(d->text_hi - d->text_lo) };
+	size_t off;
+	int rc;
+
+	(void)hi;
+	sn.st = calloc(sn.len, sizeof(*sn.st));
+	sn.len_at = calloc(sn.len, 1);
+	rc = sn.st && sn.len_at ? analyze(d, &sn, entry, calls, ncalls) : -ENOMEM;
+	for (off = 0; rc == 0 && off < sn.len; off++) {
+		struct vs_synth row;
+		if (!sn.st[off].cfa_reg)
+			continue;
+		synth_row(&row, &sn.st[off], entry);
+		rc = vs__rows_add(rows, &row, sn.lo + off, sn.len_at[off]);
+	}
+	free(sn.st);
+	free(sn.len_at);
+	return rc;
 }
 
 int vs__analyze_i386(struct vs_data *d, const uint64_t *starts, size_t nstarts,
 		     struct vs_synth **out, size_t *nout)
 {
-	uint64_t calls[MAX_FUNCS], todo[MAX_FUNCS];
-	size_t ntodo = 0, ncalls, i, k, n = 0, cap = 0;
-	struct vs_synth *rows = NULL;
-	struct seen sn;
-	int rc = 0;
-
-	*out = NULL;
-	*nout = 0;
-	if (d->text_hi <= d->text_lo || d->text_hi - d->text_lo > (1u << 20))
-		return 0;
-	for (i = 0; i < nstarts && ntodo < MAX_FUNCS; i++)
-		if (!covered_by_cfi(d, starts[i]))
-			todo[ntodo++] = starts[i];
-	for (k = 0; k < ntodo; k++) {
-		memset(&sn, 0, sizeof(sn));
-		sn.lo = d->text_lo;
-		sn.len = (size_t)(d->text_hi - d->text_lo);
-		sn.st = calloc(sn.len, sizeof(*sn.st));
-		sn.len_at = calloc(sn.len, 1);
-		if (!sn.st || !sn.len_at) {
-			free(sn.st);
-			free(sn.len_at);
-			rc = -ENOMEM;
-			break;
-		}
-		ncalls = 0;
-		if (analyze(d, &sn, todo[k], calls, &ncalls) == 0) {
-			size_t off;
-			/* callees without CFI and not yet queued are functions too */
-			for (i = 0; i < ncalls; i++) {
-				size_t j;
-				int known = covered_by_cfi(d, calls[i]) || calls[i] < d->text_lo ||
-					    calls[i] >= d->text_hi;
-				for (j = 0; j < ntodo && !known; j++)
-					known = todo[j] == calls[i];
-				if (!known && ntodo < MAX_FUNCS)
-					todo[ntodo++] = calls[i];
-			}
-			for (off = 0; off < sn.len; off++) {
-				const struct state *s = &sn.st[off];
-				if (!s->cfa_reg)
-					continue;
-				struct vs_synth row;
-				synth_row(&row, s, todo[k]);
-				/* one row for a run of instructions in one state */
-				if (n && rows[n - 1].end == sn.lo + off && synth_same(&rows[n - 1], &row)) {
-					rows[n - 1].end += sn.len_at[off];
-					continue;
-				}
-				if (n == cap) {
-					size_t nc = cap ? 2 * cap : 256;
-					struct vs_synth *v = realloc(rows, nc * sizeof(*v));
-					if (!v) {
-						rc = -ENOMEM;
-						break;
-					}
-					rows = v;
-					cap = nc;
-				}
-				row.start = sn.lo + off;
-				row.end = sn.lo + off + sn.len_at[off];
-				rows[n] = row;
-				n++;
-			}
-		}
-		free(sn.st);
-		free(sn.len_at);
-		if (rc)
-			break;
-	}
-	if (rc) {
-		free(rows);
-		return rc;
-	}
-	*out = rows;
-	*nout = n;
-	return 0;
+	return vs__analyze_run(d, starts, nstarts, 1, NULL, function, out, nout);
 }
