@@ -22,7 +22,7 @@ READER=$top_builddir/plugin/.libs/vdsoscope-gdb.so
 VDSO_PY=$top_builddir/gdb-scripts/vdso.py
 export VDSOSCOPE_GDB_READER=$(cd "$(dirname "$READER")" 2> /dev/null && pwd)/vdsoscope-gdb.so VDSOSCOPE
 
-key=$(cat "$QDIR/arm64.sh" "$QDIR/console.py" "$QDIR/initramfs.py" "$QDIR/check.py" \
+key=$(cat "$QDIR/arm64.sh" "$QDIR/common.sh" "$QDIR/console.py" "$QDIR/initramfs.py" "$QDIR/check.py" \
 	"$QDIR"/guest/*.c | sha256sum | cut -c1-16)
 guest_results arm64-results "$key" bash "$QDIR/arm64.sh"
 pass "arm64 guest: $(cat "$res/nopac/kernel"), traces and cores of both boots checked by tests/qemu/check.py"

@@ -13,7 +13,7 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 QDIR=$top_srcdir/tests/qemu
 
-key=$(cd "$top_srcdir" && cat tests/qemu/native.sh tests/qemu/console.py tests/qemu/initramfs.py \
+key=$(cd "$top_srcdir" && cat tests/qemu/native.sh tests/qemu/common.sh tests/qemu/console.py tests/qemu/initramfs.py \
 	tests/qemu/native/*.c configure.ac Makefile.am lib/*.[ch] lib/*.map unwind/*.[ch] \
 	unwind/*.map tools/*.[ch] tests/test-api.c tests/runner.h | sha256sum | cut -c1-16)
 guest_results native-results "$key" env VDSOSCOPE_BUILDDIR="${top_builddir:-$top_srcdir}" \
