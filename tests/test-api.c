@@ -18,12 +18,25 @@
 
 static struct vdsoscope_image *img;
 
+/* what this architecture's vDSO exports: a clock_gettime, another function,
+ * and the version both carry */
+#if defined(__aarch64__)
+#define V_VERSION "LINUX_2.6.39"
+#define V_GETTIME "__kernel_clock_gettime"
+#define V_OTHER "__kernel_clock_getres"
+#else
+#define V_VERSION "LINUX_2.6"
+#define V_GETTIME "__vdso_clock_gettime"
+#define V_OTHER "__vdso_time"
+#endif
+
 static void check_lookup_against_ld(void)
 {
 	static const char *const names[] = {
 		"__vdso_clock_gettime", "clock_gettime", "__vdso_gettimeofday", "gettimeofday",
 		"__vdso_time", "time", "__vdso_getcpu", "getcpu", "__vdso_clock_getres",
-		"clock_getres", "__vdso_getrandom",
+		"clock_getres", "__vdso_getrandom", "__kernel_clock_gettime",
+		"__kernel_gettimeofday", "__kernel_clock_getres", "__kernel_rt_sigreturn",
 	};
 	void *h = dlopen("linux-vdso.so.1", RTLD_NOW | RTLD_NOLOAD);
 	size_t i;
@@ -34,9 +47,9 @@ static void check_lookup_against_ld(void)
 		return;
 	}
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		void *ld = dlvsym(h, names[i], "LINUX_2.6");
+		void *ld = dlvsym(h, names[i], V_VERSION);
 		uint64_t ours = 0;
-		int rc = vdsoscope_lookup(img, names[i], "LINUX_2.6", &ours);
+		int rc = vdsoscope_lookup(img, names[i], V_VERSION, &ours);
 		struct vdsoscope_func f;
 		unsigned k;
 		int named = 0;
@@ -52,16 +65,16 @@ static void check_lookup_against_ld(void)
 		CHECK_EQ_U64(f.start, ours);
 		for (k = 0; k < f.nnames; k++)
 			named |= !strcmp(f.names[k].name, names[i]) &&
-				 !strcmp(f.names[k].version, "LINUX_2.6");
+				 !strcmp(f.names[k].version, V_VERSION);
 		CHECK(named, "%s not among the names of the function at 0x%llx", names[i],
 		      (unsigned long long)ours);
 	}
 	/* a version the image lacks, and unversioned lookup */
 	{
 		uint64_t a, b;
-		CHECK_EQ_INT(vdsoscope_lookup(img, "__vdso_time", "LINUX_9.9", &a), -VDSOSCOPE_E_NOT_FOUND);
-		CHECK_EQ_INT(vdsoscope_lookup(img, "__vdso_time", NULL, &a), 0);
-		CHECK_EQ_INT(vdsoscope_lookup(img, "__vdso_time", "LINUX_2.6", &b), 0);
+		CHECK_EQ_INT(vdsoscope_lookup(img, V_OTHER, "LINUX_9.9", &a), -VDSOSCOPE_E_NOT_FOUND);
+		CHECK_EQ_INT(vdsoscope_lookup(img, V_OTHER, NULL, &a), 0);
+		CHECK_EQ_INT(vdsoscope_lookup(img, V_OTHER, V_VERSION, &b), 0);
 		CHECK_EQ_U64(a, b);
 		CHECK_EQ_INT(vdsoscope_lookup(img, "no_such_function", NULL, &a), -VDSOSCOPE_E_NOT_FOUND);
 	}
@@ -91,7 +104,7 @@ static void check_runtime_lookup(void)
 		}
 	}
 	CHECK(compared > 0, "no symbol compared");
-	CHECK_EQ_U64(vs_vdso_sym(&e, "__vdso_time", "LINUX_1.0"), 0);
+	CHECK_EQ_U64(vs_vdso_sym(&e, V_OTHER, "LINUX_1.0"), 0);
 	CHECK_EQ_U64(vs_vdso_sym(&e, "nonexistent", NULL), 0);
 	{
 		uintptr_t auxv[] = { 6, 4096, 33, 0x1234000, 0, 0 };
@@ -108,7 +121,7 @@ static void check_call_through_lookup(void)
 	uint64_t addr;
 	cg_fn f;
 
-	CHECK_EQ_INT(vdsoscope_lookup(img, "__vdso_clock_gettime", NULL, &addr), 0);
+	CHECK_EQ_INT(vdsoscope_lookup(img, V_GETTIME, NULL, &addr), 0);
 	f = (cg_fn)(uintptr_t)addr;
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	CHECK_EQ_INT(f(CLOCK_MONOTONIC, &b), 0);
@@ -139,8 +152,8 @@ static void check_identity(void)
 	if (copy) {
 		uint64_t a, b;
 		CHECK_STR(vdsoscope_build_id_hex(copy), vdsoscope_build_id_hex(img));
-		CHECK_EQ_INT(vdsoscope_lookup(copy, "__vdso_time", NULL, &a), 0);
-		CHECK_EQ_INT(vdsoscope_lookup(img, "__vdso_time", NULL, &b), 0);
+		CHECK_EQ_INT(vdsoscope_lookup(copy, V_OTHER, NULL, &a), 0);
+		CHECK_EQ_INT(vdsoscope_lookup(img, V_OTHER, NULL, &b), 0);
 		CHECK_EQ_U64(a - 0x1000000, b - vdsoscope_load_address(img));
 		CHECK_EQ_U64(vdsoscope_func_count(copy), vdsoscope_func_count(img));
 		vdsoscope_image_close(copy);
@@ -174,11 +187,12 @@ static void check_errors(void)
 	vdsoscope_text_range(img, &lo, &hi);
 	CHECK_EQ_INT(vdsoscope_func_at(img, 0x10, &f, NULL), -VDSOSCOPE_E_NOT_IN_IMAGE);
 	vdsoscope_regs_clear(&r);
-	r.valid[0] = 1ull << 16 | 1ull << 7;
-	r.r[16] = 0x10;
+	vdsoscope_regs_set(&r, vdsoscope_arch(img)->ip_reg, 0x10);
+	vdsoscope_regs_set(&r, vdsoscope_arch(img)->sp_reg, 0x1000);
 	CHECK_EQ_INT(vdsoscope_step(img, &r, 0, vdsoscope_read_self, NULL, &r, NULL),
 		     -VDSOSCOPE_E_NOT_IN_IMAGE);
-	r.r[16] = vdsoscope_load_address(img) + 2; /* ELF header: no CFI */
+	/* the ELF header: no CFI */
+	vdsoscope_regs_set(&r, vdsoscope_arch(img)->ip_reg, vdsoscope_load_address(img) + 4);
 	CHECK_EQ_INT(vdsoscope_step(img, &r, 0, vdsoscope_read_self, NULL, &r, NULL),
 		     -VDSOSCOPE_E_NO_CFI);
 	CHECK(strcmp(vdsoscope_strerror(-VDSOSCOPE_E_TRUNCATED), "") != 0, "empty text");
@@ -202,7 +216,9 @@ static int read_zero(void *arg, uint64_t addr, void *buf, size_t len)
 
 static void *worker(void *arg)
 {
+	const struct vdsoscope_arch *a_ = vdsoscope_arch(img);
 	int id = (int)(intptr_t)arg, round;
+	unsigned int k;
 	size_t i;
 
 	for (round = 0; round < 200; round++)
@@ -218,11 +234,11 @@ static void *worker(void *arg)
 				thread_errors[id]++;
 			}
 			vdsoscope_regs_clear(&r);
-			r.valid[0] = ~0ull >> 47;
-			r.r[16] = addrs[i];
-			r.r[7] = r.r[6] = 0x1000;
+			for (k = 0; k < a_->nregs && k < 64; k++)
+				vdsoscope_regs_set(&r, k, 0x1000);
+			vdsoscope_regs_set(&r, a_->ip_reg, addrs[i]);
 			vdsoscope_step(img, &r, 0, read_zero, NULL, &r, NULL);
-			if (vdsoscope_lookup(img, "__vdso_clock_gettime", NULL, &a))
+			if (vdsoscope_lookup(img, V_GETTIME, NULL, &a))
 				thread_errors[id]++;
 		}
 	return NULL;

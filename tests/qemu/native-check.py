@@ -40,6 +40,16 @@ def main():
     if info:
         say(info["machine"] == "aarch64" and info["functions"] > 0,
             f"info: machine {info['machine']}, {info['functions']} functions, build-id {info['build_id']}")
+    # the library's calls on the guest process's own vDSO, checked against
+    # ld.so's dlvsym and calls through what they found (tests/test-api.c)
+    if "test-api" in status:
+        out = open(os.path.join(d, "test-api.out")).read()
+        tail = out.strip().splitlines()[-1:] or ["no output"]
+        fails = [l for l in out.splitlines() if "FAIL" in l][:3]
+        say(status["test-api"] == "0" and tail[0].endswith(" 0 failed"),
+            f"test-api: exit {status['test-api']}: {tail[0]}" + "".join("; " + f for f in fails))
+    else:
+        say(False, "test-api: not run")
     syms = load("symbols")
     if syms is not None:
         names = {n["name"] for f in syms for n in f["names"]}
