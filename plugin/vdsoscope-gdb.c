@@ -14,7 +14,13 @@
  *    the PC, accepted only when it is a vDSO; else an image handed over by
  *    `vdso load-image` or registered by the agent;
  *  - everything outside the vDSO (and x86_64's vsyscall page) is GDB_FAIL,
- *    so gdb's own unwinders run as if the reader were not there.
+ *    so gdb's own unwinders run as if the reader were not there;
+ *  - that answer costs one register and one read: once a vDSO was found in
+ *    memory (near a PC, or named by vdsoscope_gdb_vdso_at()), a read of its
+ *    headers tells whether the memory being unwound is that process's, and
+ *    a process has one vDSO, so its PC register (by the image's machine: a
+ *    caller's PC is cheap for gdb, while reading registers the frames below
+ *    did not save walks down to the innermost frame) decides.
  */
 #include "config.h"
 #include <errno.h>
@@ -56,6 +62,7 @@ struct image {
 	struct vdsoscope_image *img;
 	int given;
 	unsigned long long stamp;
+	size_t ident; /* leading bytes that identify an image read from memory */
 };
 
 /* An ELF header near a PC that is not a vDSO: address and first bytes. */
@@ -71,6 +78,7 @@ struct caller {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct image images[MAX_IMAGES];
+static struct image *current; /* the one memory showed last */
 static struct reject rejects[MAX_REJECTS];
 static unsigned int next_reject;
 static struct caller callers[MAX_CALLERS];
@@ -119,8 +127,31 @@ static int acceptable(const struct vdsoscope_image *img)
 
 static void drop_image(struct image *e)
 {
+	if (current == e)
+		current = NULL;
 	vdsoscope_image_close(e->img);
 	memset(e, 0, sizeof(*e));
+}
+
+/* The ELF and program headers and the notes (the build-id) within the
+ * first page: equal bytes at the load address are this image. */
+static size_t ident_size(const struct vdsoscope_image *img)
+{
+	struct vs_elf e;
+	size_t size, n;
+	const void *d = vdsoscope_image_data(img, &size);
+
+	if (vs_elf_parse(&e, d, size))
+		return size < PAGE ? size : PAGE;
+	n = e.phoff + (size_t)e.phnum * e.phentsize;
+	for (unsigned int i = 0; i < e.nnotes && i < 4; i++)
+		if (e.note_off[i] + e.note_size[i] <= PAGE && e.note_off[i] + e.note_size[i] > n)
+			n = e.note_off[i] + e.note_size[i];
+	if (n < 64)
+		n = 64;
+	if (n > PAGE)
+		n = PAGE;
+	return n < size ? n : size;
 }
 
 /* Keeps IMG (taking ownership) and returns it; evicts the least recently
@@ -152,6 +183,9 @@ static struct vdsoscope_image *keep_image(struct vdsoscope_image *img, int given
 	slot->img = img;
 	slot->given = given;
 	slot->stamp = ++clock_;
+	slot->ident = ident_size(img);
+	if (!given)
+		current = slot;
 	return img;
 }
 
@@ -186,6 +220,29 @@ static int target_read(gdb_target_read *rd, uint64_t addr, void *buf, size_t len
 	if (len > INT_MAX || addr + len < addr)
 		return -1;
 	return rd((GDB_CORE_ADDR)addr, buf, (int)len) == GDB_SUCCESS ? 0 : -1;
+}
+
+static int still_there(gdb_target_read *rd, const struct image *e)
+{
+	unsigned char buf[PAGE];
+	size_t size;
+	const unsigned char *d = vdsoscope_image_data(e->img, &size);
+
+	return !target_read(rd, vdsoscope_load_address(e->img), buf, e->ident) &&
+	       !memcmp(buf, d, e->ident);
+}
+
+/* The vDSO of the process whose memory RD reads, among the images found in
+ * memory before: the one whose identifying bytes are at its address. */
+static struct image *memory_vdso(gdb_target_read *rd)
+{
+	if (current && still_there(rd, current))
+		return current;
+	for (int i = 0; i < MAX_IMAGES; i++)
+		if (images[i].img && !images[i].given && &images[i] != current &&
+		    still_there(rd, &images[i]))
+			return current = &images[i];
+	return NULL;
 }
 
 /* The vDSO whose ELF header is in the few pages at or below PC, read from
@@ -355,6 +412,34 @@ static int is_caller_state(uint64_t ip, uint64_t sp)
  * passed through it, which have none. */
 static int python_aarch64;
 
+/* 0 when the frame CB describes is surely not in a vDSO: memory holds a
+ * vDSO found before and the PC, read as that image's machine numbers it, is
+ * outside it, the vsyscall page and the images given.  1 when it may be. */
+static int may_be_vdso_frame(struct gdb_unwind_callbacks *cb)
+{
+	struct image *e = memory_vdso(cb->target_read);
+	const struct vdsoscope_arch *a;
+	struct gdb_reg_value *v;
+	uint64_t pc = 0;
+	int ok;
+
+	if (!e || !(a = vdsoscope_arch(e->img)))
+		return 1;
+	if (python_aarch64 && a->ip_reg == 32)
+		return 0;
+	v = get(cb, (int)a->ip_reg);
+	if (!v)
+		return 1;
+	ok = v->defined && (v->size == 8 || v->size == 4);
+	for (int i = 0; ok && i < v->size; i++)
+		pc |= (uint64_t)v->value[i] << (8 * i);
+	put(v);
+	if (!ok || in_image(e->img, pc) || given_image(pc) ||
+	    (a->ip_reg == 16 && pc >= VSYSCALL_START && pc < VSYSCALL_END))
+		return 1;
+	return 0;
+}
+
 /* Steps the frame CB describes into F.  0, or -1 when the frame is not the
  * reader's. */
 static int step_frame(struct gdb_unwind_callbacks *cb, struct frame *f)
@@ -365,6 +450,8 @@ static int step_frame(struct gdb_unwind_callbacks *cb, struct frame *f)
 	struct read_arg ra = { cb->target_read };
 
 	memset(f, 0, sizeof(*f));
+	if (!may_be_vdso_frame(cb))
+		return -1;
 	v = get(cb, 0);
 	if (!v)
 		return -1;
