@@ -761,6 +761,21 @@ EXPORT int vdsoscope_gdb_load_build_id(const char *hex, unsigned long long addr,
 	return 0;
 }
 
+/* `vdso.py` names the vDSO gdb found in memory (gdb's "system-supplied DSO
+ * at ADDR"): the reader reads it at ADDR through READ and so knows it before
+ * a PC comes near it.  0, or -1 when memory at ADDR is no vDSO image. */
+EXPORT int vdsoscope_gdb_vdso_at(unsigned long long addr, gdb_target_read *read)
+{
+	struct vdsoscope_image *img;
+
+	if (!read)
+		return -1;
+	pthread_mutex_lock(&lock);
+	img = image_from_memory(read, addr, 1);
+	pthread_mutex_unlock(&lock);
+	return img ? 0 : -1;
+}
+
 /* Forgets the images given by vdsoscope_gdb_load_image(). */
 EXPORT void vdsoscope_gdb_forget_images(void)
 {
