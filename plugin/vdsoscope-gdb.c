@@ -15,12 +15,13 @@
  *    `vdso load-image` or registered by the agent;
  *  - everything outside the vDSO (and x86_64's vsyscall page) is GDB_FAIL,
  *    so gdb's own unwinders run as if the reader were not there;
- *  - that answer costs one register and one read: once a vDSO was found in
- *    memory (near a PC, or named by vdsoscope_gdb_vdso_at()), a read of its
- *    headers tells whether the memory being unwound is that process's, and
- *    a process has one vDSO, so its PC register (by the image's machine: a
- *    caller's PC is cheap for gdb, while reading registers the frames below
- *    did not save walks down to the innermost frame) decides.
+ *  - that answer costs two registers and no memory: once a vDSO was found
+ *    in memory (near a PC, or named by vdsoscope_gdb_vdso_at()), a read of
+ *    its headers at the first frame of a walk tells whether the memory being
+ *    unwound is that process's, which has no other vDSO; then the PC and
+ *    stack pointer registers decide (numbered by the image's machine: a
+ *    caller's PC and SP are cheap for gdb, while reading registers the
+ *    frames below did not save walks down to the innermost frame).
  */
 #include "config.h"
 #include <errno.h>
@@ -30,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <gdb/jit-reader.h>
 #include "vdsoscope.h"
 #include "vdso-elf.h"
@@ -415,28 +417,69 @@ static int python_aarch64;
 /* 0 when the frame CB describes is surely not in a vDSO: memory holds a
  * vDSO found before and the PC, read as that image's machine numbers it, is
  * outside it, the vsyscall page and the images given.  1 when it may be. */
+static int reg_value(struct gdb_unwind_callbacks *cb, unsigned int regnum, uint64_t *x)
+{
+	struct gdb_reg_value *v = get(cb, (int)regnum);
+	int ok = v && v->defined && (v->size == 8 || v->size == 4);
+
+	*x = 0;
+	for (int i = 0; ok && i < v->size; i++)
+		*x |= (uint64_t)v->value[i] << (8 * i);
+	put(v);
+	return ok;
+}
+
+/* The frame gdb asked about last: a frame asked about right after it, with
+ * a stack pointer a little above its own, is its caller in the same walk
+ * of the same thread's stack, so the same memory as when that one was
+ * checked.  (Another process's innermost frame would have to fall into
+ * those few KiB above within the same millisecond.) */
+#define WALK_STEP (64u << 10)
+#define WALK_NS 1000000ll
+static struct {
+	uint64_t sp;
+	long long at;
+	int valid;
+} walk;
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/* 0 when the frame CB describes is surely not in a vDSO: memory holds a
+ * vDSO found before and the PC, read as that image's machine numbers it, is
+ * outside it, the vsyscall page and the images given.  1 when it may be. */
 static int may_be_vdso_frame(struct gdb_unwind_callbacks *cb)
 {
-	struct image *e = memory_vdso(cb->target_read);
+	struct image *e = current;
 	const struct vdsoscope_arch *a;
-	struct gdb_reg_value *v;
-	uint64_t pc = 0;
-	int ok;
+	uint64_t pc, sp = 0;
+	long long t = now_ns();
+	int same_walk;
 
-	if (!e || !(a = vdsoscope_arch(e->img)))
+	same_walk = e && (a = vdsoscope_arch(e->img)) && walk.valid && t - walk.at < WALK_NS &&
+		    reg_value(cb, a->sp_reg, &sp) && sp > walk.sp && sp - walk.sp <= WALK_STEP;
+	walk.valid = 0;
+	if (!same_walk && !(e = memory_vdso(cb->target_read)))
+		return 1;
+	if (!(a = vdsoscope_arch(e->img)))
 		return 1;
 	if (python_aarch64 && a->ip_reg == 32)
 		return 0;
-	v = get(cb, (int)a->ip_reg);
-	if (!v)
+	if (!reg_value(cb, a->ip_reg, &pc))
 		return 1;
-	ok = v->defined && (v->size == 8 || v->size == 4);
-	for (int i = 0; ok && i < v->size; i++)
-		pc |= (uint64_t)v->value[i] << (8 * i);
-	put(v);
-	if (!ok || in_image(e->img, pc) || given_image(pc) ||
+	if (in_image(e->img, pc) || given_image(pc) ||
 	    (a->ip_reg == 16 && pc >= VSYSCALL_START && pc < VSYSCALL_END))
 		return 1;
+	if (same_walk || reg_value(cb, a->sp_reg, &sp)) {
+		walk.sp = sp;
+		walk.at = t;
+		walk.valid = 1;
+	}
 	return 0;
 }
 
@@ -857,6 +900,7 @@ static void destroy(struct gdb_reader_funcs *self)
 	pthread_mutex_lock(&lock);
 	memset(callers, 0, sizeof(callers));
 	memset(rejects, 0, sizeof(rejects));
+	walk.valid = 0;
 	pthread_mutex_unlock(&lock);
 }
 
