@@ -8,7 +8,7 @@
 # are interleaved; each figure is the median wall time of N runs.
 # Then the same stack stopped at a breakpoint in the innermost deep(), no
 # frame in the vDSO, timing `bt` alone inside gdb: the reader loaded alone
-# learns the vDSO only from a frame in it, vdso.py names it at once.
+# does not know the vDSO there, vdso.py names it at once.
 # Usage: bench-gdb.sh BUILDDIR [DEPTH] [N]
 set -u
 b=${1:-.}; depth=${2:-3000}; n=${3:-7}

@@ -81,6 +81,23 @@ struct caller {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct image images[MAX_IMAGES];
 static struct image *current; /* the one memory showed last */
+
+/* The frame gdb asked about last: a frame asked about soon after it was
+ * judged, with a stack pointer a little above its own, is its caller in the
+ * same walk of the same thread's stack, so the same memory and machine as
+ * when that one was judged.  (Another process's innermost frame would have
+ * to fall into those few KiB above within those milliseconds.)  IMG is the vDSO
+ * memory held then, or NULL when it held none that the reader knows; then
+ * NOPAGE is a page whose PCs have no vDSO header in the pages below. */
+#define WALK_STEP (64u << 10)
+#define WALK_NS 50000000ll
+static struct {
+	int valid;
+	long long at;
+	uint64_t sp, nopage;
+	unsigned int ipr, spr, width;
+	struct image *img;
+} walk;
 static struct reject rejects[MAX_REJECTS];
 static unsigned int next_reject;
 static struct caller callers[MAX_CALLERS];
@@ -131,6 +148,8 @@ static void drop_image(struct image *e)
 {
 	if (current == e)
 		current = NULL;
+	if (walk.img == e)
+		walk.valid = 0;
 	vdsoscope_image_close(e->img);
 	memset(e, 0, sizeof(*e));
 }
@@ -417,7 +436,9 @@ static int python_aarch64;
 /* 0 when the frame CB describes is surely not in a vDSO: memory holds a
  * vDSO found before and the PC, read as that image's machine numbers it, is
  * outside it, the vsyscall page and the images given.  1 when it may be. */
-static int reg_value(struct gdb_unwind_callbacks *cb, unsigned int regnum, uint64_t *x)
+/* Register REGNUM of 8 or 4 bytes into *X (and its size into *SIZE). */
+static int reg_value(struct gdb_unwind_callbacks *cb, unsigned int regnum, uint64_t *x,
+		     unsigned int *size)
 {
 	struct gdb_reg_value *v = get(cb, (int)regnum);
 	int ok = v && v->defined && (v->size == 8 || v->size == 4);
@@ -425,22 +446,11 @@ static int reg_value(struct gdb_unwind_callbacks *cb, unsigned int regnum, uint6
 	*x = 0;
 	for (int i = 0; ok && i < v->size; i++)
 		*x |= (uint64_t)v->value[i] << (8 * i);
+	if (ok && size)
+		*size = (unsigned int)v->size;
 	put(v);
 	return ok;
 }
-
-/* The frame gdb asked about last: a frame asked about right after it, with
- * a stack pointer a little above its own, is its caller in the same walk
- * of the same thread's stack, so the same memory as when that one was
- * checked.  (Another process's innermost frame would have to fall into
- * those few KiB above within the same millisecond.) */
-#define WALK_STEP (64u << 10)
-#define WALK_NS 1000000ll
-static struct {
-	uint64_t sp;
-	long long at;
-	int valid;
-} walk;
 
 static long long now_ns(void)
 {
@@ -450,36 +460,70 @@ static long long now_ns(void)
 	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
+/* What may_be_vdso_frame() learnt for the slow way: the register numbers
+ * and width when KNOWN; NO_VDSO when memory holds no vDSO the reader knows
+ * (a scan that finds none near the PC then marks its page for the walk). */
+struct hint {
+	int known, no_vdso;
+	unsigned int ipr, spr, width;
+	uint64_t sp;
+};
+
+static void walk_set(const struct hint *h, struct image *img, uint64_t nopage)
+{
+	walk.valid = 1;
+	walk.at = now_ns();
+	walk.sp = h->sp;
+	walk.ipr = h->ipr;
+	walk.spr = h->spr;
+	walk.width = h->width;
+	walk.img = img;
+	walk.nopage = nopage;
+}
+
 /* 0 when the frame CB describes is surely not in a vDSO: memory holds a
  * vDSO found before and the PC, read as that image's machine numbers it, is
- * outside it, the vsyscall page and the images given.  1 when it may be. */
-static int may_be_vdso_frame(struct gdb_unwind_callbacks *cb)
+ * outside it, the vsyscall page and the images given (or, within a walk in
+ * memory without a vDSO, the PC is in a page scanned before).  1 when it
+ * may be, with what was learnt in H. */
+static int may_be_vdso_frame(struct gdb_unwind_callbacks *cb, struct hint *h)
 {
-	struct image *e = current;
 	const struct vdsoscope_arch *a;
-	uint64_t pc, sp = 0;
-	long long t = now_ns();
-	int same_walk;
+	struct image *e;
+	uint64_t pc, sp;
+	unsigned int size;
 
-	same_walk = e && (a = vdsoscope_arch(e->img)) && walk.valid && t - walk.at < WALK_NS &&
-		    reg_value(cb, a->sp_reg, &sp) && sp > walk.sp && sp - walk.sp <= WALK_STEP;
-	walk.valid = 0;
-	if (!same_walk && !(e = memory_vdso(cb->target_read)))
-		return 1;
-	if (!(a = vdsoscope_arch(e->img)))
-		return 1;
-	if (python_aarch64 && a->ip_reg == 32)
-		return 0;
-	if (!reg_value(cb, a->ip_reg, &pc))
-		return 1;
-	if (in_image(e->img, pc) || given_image(pc) ||
-	    (a->ip_reg == 16 && pc >= VSYSCALL_START && pc < VSYSCALL_END))
-		return 1;
-	if (same_walk || reg_value(cb, a->sp_reg, &sp)) {
-		walk.sp = sp;
-		walk.at = t;
-		walk.valid = 1;
+	memset(h, 0, sizeof(*h));
+	if (walk.valid && now_ns() - walk.at < WALK_NS && reg_value(cb, walk.spr, &sp, &size) &&
+	    size == walk.width && sp > walk.sp && sp - walk.sp <= WALK_STEP) {
+		e = walk.img;
+		h->ipr = walk.ipr;
+		h->spr = walk.spr;
+		h->width = walk.width;
+		h->no_vdso = !e;
+	} else {
+		walk.valid = 0;
+		if (!(e = memory_vdso(cb->target_read)) || !(a = vdsoscope_arch(e->img))) {
+			h->no_vdso = 1;
+			return 1;
+		}
+		h->ipr = a->ip_reg;
+		h->spr = a->sp_reg;
+		if (!reg_value(cb, h->spr, &sp, &h->width))
+			return 1;
 	}
+	walk.valid = 0;
+	h->sp = sp;
+	if (python_aarch64 && h->ipr == 32)
+		return 0;
+	if (!reg_value(cb, h->ipr, &pc, &size) || size != h->width)
+		return 1;
+	h->known = 1;
+	if ((e && in_image(e->img, pc)) || given_image(pc) ||
+	    (h->ipr == 16 && pc >= VSYSCALL_START && pc < VSYSCALL_END) ||
+	    (!e && (pc & ~(uint64_t)(PAGE - 1)) != walk.nopage))
+		return 1;
+	walk_set(h, e, walk.nopage);
 	return 0;
 }
 
@@ -491,10 +535,18 @@ static int step_frame(struct gdb_unwind_callbacks *cb, struct frame *f)
 	unsigned int ipr, spr, nregs;
 	uint64_t ip, sp;
 	struct read_arg ra = { cb->target_read };
+	struct hint h;
 
 	memset(f, 0, sizeof(*f));
-	if (!may_be_vdso_frame(cb))
+	if (!may_be_vdso_frame(cb, &h))
 		return -1;
+	if (h.known) {
+		f->width = h.width;
+		ipr = h.ipr;
+		spr = h.spr;
+		nregs = ipr == 32 ? 33 : ipr == 16 ? 17 : 9;
+		goto numbered;
+	}
 	v = get(cb, 0);
 	if (!v)
 		return -1;
@@ -516,6 +568,7 @@ static int step_frame(struct gdb_unwind_callbacks *cb, struct frame *f)
 		spr = f->width == 8 ? 7 : 4;
 		nregs = f->width == 8 ? 17 : 9;
 	}
+numbered:
 	if (!read_reg(cb, f, ipr) || !read_reg(cb, f, spr))
 		return -1;
 	ip = f->in.r[ipr];
@@ -529,8 +582,16 @@ static int step_frame(struct gdb_unwind_callbacks *cb, struct frame *f)
 		if (!f->img)
 			f->img = given_image(ip);
 	}
-	if (!f->img)
+	if (!f->img) {
+		if (h.no_vdso) {
+			h.ipr = ipr;
+			h.spr = spr;
+			h.width = f->width;
+			h.sp = sp;
+			walk_set(&h, NULL, ip & ~(uint64_t)(PAGE - 1));
+		}
 		return -1;
+	}
 	f->arch = vdsoscope_arch(f->img);
 	if (!f->arch || f->arch->nregs < nregs || f->arch->ip_reg != ipr || f->arch->sp_reg != spr)
 		return -1;
