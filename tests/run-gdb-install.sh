@@ -103,6 +103,12 @@ else
 	diff -u ref.bt fix.bt | sed 's/^/  | /'; sed 's/^/  | /' fix.err | tail -5
 fi
 
+if [ -z "$(find "$root" -name __pycache__)" ]; then
+	pass "gdb wrote nothing into the installed tree"
+else
+	fail "gdb wrote into the installed tree: $(find "$root" -name __pycache__)"
+fi
+
 # ---- the reader by name, as a gdb installed in the same prefix finds it ------------
 # gdb looks for readers in its jit-reader-directory, which moves with the gdb
 # program (relocatable): a copy of the stock gdb in ROOT/BINDIR looks where a
