@@ -86,9 +86,10 @@ static struct image *current; /* the one memory showed last */
  * judged, with a stack pointer a little above its own, is its caller in the
  * same walk of the same thread's stack, so the same memory and machine as
  * when that one was judged.  (Another process's innermost frame would have
- * to fall into those few KiB above within those milliseconds.)  IMG is the vDSO
- * memory held then, or NULL when it held none that the reader knows; then
- * NOPAGE is a page whose PCs have no vDSO header in the pages below. */
+ * to fall into those few KiB above within those milliseconds; then the
+ * reader leaves that walk's vDSO frames to gdb.)  IMG is the vDSO memory
+ * held then, or NULL when it held none the reader knows; then NOPAGE is a
+ * page whose PCs have no vDSO header in the pages below. */
 #define WALK_STEP (64u << 10)
 #define WALK_NS 50000000ll
 static struct {
@@ -433,9 +434,6 @@ static int is_caller_state(uint64_t ip, uint64_t sp)
  * passed through it, which have none. */
 static int python_aarch64;
 
-/* 0 when the frame CB describes is surely not in a vDSO: memory holds a
- * vDSO found before and the PC, read as that image's machine numbers it, is
- * outside it, the vsyscall page and the images given.  1 when it may be. */
 /* Register REGNUM of 8 or 4 bytes into *X (and its size into *SIZE). */
 static int reg_value(struct gdb_unwind_callbacks *cb, unsigned int regnum, uint64_t *x,
 		     unsigned int *size)
