@@ -14,7 +14,14 @@
  *    the PC, accepted only when it is a vDSO; else an image handed over by
  *    `vdso load-image` or registered by the agent;
  *  - everything outside the vDSO (and x86_64's vsyscall page) is GDB_FAIL,
- *    so gdb's own unwinders run as if the reader were not there.
+ *    so gdb's own unwinders run as if the reader were not there;
+ *  - that answer costs two registers and no memory: once a vDSO was found
+ *    in memory (near a PC, or named by vdsoscope_gdb_vdso_at()), a read of
+ *    its headers at the first frame of a walk tells whether the memory being
+ *    unwound is that process's, which has no other vDSO; then the PC and
+ *    stack pointer registers decide (numbered by the image's machine: a
+ *    caller's PC and SP are cheap for gdb, while reading registers the
+ *    frames below did not save walks down to the innermost frame).
  */
 #include "config.h"
 #include <errno.h>
@@ -24,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <gdb/jit-reader.h>
 #include "vdsoscope.h"
 #include "vdso-elf.h"
@@ -56,6 +64,7 @@ struct image {
 	struct vdsoscope_image *img;
 	int given;
 	unsigned long long stamp;
+	size_t ident; /* leading bytes that identify an image read from memory */
 };
 
 /* An ELF header near a PC that is not a vDSO: address and first bytes. */
@@ -71,6 +80,25 @@ struct caller {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct image images[MAX_IMAGES];
+static struct image *current; /* the one memory showed last */
+
+/* The frame gdb asked about last: a frame asked about soon after it was
+ * judged, with a stack pointer a little above its own, is its caller in the
+ * same walk of the same thread's stack, so the same memory and machine as
+ * when that one was judged.  (Another process's innermost frame would have
+ * to fall into those few KiB above within those milliseconds; then the
+ * reader leaves that walk's vDSO frames to gdb.)  IMG is the vDSO memory
+ * held then, or NULL when it held none the reader knows; then NOPAGE is a
+ * page whose PCs have no vDSO header in the pages below. */
+#define WALK_STEP (64u << 10)
+#define WALK_NS 50000000ll
+static struct {
+	int valid;
+	long long at;
+	uint64_t sp, nopage;
+	unsigned int ipr, spr, width;
+	struct image *img;
+} walk;
 static struct reject rejects[MAX_REJECTS];
 static unsigned int next_reject;
 static struct caller callers[MAX_CALLERS];
@@ -119,8 +147,33 @@ static int acceptable(const struct vdsoscope_image *img)
 
 static void drop_image(struct image *e)
 {
+	if (current == e)
+		current = NULL;
+	if (walk.img == e)
+		walk.valid = 0;
 	vdsoscope_image_close(e->img);
 	memset(e, 0, sizeof(*e));
+}
+
+/* The ELF and program headers and the notes (the build-id) within the
+ * first page: equal bytes at the load address are this image. */
+static size_t ident_size(const struct vdsoscope_image *img)
+{
+	struct vs_elf e;
+	size_t size, n;
+	const void *d = vdsoscope_image_data(img, &size);
+
+	if (vs_elf_parse(&e, d, size))
+		return size < PAGE ? size : PAGE;
+	n = e.phoff + (size_t)e.phnum * e.phentsize;
+	for (unsigned int i = 0; i < e.nnotes && i < 4; i++)
+		if (e.note_off[i] + e.note_size[i] <= PAGE && e.note_off[i] + e.note_size[i] > n)
+			n = e.note_off[i] + e.note_size[i];
+	if (n < 64)
+		n = 64;
+	if (n > PAGE)
+		n = PAGE;
+	return n < size ? n : size;
 }
 
 /* Keeps IMG (taking ownership) and returns it; evicts the least recently
@@ -152,6 +205,9 @@ static struct vdsoscope_image *keep_image(struct vdsoscope_image *img, int given
 	slot->img = img;
 	slot->given = given;
 	slot->stamp = ++clock_;
+	slot->ident = ident_size(img);
+	if (!given)
+		current = slot;
 	return img;
 }
 
@@ -186,6 +242,29 @@ static int target_read(gdb_target_read *rd, uint64_t addr, void *buf, size_t len
 	if (len > INT_MAX || addr + len < addr)
 		return -1;
 	return rd((GDB_CORE_ADDR)addr, buf, (int)len) == GDB_SUCCESS ? 0 : -1;
+}
+
+static int still_there(gdb_target_read *rd, const struct image *e)
+{
+	unsigned char buf[PAGE];
+	size_t size;
+	const unsigned char *d = vdsoscope_image_data(e->img, &size);
+
+	return !target_read(rd, vdsoscope_load_address(e->img), buf, e->ident) &&
+	       !memcmp(buf, d, e->ident);
+}
+
+/* The vDSO of the process whose memory RD reads, among the images found in
+ * memory before: the one whose identifying bytes are at its address. */
+static struct image *memory_vdso(gdb_target_read *rd)
+{
+	if (current && still_there(rd, current))
+		return current;
+	for (int i = 0; i < MAX_IMAGES; i++)
+		if (images[i].img && !images[i].given && &images[i] != current &&
+		    still_there(rd, &images[i]))
+			return current = &images[i];
+	return NULL;
 }
 
 /* The vDSO whose ELF header is in the few pages at or below PC, read from
@@ -355,6 +434,97 @@ static int is_caller_state(uint64_t ip, uint64_t sp)
  * passed through it, which have none. */
 static int python_aarch64;
 
+/* Register REGNUM of 8 or 4 bytes into *X (and its size into *SIZE). */
+static int reg_value(struct gdb_unwind_callbacks *cb, unsigned int regnum, uint64_t *x,
+		     unsigned int *size)
+{
+	struct gdb_reg_value *v = get(cb, (int)regnum);
+	int ok = v && v->defined && (v->size == 8 || v->size == 4);
+
+	*x = 0;
+	for (int i = 0; ok && i < v->size; i++)
+		*x |= (uint64_t)v->value[i] << (8 * i);
+	if (ok && size)
+		*size = (unsigned int)v->size;
+	put(v);
+	return ok;
+}
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/* What may_be_vdso_frame() learnt for the slow way: the register numbers
+ * and width when KNOWN; NO_VDSO when memory holds no vDSO the reader knows
+ * (a scan that finds none near the PC then marks its page for the walk). */
+struct hint {
+	int known, no_vdso;
+	unsigned int ipr, spr, width;
+	uint64_t sp;
+};
+
+static void walk_set(const struct hint *h, struct image *img, uint64_t nopage)
+{
+	walk.valid = 1;
+	walk.at = now_ns();
+	walk.sp = h->sp;
+	walk.ipr = h->ipr;
+	walk.spr = h->spr;
+	walk.width = h->width;
+	walk.img = img;
+	walk.nopage = nopage;
+}
+
+/* 0 when the frame CB describes is surely not in a vDSO: memory holds a
+ * vDSO found before and the PC, read as that image's machine numbers it, is
+ * outside it, the vsyscall page and the images given (or, within a walk in
+ * memory without a vDSO, the PC is in a page scanned before).  1 when it
+ * may be, with what was learnt in H. */
+static int may_be_vdso_frame(struct gdb_unwind_callbacks *cb, struct hint *h)
+{
+	const struct vdsoscope_arch *a;
+	struct image *e;
+	uint64_t pc, sp;
+	unsigned int size;
+
+	memset(h, 0, sizeof(*h));
+	if (walk.valid && now_ns() - walk.at < WALK_NS && reg_value(cb, walk.spr, &sp, &size) &&
+	    size == walk.width && sp > walk.sp && sp - walk.sp <= WALK_STEP) {
+		e = walk.img;
+		h->ipr = walk.ipr;
+		h->spr = walk.spr;
+		h->width = walk.width;
+		h->no_vdso = !e;
+	} else {
+		walk.valid = 0;
+		if (!(e = memory_vdso(cb->target_read)) || !(a = vdsoscope_arch(e->img))) {
+			h->no_vdso = 1;
+			return 1;
+		}
+		h->ipr = a->ip_reg;
+		h->spr = a->sp_reg;
+		if (!reg_value(cb, h->spr, &sp, &h->width))
+			return 1;
+	}
+	walk.valid = 0;
+	h->sp = sp;
+	if (python_aarch64 && h->ipr == 32)
+		return 0;
+	if (!reg_value(cb, h->ipr, &pc, &size) || size != h->width)
+		return 1;
+	h->known = 1;
+	if ((e && in_image(e->img, pc)) || given_image(pc) ||
+	    (h->ipr == 16 && pc >= VSYSCALL_START && pc < VSYSCALL_END) ||
+	    (!e && (pc & ~(uint64_t)(PAGE - 1)) != walk.nopage))
+		return 1;
+	walk_set(h, e, walk.nopage);
+	return 0;
+}
+
 /* Steps the frame CB describes into F.  0, or -1 when the frame is not the
  * reader's. */
 static int step_frame(struct gdb_unwind_callbacks *cb, struct frame *f)
@@ -363,8 +533,18 @@ static int step_frame(struct gdb_unwind_callbacks *cb, struct frame *f)
 	unsigned int ipr, spr, nregs;
 	uint64_t ip, sp;
 	struct read_arg ra = { cb->target_read };
+	struct hint h;
 
 	memset(f, 0, sizeof(*f));
+	if (!may_be_vdso_frame(cb, &h))
+		return -1;
+	if (h.known) {
+		f->width = h.width;
+		ipr = h.ipr;
+		spr = h.spr;
+		nregs = ipr == 32 ? 33 : ipr == 16 ? 17 : 9;
+		goto numbered;
+	}
 	v = get(cb, 0);
 	if (!v)
 		return -1;
@@ -386,6 +566,7 @@ static int step_frame(struct gdb_unwind_callbacks *cb, struct frame *f)
 		spr = f->width == 8 ? 7 : 4;
 		nregs = f->width == 8 ? 17 : 9;
 	}
+numbered:
 	if (!read_reg(cb, f, ipr) || !read_reg(cb, f, spr))
 		return -1;
 	ip = f->in.r[ipr];
@@ -399,8 +580,16 @@ static int step_frame(struct gdb_unwind_callbacks *cb, struct frame *f)
 		if (!f->img)
 			f->img = given_image(ip);
 	}
-	if (!f->img)
+	if (!f->img) {
+		if (h.no_vdso) {
+			h.ipr = ipr;
+			h.spr = spr;
+			h.width = f->width;
+			h.sp = sp;
+			walk_set(&h, NULL, ip & ~(uint64_t)(PAGE - 1));
+		}
 		return -1;
+	}
 	f->arch = vdsoscope_arch(f->img);
 	if (!f->arch || f->arch->nregs < nregs || f->arch->ip_reg != ipr || f->arch->sp_reg != spr)
 		return -1;
@@ -674,6 +863,21 @@ EXPORT int vdsoscope_gdb_load_build_id(const char *hex, unsigned long long addr,
 	return 0;
 }
 
+/* `vdso.py` names the vDSO gdb found in memory (gdb's "system-supplied DSO
+ * at ADDR"): the reader reads it at ADDR through READ and so knows it before
+ * a PC comes near it.  0, or -1 when memory at ADDR is no vDSO image. */
+EXPORT int vdsoscope_gdb_vdso_at(unsigned long long addr, gdb_target_read *read)
+{
+	struct vdsoscope_image *img;
+
+	if (!read)
+		return -1;
+	pthread_mutex_lock(&lock);
+	img = image_from_memory(read, addr, 1);
+	pthread_mutex_unlock(&lock);
+	return img ? 0 : -1;
+}
+
 /* Forgets the images given by vdsoscope_gdb_load_image(). */
 EXPORT void vdsoscope_gdb_forget_images(void)
 {
@@ -755,6 +959,7 @@ static void destroy(struct gdb_reader_funcs *self)
 	pthread_mutex_lock(&lock);
 	memset(callers, 0, sizeof(callers));
 	memset(rejects, 0, sizeof(rejects));
+	walk.valid = 0;
 	pthread_mutex_unlock(&lock);
 }
 

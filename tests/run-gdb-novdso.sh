@@ -3,7 +3,9 @@
 # frames above the vDSO; with gdb-scripts/vdso.py (which loads the reader) and
 # `vdso load-image` it shows the backtrace of the intact core, and the reader
 # did the unwinding.  Also `vdso info` and `vdso extract` on the intact core,
-# and `vdso reader off|on`.
+# and `vdso reader off|on`; `vdso info` on the core without the segment names
+# the command that gives gdb the image, and after `vdso load-image` (also
+# --build-id, which must leave no file behind) describes the loaded image.
 . "${top_srcdir:-.}/tests/gdb.sh"
 
 T64=$(cd "$(dirname "$T64")" && pwd)/vdso-target
@@ -65,10 +67,30 @@ else
 	fail "gdb alone unwinds the core without the vDSO segment"; cat alone.bt
 fi
 
+want_id=$(readelf -n vdso.so | sed -n 's/^ *Build ID: *//p')
+[ -n "$want_id" ] || fail "readelf -n finds no build-id in the extracted image"
+
+cat > noinfo.gdb <<GDB
+source $VDSO_PY
+vdso info
+GDB
+run_gdb noinfo noinfo.gdb "$T64" nv.core
+cmd=$(sed -n 's/^vdso: the core has no vDSO.*`\(vdso [^`]*\)`.*/\1/p' noinfo.err)
+if [ "$cmd" = "vdso load-image FILE" ]; then
+	pass "vdso info on the core without the vDSO names the fix: $(grep "no vDSO" noinfo.err)"
+else
+	fail "vdso info on the core without the vDSO: no command named"; sed 's/^/  | /' noinfo.out noinfo.err
+	cmd="vdso load-image FILE"
+fi
+
+# the command the error names, with the image for FILE
 cat > loaded.gdb <<GDB
 set pagination off
 source $VDSO_PY
-vdso load-image $tmp/vdso.so
+${cmd%FILE}$tmp/vdso.so
+echo @@info\\n
+vdso info
+echo @@endinfo\\n
 echo @@bt\\n
 bt
 echo @@end\\n
@@ -102,14 +124,38 @@ vdso load-image --build-id $id --store $tmp/store
 echo @@bt\\n
 bt
 echo @@end\\n
+vdso info
+python import glob, tempfile; gdb.write("@@tempdir %s %d\\n" % (tempfile.gettempdir(), len(glob.glob(tempfile.gettempdir() + "/*"))))
 GDB
-DEBUGINFOD_URLS= run_gdb byid byid.gdb "$T64" nv.core
+mkdir -p "$tmp/gdbtmp" && ls -A "$tmp/gdbtmp" > tmp-before.txt
+find "$tmp/store" -type f | sort > store-before.txt
+DEBUGINFOD_URLS= TMPDIR=$tmp/gdbtmp run_gdb byid byid.gdb "$T64" nv.core
+if grep -qx "@@tempdir $tmp/gdbtmp 0" byid.out && [ ! -s tmp-before.txt ] && [ -z "$(ls -A "$tmp/gdbtmp")" ] &&
+   find "$tmp/store" -type f | sort | cmp -s - store-before.txt; then
+	pass "vdso load-image --build-id: no file left in gdb's temporary directory or the store"
+else
+	fail "vdso load-image --build-id left files behind"; ls -la "$tmp/gdbtmp"; grep @@tempdir byid.out
+fi
+if [ "$(sed -n 's/^build-id: *//p' byid.out)" = "$want_id" ] &&
+   grep -q "^source: *build-id $id (vdso load-image)" byid.out; then
+	pass "vdso info after vdso load-image --build-id: build-id $want_id as readelf -n"
+else
+	fail "vdso info after vdso load-image --build-id"; sed 's/^/  | /' byid.out byid.err | tail -20
+fi
 sed -n '/^@@bt$/,/^@@end$/p' byid.out | grep '^#' > byid.bt
 if cmp -s byid.bt ref.bt; then
 	pass "vdso load-image --build-id (from the store): the intact core's backtrace"
 else
 	fail "vdso load-image --build-id: backtrace differs from the intact core's"
 	diff -u ref.bt byid.bt | sed 's/^/  | /'; sed 's/^/  | /' byid.err | tail -5
+fi
+info_id=$(sed -n '/^@@info$/,/^@@endinfo$/s/^build-id: *//p' loaded.out)
+if [ -n "$info_id" ] && [ "$info_id" = "$want_id" ] &&
+   grep -q "^source: *file $tmp/vdso.so (vdso load-image)" loaded.out; then
+	pass "vdso info after vdso load-image: the loaded image, build-id $info_id as readelf -n"
+else
+	fail "vdso info after vdso load-image: build-id '$info_id', readelf -n '$want_id'"
+	sed 's/^/  | /' loaded.out loaded.err | head -30
 fi
 $GDBCHECK frames loaded.err > frames.txt
 if [ "$(head -n1 frames.txt)" = "0 jit" ]; then

@@ -10,6 +10,7 @@
  *                         each call and "lacks NAME" for each function this
  *                         vDSO does not have
  *   vdso-target loop      call clock_gettime through the vDSO until killed
+ *   vdso-target deep-loop N   the same N calls deep (a recursion of deep())
  *   vdso-target alarm-loop   the same with SIGALRM every millisecond
  *                         (setitimer) to a handler that counts; SIGUSR2
  *                         prints "alarms N"
@@ -486,6 +487,24 @@ __attribute__((noinline)) static int signal_mode(void)
 }
 #endif
 
+static volatile int deep_stop;
+
+/* N frames of deep() above the loop; the volatile keeps each call a real
+ * call (no tail call, no loop made of the recursion). */
+__attribute__((noinline)) static int deep(int n, clock_fn f)
+{
+	volatile int here = n;
+	struct { long long a, b; } ts;
+
+	if (n > 0)
+		return deep(n - 1, f) + here;
+	printf("ready 0x%lx\n", base);
+	fflush(stdout);
+	while (!deep_stop)
+		f(CLOCK_MONOTONIC, &ts);
+	return here;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t end;
@@ -526,6 +545,8 @@ int main(int argc, char **argv)
 		for (;;)
 			f(CLOCK_MONOTONIC, &ts);
 	}
+	if (argc > 2 && !strcmp(argv[1], "deep-loop"))
+		return deep(atoi(argv[2]), (clock_fn)sym("__vdso_clock_gettime"));
 	if (argc > 1 && !strcmp(argv[1], "alarm-loop")) {
 		clock_fn f = (clock_fn)sym("__vdso_clock_gettime");
 		struct { long long a, b; } ts;
