@@ -287,6 +287,45 @@ struct pproc *psession_live(struct psession *s, pid_t pid, int elf_class)
 	return p;
 }
 
+struct pproc *psession_add(struct psession *s, pid_t pid, int elf_class,
+			   const struct vdsoscope_image *img, uint64_t load,
+			   const struct vdsoscope_space_map *maps, size_t n)
+{
+	VDSOSCOPE_OPTS(opts, .flags = VDSOSCOPE_OPEN_NO_DEBUG | VDSOSCOPE_OPEN_LOAD_ADDR,
+		       .load_addr = load);
+	struct pproc *p = proc_new(s, pid);
+	size_t i;
+
+	if (!p)
+		return NULL;
+	p->elf_class = elf_class;
+	if (!(p->sp = vdsoscope_space_new(s->mods, elf_class)))
+		return NULL;
+	if (img) {
+		size_t len, idlen;
+		const void *bytes = vdsoscope_image_data(img, &len);
+		const uint8_t *id = vdsoscope_build_id(img, &idlen);
+		struct pvdso *vb = vdso_bytes(s, bytes, len, id, idlen);
+		if (!vb)
+			return NULL;
+		p->vidx = (long)(vb - s->vdsos);
+		if (vdsoscope_open_buffer(&p->vdso, vb->bytes, vb->len, &opts) == 0)
+			vdsoscope_space_set_vdso(p->sp, p->vdso);
+	}
+	for (i = 0; i < n; i++) {
+		int rc = maps[i].path ? vdsoscope_space_add_map(p->sp, maps[i].start, maps[i].end,
+								maps[i].pgoff, maps[i].path,
+								maps[i].build_id,
+								maps[i].build_id_len)
+				      : vdsoscope_space_add_anon(p->sp, maps[i].start, maps[i].end);
+		if (rc == -ENOMEM) {
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
+	return p;
+}
+
 int psession_refresh(struct psession *s, struct pproc *p)
 {
 	if (p->refreshed >= MAX_REFRESH)

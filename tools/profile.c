@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "json.h"
+#include "perf-data.h"
 #include "profile.h"
 #include "backtrace.h"
 
@@ -40,10 +41,12 @@
 #define RING_PAGES 256
 
 static const char usage[] =
-	"Usage: vdsoscope profile (--pid PID | --replay FILE | -- COMMAND [ARGS...])\n"
+	"Usage: vdsoscope profile (--pid PID | --replay FILE | --perf-data FILE |\n"
+	"                          -- COMMAND [ARGS...])\n"
 	"                         [--duration S] [--frequency HZ] [--stack-size BYTES]\n"
 	"                         [--folded | --json] [--svg FILE] [--record FILE]\n"
 	"                         [--engine core|libunwind] [--sysroot DIR] [--debug-dir DIR]...\n"
+	"                         [--store DIR]\n"
 	"\n"
 	"Samples every thread of process PID (or of COMMAND, started here) with\n"
 	"perf_event_open: the registers and a copy of the user stack at each sample.\n"
@@ -56,6 +59,10 @@ static const char usage[] =
 	"with libunwind over the stack copy (x86_64 targets) instead of the library's\n"
 	"own step.  --sysroot and --debug-dir find the files of a recording from\n"
 	"another machine: recorded paths under DIR, or by build-id in DIR/xx/rest.\n"
+	"--perf-data FILE unwinds the samples of `perf record --call-graph dwarf -o\n"
+	"FILE`, each process with its own vDSO, found by the build-id recorded in\n"
+	"perf's cache (~/.debug), the store (--store DIR), the debug directories\n"
+	"and debuginfod.\n"
 	"Defaults: until the process exits (or Ctrl-C), 1000 Hz, 16384 bytes of stack.\n";
 
 struct ring {
@@ -68,7 +75,7 @@ struct ring {
 
 struct prof {
 	/* arguments */
-	const char *pid_arg, *svg, *record, *replay;
+	const char *pid_arg, *svg, *record, *replay, *perf_data, *store;
 	double duration;
 	unsigned long freq, stack_size;
 	int said_engine;
@@ -266,6 +273,11 @@ static void replay_sample(void *arg, struct pproc *pp, pid_t tid, uint64_t time,
 static void replay_lost(void *arg, uint64_t n)
 {
 	((struct prof *)arg)->lost += n;
+}
+
+static void replay_no_regs(void *arg)
+{
+	((struct prof *)arg)->no_regs++;
 }
 
 /* A PERF_RECORD_SAMPLE of LEN bytes at R: ip, pid/tid, time, regs (abi,
@@ -790,6 +802,8 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		{ "svg", required_argument, NULL, 'g' },
 		{ "record", required_argument, NULL, 'r' },
 		{ "replay", required_argument, NULL, 'R' },
+		{ "perf-data", required_argument, NULL, 'P' },
+		{ "store", required_argument, NULL, 'T' },
 		{ "engine", required_argument, NULL, 'e' },
 		{ "sysroot", required_argument, NULL, 'S' },
 		{ "debug-dir", required_argument, NULL, 'D' },
@@ -839,6 +853,8 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		case 'g': p.svg = optarg; break;
 		case 'r': p.record = optarg; break;
 		case 'R': p.replay = optarg; break;
+		case 'P': p.perf_data = optarg; break;
+		case 'T': p.store = optarg; break;
 		case 'e':
 			if (!strcmp(optarg, "core")) {
 				engine = PROFILE_ENGINE_CORE;
@@ -867,12 +883,17 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		perr("profile: --folded and --json exclude each other");
 		return 2;
 	}
-	if (!!p.pid_arg + !!p.cmd + !!p.replay != 1) {
-		perr("profile: give one of --pid PID, --replay FILE, -- COMMAND");
+	if (!!p.pid_arg + !!p.cmd + !!p.replay + !!p.perf_data != 1) {
+		perr("profile: give one of --pid PID, --replay FILE, --perf-data FILE, -- COMMAND");
 		return 2;
 	}
-	if (p.replay && (p.record || p.duration > 0)) {
-		perr("profile: --replay goes without --record and --duration");
+	if ((p.replay || p.perf_data) && (p.record || p.duration > 0)) {
+		perr("profile: --%s goes without --record and --duration",
+		     p.replay ? "replay" : "perf-data");
+		return 2;
+	}
+	if (p.store && !p.perf_data) {
+		perr("profile: --store goes with --perf-data");
 		return 2;
 	}
 	if (p.pid_arg) {
@@ -896,15 +917,24 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		debug_dirs_free();
 		return perr("out of memory");
 	}
-	debug_dirs_free();
 	p.s.engine = engine;
-	if (p.replay) {
-		struct replay_cb cb = { &p, replay_sample, replay_lost };
-		if (replay_file(&p.s, p.replay, &cb)) {
+	if (p.replay || p.perf_data) {
+		struct replay_cb cb = { &p, replay_sample, replay_lost, replay_no_regs };
+		struct perf_data_opts po = {
+			.store = p.store,
+			.debug_dirs = nddirs ? ddirs : NULL,
+			.self = 1,
+			.notes = stderr,
+		};
+		if (p.replay ? replay_file(&p.s, p.replay, &cb)
+			     : perf_data_replay(&p.s, p.perf_data, &po, &cb)) {
+			debug_dirs_free();
 			rc = perr("%s", p.s.err);
 			goto out;
 		}
+		debug_dirs_free();
 	} else {
+		debug_dirs_free();
 		if (!(p.rec = malloc(1 << 16))) {
 			rc = perr("out of memory");
 			goto out;
@@ -950,7 +980,7 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		FILE *f = fopen(p.svg, "w");
 		char title[256];
 		snprintf(title, sizeof(title), "vdsoscope profile: %s",
-			 p.replay ? p.replay : p.cmd ? p.cmd[0] : p.pid_arg);
+			 p.replay ? p.replay : p.perf_data ? p.perf_data : p.cmd ? p.cmd[0] : p.pid_arg);
 		if (!f || flamegraph_write(f, v, p.nstacks, title) || fclose(f)) {
 			rc = perr("--svg %s: %s", p.svg, strerror(errno));
 			goto out;
@@ -958,7 +988,7 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 	}
 	fflush(stdout);
 	print_summary(&p);
-	if (p.samples == 0 && !p.replay)
+	if (p.samples == 0 && !p.replay && !p.perf_data)
 		fprintf(stderr, "vdsoscope: no samples: the target did not run on a CPU\n");
 out:
 	if (p.child) {
