@@ -70,6 +70,7 @@ struct pd_img {                   /* a vDSO image looked for by build-id */
 	uint8_t id[64];
 	size_t len;
 	struct vdsoscope_image *img; /* NULL: not found */
+	int said;                 /* its absence was noted */
 };
 
 struct pd_ev {
@@ -269,8 +270,8 @@ static int read_header(struct pd *d, uint64_t *data_off, uint64_t *data_size)
 	if (magic != PD_MAGIC)
 		return pd_err(d, "not a perf.data file (no PERFILE2 magic)");
 	if (hsize == PD_PIPE_HEADER)
-		return pd_err(d, "a pipe-mode recording (perf record -o -); record to a file "
-			      "(perf record -o FILE), or convert it: perf inject -i FILE -o NEW");
+		return pd_err(d, "a pipe-mode recording (perf record -o -), not supported; record "
+			      "to a file (perf record -o FILE)");
 	if (hsize < PD_HEADER || hsize > d->size)
 		return pd_err(d, "%s: the header claims %llu bytes, the file has %zu",
 			      hsize > d->size ? "truncated" : "not a perf.data file",
@@ -580,15 +581,18 @@ static struct vdsoscope_image *find_image(struct pd *d, const uint8_t *id, size_
 	memcpy(c->id, id, len);
 	c->len = len;
 	c->img = img;
+	c->said = 0;
 	return img;
 }
 
 static int fits(const struct vdsoscope_image *img, int cls)
 {
-	int m = vdsoscope_machine(img);
+	int m;
 
-	return img && vdsoscope_elf_class(img) == cls &&
-	       (cls == 64 ? m == EM_X86_64 : m == EM_386);
+	if (!img || vdsoscope_elf_class(img) != cls)
+		return 0;
+	m = vdsoscope_machine(img);
+	return cls == 64 ? m == EM_X86_64 : m == EM_386;
 }
 
 /* The vDSO of P when its code is of class CLS: the build-id its MMAP2
@@ -635,14 +639,25 @@ static struct vdsoscope_image *proc_vdso(struct pd *d, struct pd_proc *p, int cl
 	p->said |= (unsigned int)cls;
 	if (missing) {
 		const char *cache = perf_cache(d);
+		char store[4096];
+		for (i = 0; i < d->nimgs; i++)
+			if (d->imgs[i].len == mlen && !memcmp(d->imgs[i].id, missing, mlen))
+				break;
+		if (i < d->nimgs && d->imgs[i].said)
+			return NULL;
+		if (i < d->nimgs)
+			d->imgs[i].said = 1;
+		if (vdsoscope_store_dir(d->o->store, store, sizeof(store)))
+			snprintf(store, sizeof(store), "(none)");
 		hex(missing, mlen, h);
 		fprintf(d->o->notes,
-			"vdsoscope: perf data %s: pid %d (%s): no vDSO image of build-id %s "
-			"(looked in %s, the store, the debug directories%s); its vDSO frames are "
-			"not unwound: add it with `vdsoscope store add --build-id %s` (or "
-			"--file IMAGE) and give --store\n",
-			d->name, (int)p->pid, cls == 64 ? "x86_64" : "i386", h,
-			cache ? cache : "no perf cache ($HOME unset)",
+			"vdsoscope: perf data %s: no vDSO image of build-id %s (%s, first pid %d): "
+			"not in perf's cache %s, the store %s, the debug directories%s; its vDSO "
+			"frames are not unwound: add the image to the store (`vdsoscope store add "
+			"--file IMAGE`, or --build-id %s where it is known; --store DIR for "
+			"another store)\n",
+			d->name, h, cls == 64 ? "x86_64" : "i386", (int)p->pid,
+			cache ? cache : "(none: $HOME unset)", store,
 			getenv("DEBUGINFOD_URLS") ? ", debuginfod" : "", h);
 	} else if (other) {
 		hex(other, olen, h);
@@ -866,8 +881,8 @@ static int replay_data(struct pd *d, uint64_t off, uint64_t size)
 			keep = 0;
 			break;
 		case PD_COMPRESSED:
-			pd_err(d, "compressed records (perf record -z); decompress first: "
-			       "perf inject -i FILE -o NEW");
+			pd_err(d, "compressed records (perf record -z), not supported; record "
+			       "without -z");
 			goto out;
 		default:
 			keep = 0;
