@@ -44,7 +44,7 @@ static const char usage[] =
 	"Usage: vdsoscope profile (--pid PID | --replay FILE | --perf-data FILE |\n"
 	"                          -- COMMAND [ARGS...])\n"
 	"                         [--duration S] [--frequency HZ] [--stack-size BYTES]\n"
-	"                         [--folded | --json] [--svg FILE] [--record FILE]\n"
+	"                         [--folded | --json] [--per-sample] [--svg FILE] [--record FILE]\n"
 	"                         [--engine core|libunwind] [--sysroot DIR] [--debug-dir DIR]...\n"
 	"                         [--store DIR]\n"
 	"\n"
@@ -53,7 +53,9 @@ static const char usage[] =
 	"Each sample is unwound through the vDSO and the program's own frames.\n"
 	"Prints one line per distinct stack, root first, and its count (--folded,\n"
 	"the default: 'main;outer;inner;__vdso_clock_gettime 123'), or JSON;\n"
-	"--svg also writes a flame graph.  A summary goes to stderr.  --record\n"
+	"--svg also writes a flame graph; --per-sample prints each sample instead,\n"
+	"as it is unwound: 'TIME PID/TID stack' (JSON lines with --json).  A summary\n"
+	"goes to stderr.  --record\n"
 	"keeps the samples, the maps and the vDSO images in FILE; --replay FILE\n"
 	"unwinds them again later, without the process.  --engine libunwind unwinds\n"
 	"with libunwind over the stack copy (x86_64 targets) instead of the library's\n"
@@ -79,7 +81,7 @@ struct prof {
 	double duration;
 	unsigned long freq, stack_size;
 	int said_engine;
-	int json;
+	int json, per_sample;
 	char **cmd;
 	pid_t pid;                /* the target */
 	int child;                /* we started it */
@@ -236,8 +238,53 @@ static void add_stack(struct prof *p, const struct vdsoscope_frame_info *f, unsi
 
 /* ---- one sample ------------------------------------------------------------------ */
 
-static void unwind_one(struct prof *p, struct pproc *pp, const struct vdsoscope_regs *regs,
-		       uint64_t stack_addr, const void *stack, size_t len, int live)
+/* --per-sample: one line per sample, the frames root first */
+static void print_sample(const struct prof *p, const struct pproc *pp, pid_t tid, uint64_t time,
+			 const struct vdsoscope_frame_info *f, unsigned int n)
+{
+	char tmp[300];
+	unsigned int i;
+	struct json j;
+
+	if (!p->json) {
+		printf("%" PRIu64 " %d/%d ", time, (int)pp->pid, (int)tid);
+		for (i = n; i-- > 0;) {
+			const char *name = frame_name(&f[i], tmp, sizeof(tmp));
+			for (; *name; name++)
+				putchar(*name == ' ' || *name == ';' ? '_' : *name);
+			if (i)
+				putchar(';');
+		}
+		putchar('\n');
+		return;
+	}
+	json_init(&j, stdout);
+	json_obj(&j);
+	json_kuint(&j, "time", time);
+	json_kuint(&j, "pid", (uint64_t)pp->pid);
+	json_kuint(&j, "tid", (uint64_t)tid);
+	json_key(&j, "frames");
+	json_arr(&j);
+	for (i = n; i-- > 0;) {
+		json_obj(&j);
+		json_key(&j, "function");
+		if (f[i].function)
+			json_str(&j, f[i].function);
+		else
+			json_null(&j);
+		json_kstr(&j, "module", f[i].module ? f[i].module : "");
+		json_kbool(&j, "vdso", (f[i].flags & VDSOSCOPE_FRAME_INFO_VDSO) != 0);
+		if (f[i].flags & VDSOSCOPE_FRAME_INFO_INLINED)
+			json_kbool(&j, "inlined", 1);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+}
+
+static void unwind_one(struct prof *p, struct pproc *pp, pid_t tid, uint64_t time,
+		       const struct vdsoscope_regs *regs, uint64_t stack_addr, const void *stack,
+		       size_t len, int live)
 {
 	struct vdsoscope_frame_info frames[PROFILE_MAX_FRAMES];
 	unsigned int n = 0;
@@ -261,13 +308,15 @@ static void unwind_one(struct prof *p, struct pproc *pp, const struct vdsoscope_
 	if (n && frames[0].flags & VDSOSCOPE_FRAME_INFO_VDSO)
 		p->vdso_samples++;
 	add_stack(p, frames, n);
+	if (p->per_sample)
+		print_sample(p, pp, tid, time, frames, n);
 }
 
 static void replay_sample(void *arg, struct pproc *pp, pid_t tid, uint64_t time,
 			  const struct vdsoscope_regs *regs, uint64_t stack_addr, const void *stack,
 			  size_t len)
 {
-	unwind_one(arg, pp, regs, stack_addr, stack, len, 0);
+	unwind_one(arg, pp, tid, time, regs, stack_addr, stack, len, 0);
 }
 
 static void replay_lost(void *arg, uint64_t n)
@@ -332,7 +381,7 @@ static void perf_sample(struct prof *p, const unsigned char *r, size_t len)
 		p->unknown_pid++;
 		return;
 	}
-	unwind_one(p, pp, &regs, sp, stack, dyn, 1);
+	unwind_one(p, pp, (pid_t)tid, time, &regs, sp, stack, dyn, 1);
 	if (record_sample(&p->s, (pid_t)pid, (pid_t)tid, time, &regs, cls, sp, stack, dyn))
 		p->s.rec_path = NULL;
 	return;
@@ -799,6 +848,7 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		{ "stack-size", required_argument, NULL, 's' },
 		{ "folded", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "per-sample", no_argument, NULL, 'E' },
 		{ "svg", required_argument, NULL, 'g' },
 		{ "record", required_argument, NULL, 'r' },
 		{ "replay", required_argument, NULL, 'R' },
@@ -850,6 +900,7 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 			break;
 		case 'f': folded = 1; break;
 		case 'j': p.json = 1; break;
+		case 'E': p.per_sample = 1; break;
 		case 'g': p.svg = optarg; break;
 		case 'r': p.record = optarg; break;
 		case 'R': p.replay = optarg; break;
@@ -972,7 +1023,9 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		rc = perr("out of memory");
 		goto out;
 	}
-	if (p.json)
+	if (p.per_sample)
+		;
+	else if (p.json)
 		print_json(&p, v, p.nstacks);
 	else
 		print_folded(v, p.nstacks);
