@@ -835,9 +835,11 @@ static int replay_data(struct pd *d, uint64_t off, uint64_t size)
 		struct perf_event_header h;
 		uint64_t t = last, len;
 		int keep = 1;
-		if (size - at < sizeof(h))
-			return pd_err(d, "truncated record header at offset %llu",
-				      (unsigned long long)(off + at));
+		if (size - at < sizeof(h)) {
+			pd_err(d, "truncated record header at offset %llu",
+			       (unsigned long long)(off + at));
+			goto out;
+		}
 		memcpy(&h, r, sizeof(h));
 		len = h.size;
 		if (h.size < sizeof(h) || len > size - at) {
