@@ -202,6 +202,15 @@ then
 	done
 	if [ $bad = 0 ]; then pass "40 mutated recordings: a profile or a clear error each"
 	else fail "$bad of 40 mutated recordings crashed or failed without a clear message"; fi
+	# the fuzz harness's entry point as an ordinary program, in 1 GiB
+	if [ -x "$top_builddir/tests/replay-perf-data" ]; then
+		if (ulimit -v $((1024 * 1024)); timeout 120 "$top_builddir/tests/replay-perf-data" \
+			"$tmp/small.data" "$tmp"/mut*.data) > "$tmp/out" 2>&1; then
+			pass "replay-perf-data: $(tail -n1 "$tmp/out")"
+		else
+			fail "replay-perf-data"; tail -n 30 "$tmp/out" | sed 's/^/  | /'
+		fi
+	fi
 else
 	fail "the small recording for mutation"
 fi
