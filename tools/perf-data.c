@@ -22,6 +22,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "perf-data.h"
 
@@ -30,6 +32,8 @@
 #define PD_HEADER 104
 #define PD_PIPE_HEADER 16
 #define PD_FEAT_BUILD_ID 2
+#define PD_FEAT_OSRELEASE 4
+#define PD_FEAT_ARCH 6
 #define PD_FEAT_BITS 256
 #define PD_MAX_ATTRS 4096
 #define PD_MAX_ATTR_SIZE 4096
@@ -91,8 +95,9 @@ struct pd {
 	size_t nprocs;
 	struct pd_img *imgs;
 	size_t nimgs;
-	struct vdsoscope_image *self;
-	int self_tried;
+	struct vdsoscope_image *self, *self32;
+	int self_tried, self32_tried, said32;
+	const char *osrelease;    /* HEADER_OSRELEASE, or NULL */
 	char cache[4096];
 };
 
@@ -253,6 +258,20 @@ static const struct pd_bid *bid_by_name(const struct pd *d, const char *name)
 	return bsearch(&key, d->bids, d->nbids, sizeof(*d->bids), cmp_bid);
 }
 
+/* A perf_header_string section: u32 length, then the NUL-terminated
+ * string; NULL when it is not one. */
+static const char *feat_string(const struct pd *d, uint64_t off, uint64_t size)
+{
+	uint32_t len;
+
+	if (size < 5 || !in_file(d, off, size))
+		return NULL;
+	len = rd32(d->base + off);
+	if (len == 0 || len > size - 4 || !memchr(d->base + off + 4, 0, len))
+		return NULL;
+	return (const char *)d->base + off + 4;
+}
+
 static int read_header(struct pd *d, uint64_t *data_off, uint64_t *data_size)
 {
 	const unsigned char *h = d->base;
@@ -297,6 +316,20 @@ static int read_header(struct pd *d, uint64_t *data_off, uint64_t *data_size)
 		k++;
 		if (bit == PD_FEAT_BUILD_ID && read_build_ids(d, off, size))
 			return -1;
+		if (bit == PD_FEAT_OSRELEASE)
+			d->osrelease = feat_string(d, off, size);
+		if (bit == PD_FEAT_ARCH) {
+			const char *arch = feat_string(d, off, size);
+#if defined(__aarch64__)
+			if (arch && strcmp(arch, "aarch64"))
+				return pd_err(d, "recorded on %s; this build reads aarch64 recordings",
+					      arch);
+#else
+			if (arch && strcmp(arch, "x86_64"))
+				return pd_err(d, "recorded on %s; this build reads x86_64 recordings",
+					      arch);
+#endif
+		}
 	}
 	return 0;
 }
@@ -585,6 +618,74 @@ static struct vdsoscope_image *find_image(struct pd *d, const uint8_t *id, size_
 	return img;
 }
 
+/* This kernel's i386 vDSO: the one of a 32-bit helper process. */
+static struct vdsoscope_image *own_vdso32(struct pd *d)
+{
+	VDSOSCOPE_OPTS(opts, .flags = VDSOSCOPE_OPEN_NO_DEBUG);
+	const char *helper = d->o->helper32;
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
+	char line[64];
+	size_t got = 0;
+	pid_t pid = -1;
+
+	if (d->self32_tried)
+		return d->self32;
+	d->self32_tried = 1;
+	if (!helper || pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+		goto out;
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
+			_exit(127);
+		execl(helper, helper, "wait", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	in[0] = out[1] = -1;
+	if (pid < 0)
+		goto out;
+	while (got < sizeof(line) - 1 && !memchr(line, '\n', got)) {
+		ssize_t n = read(out[0], line + got, sizeof(line) - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	line[got] = 0;
+	if (!strncmp(line, "ready", 5) && vdsoscope_open_pid(&d->self32, pid, &opts))
+		d->self32 = NULL;
+out:
+	if (in[0] >= 0)
+		close(in[0]);
+	if (in[1] >= 0)
+		close(in[1]);
+	if (out[0] >= 0)
+		close(out[0]);
+	if (out[1] >= 0)
+		close(out[1]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return d->self32;
+}
+
+/* Whether the recording was made on this kernel: its x86_64 vDSO is ours
+ * and, where it says, the release too. */
+static int this_kernel(struct pd *d)
+{
+	const struct pd_bid *b = bid_by_name(d, "[vdso]");
+	struct utsname u;
+
+	if (!b || !d->o->self || (d->osrelease && (uname(&u) || strcmp(u.release, d->osrelease))))
+		return 0;
+	if (!d->self_tried) {
+		VDSOSCOPE_OPTS(opts, .flags = VDSOSCOPE_OPEN_NO_DEBUG);
+		d->self_tried = 1;
+		if (vdsoscope_open_self(&d->self, &opts))
+			d->self = NULL;
+	}
+	return d->self && same_id(d->self, b->id, b->len);
+}
+
 static int fits(const struct vdsoscope_image *img, int cls)
 {
 	int m;
@@ -633,6 +734,17 @@ static struct vdsoscope_image *proc_vdso(struct pd *d, struct pd_proc *p, int cl
 			missing = b->id;
 			mlen = b->len;
 		}
+	}
+	if (cls == 32 && !missing && this_kernel(d) && fits(img = own_vdso32(d), 32)) {
+		if (d->o->notes && !d->said32) {
+			d->said32 = 1;
+			fprintf(d->o->notes,
+				"vdsoscope: perf data %s: the recording names no i386 vDSO; its "
+				"x86_64 vDSO is this kernel's, so i386 processes get this kernel's "
+				"i386 vDSO (build-id %s)\n",
+				d->name, vdsoscope_build_id_hex(img));
+		}
+		return img;
 	}
 	if (!d->o->notes || p->said & (unsigned int)cls)
 		return NULL;
@@ -974,6 +1086,7 @@ int perf_data_replay_buffer(struct psession *s, const char *name, const void *da
 	free(d.imgs);
 	free(d.bids);
 	vdsoscope_image_close(d.self);
+	vdsoscope_image_close(d.self32);
 	return rc;
 }
 

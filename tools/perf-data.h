@@ -18,6 +18,11 @@ struct perf_data_opts {
 	/* use the running process's own vDSO when its build-id is the one
 	 * recorded */
 	int self;
+	/* a 32-bit program that prints "ready" and waits for the end of its
+	 * input (vdsoscope-helper32 wait): with SELF, its vDSO stands in for
+	 * the i386 vDSO of a recording that lists only the x86_64 one when
+	 * that is this kernel's own; NULL: none */
+	const char *helper32;
 	/* where to say which vDSO images are missing; NULL: nowhere */
 	FILE *notes;
 };

@@ -25,6 +25,7 @@
 #include "perf-data.h"
 #include "profile.h"
 #include "backtrace.h"
+#include "verify.h"
 
 #define MAX_EVENTS 4096
 #define MAX_CPUS 256
@@ -977,6 +978,11 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 			.self = 1,
 			.notes = stderr,
 		};
+#if defined(__x86_64__)
+		static char helper32[4096];
+		if (verify_find_helper("vdsoscope-helper32", helper32, sizeof(helper32)) == 0)
+			po.helper32 = helper32;
+#endif
 		if (p.replay ? replay_file(&p.s, p.replay, &cb)
 			     : perf_data_replay(&p.s, p.perf_data, &po, &cb)) {
 			debug_dirs_free();
