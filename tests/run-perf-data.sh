@@ -92,6 +92,32 @@ if [ -x "$T32" ]; then
 	fi
 fi
 
+# A perf that lists only its own x86_64 vDSO (older perfs, and perf without
+# its 32-bit vDSO reader): the recording made on this kernel, so the i386
+# processes get this kernel's i386 vDSO, from the 32-bit helper.
+if [ -f "$tmp/two.json" ] && python3 - "$tmp" <<'PY'
+import sys
+tmp = sys.argv[1]
+data = open(f"{tmp}/two.data", "rb").read()
+assert data.count(b"[vdso32]") == 1
+open(f"{tmp}/only64.data", "wb").write(data.replace(b"[vdso32]", b"[vdsoZZ]"))
+PY
+then
+	profile "a recording that names only the x86_64 vDSO" "$tmp/only64.json" \
+		--perf-data "$tmp/only64.data" --json
+	grep -q "names no i386 vDSO; its x86_64 vDSO is this kernel's" "$tmp/err" ||
+		fail "no note that this kernel's i386 vDSO stands in"
+	check "only the x86_64 vDSO named: the i386 process's vDSO samples" chains \
+		"$tmp/only64.json" 200 linux-gate.so.1
+	VDSOSCOPE_HELPER_DIR=$tmp/nowhere $VDSOSCOPE profile --perf-data "$tmp/only64.data" \
+		> /dev/null 2> "$tmp/err"
+	if grep -q "pid [0-9]* (i386): the recording names no i386 vDSO" "$tmp/err"; then
+		pass "without the 32-bit helper: $(grep 'names no i386' "$tmp/err")"
+	else
+		fail "without the 32-bit helper"; sed 's/^/  | /' "$tmp/err"
+	fi
+fi
+
 # ---- another kernel --------------------------------------------------------------
 # The build-ids of both vDSOs rewritten in the recording and in copies of
 # perf's images: images that neither this machine's processes, perf's
