@@ -113,7 +113,8 @@ static int has_build_id(const char *path, const uint8_t *id, size_t len)
  * when the build-id WANT is known and that is not the file, PATH itself if
  * it is that build, DIR/xx/rest in
  * the debug directories (the .build-id layout, where the binary itself has
- * no .debug suffix), then what debuginfod serves.  NULL when none is the
+ * no .debug suffix; DIR/xx/rest/elf where that is a directory, as in
+ * perf's build-id cache), then what debuginfod serves.  NULL when none is the
  * file asked for. */
 static const char *locate(const struct vdsoscope_modules *mods, const char *path,
 			  const uint8_t *want, size_t want_len, char *buf, size_t len)
@@ -141,6 +142,9 @@ static const char *locate(const struct vdsoscope_modules *mods, const char *path
 		sprintf(hex + 2 * i, "%02x", want[i]);
 	for (; *dirs; dirs++) {
 		snprintf(buf, len, "%s/%.2s/%s", *dirs, hex, hex + 2);
+		if (has_build_id(buf, want, want_len))
+			return buf;
+		snprintf(buf, len, "%s/%.2s/%s/elf", *dirs, hex, hex + 2);
 		if (has_build_id(buf, want, want_len))
 			return buf;
 	}
