@@ -534,20 +534,26 @@ static void hex(const uint8_t *id, size_t len, char *out)
 	out[2 * len] = 0;
 }
 
-static const char *perf_cache(struct pd *d)
+int perf_data_cache_dir(const struct perf_data_opts *o, char *buf, size_t len)
 {
-	const char *dir = d->o->buildid_dir, *home;
+	const char *dir = o->buildid_dir, *home;
+	int n;
 
-	if (d->cache[0])
-		return d->cache;
 	if (!dir && !(dir = getenv("PERF_BUILDID_DIR"))) {
 		if (!(home = getenv("HOME")) || !*home)
-			return NULL;
-		snprintf(d->cache, sizeof(d->cache), "%s/.debug", home);
-		return d->cache;
+			return -1;
+		n = snprintf(buf, len, "%s/.debug", home);
+	} else {
+		n = snprintf(buf, len, "%s", dir);
 	}
-	snprintf(d->cache, sizeof(d->cache), "%s", dir);
-	return d->cache;
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+static const char *perf_cache(struct pd *d)
+{
+	if (!d->cache[0] && perf_data_cache_dir(d->o, d->cache, sizeof(d->cache)))
+		d->cache[0] = 0;
+	return d->cache[0] ? d->cache : NULL;
 }
 
 static int same_id(const struct vdsoscope_image *img, const uint8_t *id, size_t len)

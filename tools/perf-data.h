@@ -27,6 +27,10 @@ struct perf_data_opts {
 	FILE *notes;
 };
 
+/* perf's build-id cache as O names it (O->buildid_dir, else
+ * $PERF_BUILDID_DIR, else $HOME/.debug), into BUF; -1 when there is none. */
+int perf_data_cache_dir(const struct perf_data_opts *o, char *buf, size_t len);
+
 /* Reads perf.data file PATH and calls CB->sample for each sample that has
  * user registers and a stack copy, in time order, with the process as its
  * MMAP/MMAP2/COMM/FORK records made it up to then (each process's vDSO

@@ -863,6 +863,7 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 	};
 	static struct prof p;
 	static const char *ddirs[66];
+	static char perf_ids[4200];
 	const char *sysroot = NULL;
 	size_t nddirs = 0;
 	struct pstack **v = NULL;
@@ -963,7 +964,27 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 	if (psession_init(&p.s))
 		return perr("out of memory");
 	ddirs[nddirs] = NULL;
-	if ((nddirs && vdsoscope_modules_set_debug_dirs(p.s.mods, ddirs)) ||
+	if (p.perf_data) {
+		/* the files of a recording are also where perf keeps them */
+		struct perf_data_opts none = { 0 };
+		const char *mdirs[68];
+		size_t k = 0;
+		if (!nddirs)
+			mdirs[k++] = "/usr/lib/debug/.build-id";
+		for (i = 0; i < nddirs; i++)
+			mdirs[k++] = ddirs[i];
+		if (perf_data_cache_dir(&none, perf_ids, sizeof(perf_ids) - 10) == 0) {
+			strcat(perf_ids, "/.build-id");
+			mdirs[k++] = perf_ids;
+		}
+		mdirs[k] = NULL;
+		if (vdsoscope_modules_set_debug_dirs(p.s.mods, mdirs)) {
+			psession_fini(&p.s);
+			debug_dirs_free();
+			return perr("out of memory");
+		}
+	}
+	if ((nddirs && !p.perf_data && vdsoscope_modules_set_debug_dirs(p.s.mods, ddirs)) ||
 	    vdsoscope_modules_set_sysroot(p.s.mods, sysroot)) {
 		psession_fini(&p.s);
 		debug_dirs_free();
