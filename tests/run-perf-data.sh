@@ -5,7 +5,8 @@
 # known chains: x86_64 stacks are the known chains and perf script's own
 # callchains sample by sample; i386 stacks (from perf's copy of the i386
 # vDSO) reach main; a 32-bit and a 64-bit process in one recording each
-# get their own vDSO; a recording whose vDSO images are on no part of this
+# get their own vDSO; a program removed after the recording is read from
+# perf's cache; a recording whose vDSO images are on no part of this
 # machine unwinds with them given through the store, and names the
 # build-ids it lacks without; pipe-mode, call-graph-less, truncated,
 # random and mutated files fail with a clear message.
@@ -116,6 +117,28 @@ then
 	else
 		fail "without the 32-bit helper"; sed 's/^/  | /' "$tmp/err"
 	fi
+fi
+
+# A program that is gone since the recording: perf's cache kept a copy
+# ($HOME/.debug/.build-id/xx/rest -> .../elf), which is used
+mkdir -p "$tmp/away"
+cp "$T64" "$tmp/away/prog"
+if record "$tmp/away.data" "$tmp/away/prog" profile-workload 1; then
+	rm -rf "$tmp/away"
+	profile "the program removed after the recording" "$tmp/away.json" \
+		--perf-data "$tmp/away.data" --json
+	check "the program from perf's cache: vDSO samples unwind into the known chains" \
+		chains "$tmp/away.json" 200
+	mkdir -p "$tmp/nocache"
+	HOME=$tmp/nocache $VDSOSCOPE profile --perf-data "$tmp/away.data" --json \
+		> "$tmp/nocache.json" 2> /dev/null
+	if $PCHECK chains "$tmp/nocache.json" 200 > /dev/null 2>&1; then
+		fail "without perf's cache the removed program still gives the chains"
+	else
+		pass "without perf's cache the removed program's frames are not made up"
+	fi
+else
+	fail "perf record of a copy of the workload"; sed 's/^/  | /' "$tmp/perf.err"
 fi
 
 # ---- another kernel --------------------------------------------------------------
