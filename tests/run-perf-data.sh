@@ -264,6 +264,70 @@ else
 	fail "the small recording for mutation"
 fi
 
+# files made to make the reader keep and redo much: 20000 code mappings,
+# then a new one before each of 20000 samples (each sample's process made
+# again), or 20000 forks of the process that has them
+cat > "$tmp/gen.py" <<'PY'
+import struct, sys
+ST = (1 << 1) | (1 << 2) | (1 << 12) | (1 << 13)
+MASK = 0xff01ff
+def attr():
+    a = bytearray(128)
+    struct.pack_into("<IIQQQQ", a, 0, 1, 128, 0, 0, ST, 0)
+    flags = 1 << 18  # sample_id_all
+    struct.pack_into("<Q", a, 40, flags)
+    struct.pack_into("<Q", a, 80, MASK)
+    struct.pack_into("<I", a, 88, 64)
+    return bytes(a) + struct.pack("<QQ", 0, 0)
+def rec(t, misc, body):
+    size = 8 + len(body)
+    return struct.pack("<IHH", t, misc, size) + body
+def trailer(pid, time):
+    return struct.pack("<IIQ", pid, pid, time)
+def mmap2(pid, addr, ln, time, name=b"/nonexistent/x"):
+    n = name + b"\0" * (8 - len(name) % 8)
+    body = struct.pack("<IIQQQ", pid, pid, addr, ln, 0) + b"\0" * 24 + struct.pack("<II", 5, 2) + n
+    return rec(10, 2, body + trailer(pid, time))
+def fork(pid, ppid, time):
+    return rec(7, 0, struct.pack("<IIIIQ", pid, ppid, pid, ppid, time) + trailer(pid, time))
+def sample(pid, time, ip):
+    regs = [0] * 17
+    regs[7] = 0x7fff0000; regs[8] = ip
+    body = struct.pack("<IIQ", pid, pid, time) + struct.pack("<Q", 2) + struct.pack("<17Q", *regs)
+    body += struct.pack("<Q", 64) + b"\0" * 64 + struct.pack("<Q", 64)
+    return rec(9, 2, body)
+mode, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+data = bytearray(); t = 1
+if mode == "churn":
+    for i in range(n):
+        data += mmap2(100, 0x100000 + i * 0x2000, 0x1000, t); t += 1
+    for i in range(n):
+        data += mmap2(100, 0x10000000 + i * 0x2000, 0x1000, t); t += 1
+        data += sample(100, t, 0x100000); t += 1
+elif mode == "forks":
+    for i in range(n):
+        data += mmap2(100, 0x100000 + i * 0x2000, 0x1000, t); t += 1
+    for i in range(n):
+        data += fork(1000 + i, 100, t); t += 1
+a = attr()
+hdr = struct.pack("<8sQQQQQQQQ", b"PERFILE2", 104, len(a), 104, len(a), 104 + len(a), len(data), 0, 0) + b"\0" * 32
+open(out, "wb").write(hdr + a + bytes(data))
+PY
+for mode in churn forks; do
+	if ! python3 "$tmp/gen.py" $mode 20000 "$tmp/$mode.data"; then
+		fail "writing $mode.data"
+		continue
+	fi
+	rc=0
+	(ulimit -v $((1024 * 1024)); timeout 60 $VDSOSCOPE profile --perf-data "$tmp/$mode.data") \
+		> /dev/null 2> "$tmp/err" || rc=$?
+	if { [ $rc = 0 ] || [ $rc = 1 ]; } && grep -q "^vdsoscope: perf data \|^samples:" "$tmp/err"; then
+		pass "$mode.data in 1 GiB and a minute: exit $rc: $(head -n1 "$tmp/err")"
+	else
+		fail "$mode.data: exit $rc"; sed 's/^/  | /' "$tmp/err" | head -n 5
+	fi
+done
+
 # once under valgrind: a recording of two processes, and broken ones
 if command -v valgrind > /dev/null 2>&1 && [ -f "$tmp/two.data" ]; then
 	vg_bad=0

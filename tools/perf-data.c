@@ -39,6 +39,13 @@
 #define PD_MAX_ATTR_SIZE 4096
 #define PD_BUILD_ID_SIZE 20
 #define PD_MISC_BUILD_ID_SIZE (1 << 15)
+/* mappings held for all processes at once, and handed to the profile's
+ * processes in all (each process made again when its code mappings
+ * changed keeps its own list): bounds on what a file can make us keep */
+#define PD_MAX_MAPS (4u << 20)
+#define PD_MAX_BUILT (8u << 20)
+/* code mappings of one process (each MMAP record is checked against them) */
+#define PD_MAX_PROC_MAPS 4096
 /* perf's own record types */
 #define PD_AUXTRACE 71
 #define PD_COMPRESSED 81
@@ -67,7 +74,8 @@ struct pd_proc {
 	uint64_t vstart, vend;    /* its [vdso] mapping, 0: none */
 	const uint8_t *vid;       /* the build-id its MMAP2 gave, or NULL */
 	size_t vidlen;
-	unsigned int said;        /* classes whose missing vDSO was noted */
+	unsigned int said;        /* classes whose missing vDSO was noted, 1: too
+				   * many mappings */
 };
 
 struct pd_img {                   /* a vDSO image looked for by build-id */
@@ -97,6 +105,8 @@ struct pd {
 	size_t nimgs;
 	struct vdsoscope_image *self, *self32;
 	int self_tried, self32_tried, said32;
+	size_t nmaps;             /* map entries held, of PD_MAX_MAPS */
+	size_t built;             /* map entries handed over, of PD_MAX_BUILT */
 	const char *osrelease;    /* HEADER_OSRELEASE, or NULL */
 	char cache[4096];
 };
@@ -199,6 +209,13 @@ static int read_attrs(struct pd *d, uint64_t attr_size, uint64_t off, uint64_t s
 	if (__builtin_popcountll(d->attr.regs_mask) > 64 - 2)
 		return pd_err(d, "register mask 0x%llx", (unsigned long long)d->attr.regs_mask);
 	return 0;
+}
+
+static int cmp_map(const void *a, const void *b)
+{
+	const struct vdsoscope_space_map *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
 }
 
 static int cmp_bid(const void *a, const void *b)
@@ -367,8 +384,18 @@ static struct pd_proc *proc_get(struct pd *d, pid_t pid, int make)
 	return p;
 }
 
-static int map_push(struct pd_proc *p, const struct vdsoscope_space_map *m)
+static int map_push(struct pd *d, struct pd_proc *p, const struct vdsoscope_space_map *m)
 {
+	if (d->nmaps >= PD_MAX_MAPS)
+		return pd_err(d, "more than %u mappings of code held at once", PD_MAX_MAPS);
+	if (p->n >= PD_MAX_PROC_MAPS) {
+		if (d->o->notes && !(p->said & 1u))
+			fprintf(d->o->notes, "vdsoscope: perf data %s: pid %d: more than %u "
+				"mappings of code; later ones are left out\n", d->name, (int)p->pid,
+				PD_MAX_PROC_MAPS);
+		p->said |= 1u;
+		return 0;
+	}
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 16;
 		void *v = realloc(p->maps, cap * sizeof(*p->maps));
@@ -378,11 +405,18 @@ static int map_push(struct pd_proc *p, const struct vdsoscope_space_map *m)
 		p->cap = cap;
 	}
 	p->maps[p->n++] = *m;
+	d->nmaps++;
 	return 0;
 }
 
+static void maps_clear(struct pd *d, struct pd_proc *p)
+{
+	d->nmaps -= p->n;
+	p->n = 0;
+}
+
 /* A mapping of [START, END) replaces what was there. */
-static int punch(struct pd_proc *p, uint64_t start, uint64_t end)
+static int punch(struct pd *d, struct pd_proc *p, uint64_t start, uint64_t end)
 {
 	size_t i = 0;
 
@@ -400,7 +434,7 @@ static int punch(struct pd_proc *p, uint64_t start, uint64_t end)
 			r.pgoff += end - m->start;
 			r.start = end;
 			m->end = start;
-			if (map_push(p, &r))
+			if (map_push(d, p, &r))
 				return -1;
 			i++;
 		} else if (m->start < start) {
@@ -412,6 +446,7 @@ static int punch(struct pd_proc *p, uint64_t start, uint64_t end)
 			i++;
 		} else {
 			*m = p->maps[--p->n];
+			d->nmaps--;
 		}
 	}
 	return 0;
@@ -452,8 +487,10 @@ static int on_mmap(struct pd *d, const unsigned char *r, size_t size, int two)
 	}
 	if ((h->misc & PERF_RECORD_MISC_CPUMODE_MASK) == PERF_RECORD_MISC_KERNEL)
 		return 0;
-	if (!(p = proc_get(d, (pid_t)pid, 1)) || punch(p, addr, addr + len))
+	if (!(p = proc_get(d, (pid_t)pid, 1)))
 		return pd_err(d, "out of memory");
+	if (punch(d, p, addr, addr + len))
+		return d->s->err[0] ? -1 : pd_err(d, "out of memory");
 	if (!exec)
 		return 0;
 	p->dirty = 1;
@@ -474,7 +511,9 @@ static int on_mmap(struct pd *d, const unsigned char *r, size_t size, int two)
 		m.build_id = id ? id : b ? b->id : NULL;
 		m.build_id_len = id ? idlen : b ? b->len : 0;
 	}
-	return map_push(p, &m) ? pd_err(d, "out of memory") : 0;
+	if (map_push(d, p, &m))
+		return d->s->err[0] ? -1 : pd_err(d, "out of memory");
+	return 0;
 }
 
 static int on_fork(struct pd *d, const unsigned char *r, size_t size)
@@ -491,15 +530,15 @@ static int on_fork(struct pd *d, const unsigned char *r, size_t size)
 		return 0;
 	if (!(c = proc_get(d, (pid_t)pid, 1)))
 		return pd_err(d, "out of memory");
-	c->n = 0;
+	maps_clear(d, c);
 	c->vstart = c->vend = 0;
 	c->dirty = 1;
 	if (!(p = proc_get(d, (pid_t)ppid, 0)))
 		return 0;
 	c = proc_get(d, (pid_t)pid, 0);
 	for (i = 0; i < p->n; i++)
-		if (map_push(c, &p->maps[i]))
-			return pd_err(d, "out of memory");
+		if (map_push(d, c, &p->maps[i]))
+			return d->s->err[0] ? -1 : pd_err(d, "out of memory");
 	c->vstart = p->vstart;
 	c->vend = p->vend;
 	c->vid = p->vid;
@@ -516,7 +555,7 @@ static int on_comm(struct pd *d, const unsigned char *r, size_t size)
 		return 0;
 	if (!(p = proc_get(d, (pid_t)rd32(r + 8), 1)))
 		return pd_err(d, "out of memory");
-	p->n = 0;
+	maps_clear(d, p);
 	p->vstart = p->vend = 0;
 	p->vid = NULL;
 	p->dirty = 1;
@@ -816,7 +855,8 @@ static int read_format_size(uint64_t rf, const unsigned char *q, const unsigned 
 	return 0;
 }
 
-static void on_sample(struct pd *d, const unsigned char *r, size_t size)
+/* 0, or -1 when the recording makes us keep too much. */
+static int on_sample(struct pd *d, const unsigned char *r, size_t size)
 {
 	const unsigned char *q = r + 8, *end = r + size, *stack;
 	uint64_t t = d->attr.type, time = 0, abi, vals[64], ssize, dyn = 0, sp;
@@ -892,7 +932,7 @@ static void on_sample(struct pd *d, const unsigned char *r, size_t size)
 	if (abi == PERF_SAMPLE_REGS_ABI_NONE || !ssize) {
 		if (d->cb->no_regs)
 			d->cb->no_regs(d->cb->arg);
-		return;
+		return 0;
 	}
 	if (dyn > ssize)
 		dyn = ssize;
@@ -902,7 +942,13 @@ static void on_sample(struct pd *d, const unsigned char *r, size_t size)
 	if ((int32_t)pid < 0 || !(p = proc_get(d, (pid_t)pid, 1)))
 		goto bad;
 	if (p->cls != cls || p->dirty || p->pidx < 0) {
-		struct vdsoscope_image *img = proc_vdso(d, p, cls);
+		struct vdsoscope_image *img;
+		if ((d->built += p->n + 1) > PD_MAX_BUILT)
+			return pd_err(d, "the processes' code mappings changed between samples more "
+				      "than the %u mappings this reader keeps for them", PD_MAX_BUILT);
+		img = proc_vdso(d, p, cls);
+		if (p->n > 1)
+			qsort(p->maps, p->n, sizeof(*p->maps), cmp_map);
 		pp = psession_add(d->s, (pid_t)pid, cls, img, p->vstart, p->maps, p->n);
 		if (!pp) {
 			p->pidx = -1;
@@ -915,10 +961,11 @@ static void on_sample(struct pd *d, const unsigned char *r, size_t size)
 	pp = &d->s->procs[p->pidx];
 	if (d->cb->sample)
 		d->cb->sample(d->cb->arg, pp, (pid_t)tid, time, &regs, sp, stack, dyn);
-	return;
+	return 0;
 bad:
 	if (d->cb->no_regs)
 		d->cb->no_regs(d->cb->arg);
+	return 0;
 }
 
 /* ---- the data section ------------------------------------------------------------- */
@@ -1033,7 +1080,7 @@ static int replay_data(struct pd *d, uint64_t off, uint64_t size)
 		memcpy(&h, r, sizeof(h));
 		switch (h.type) {
 		case PERF_RECORD_SAMPLE:
-			on_sample(d, r, h.size);
+			e = on_sample(d, r, h.size);
 			break;
 		case PERF_RECORD_MMAP:
 			e = on_mmap(d, r, h.size, 0);
@@ -1075,6 +1122,7 @@ int perf_data_replay_buffer(struct psession *s, const char *name, const void *da
 	int rc;
 
 	memset(&d, 0, sizeof(d));
+	s->err[0] = 0;
 	d.s = s;
 	d.name = name;
 	d.base = data;
