@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* bench-profile [--engine libunwind] FILE: offline unwinding of the
- * recorded samples (from `vdsoscope profile --record FILE`) whose IP is in
- * the vDSO.  Prints the samples per second of vdsoscope_space_unwind() (or
- * of libunwind over the snapshot accessors) over them, after one pass that
- * fills the row tables and caches (as any long profile has). */
+/* bench-profile [--engine libunwind] [--perf-data] FILE: offline
+ * unwinding of the recorded samples (from `vdsoscope profile --record
+ * FILE`) whose IP is in the vDSO, or with --perf-data of every sample with
+ * user registers of `perf record --call-graph dwarf -o FILE`.  Prints the
+ * samples per second of vdsoscope_space_unwind() (or of libunwind over the
+ * snapshot accessors) over them, after one pass that fills the row tables
+ * and caches (as any long profile has). */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "perf-data.h"
 #include "profile.h"
 
 struct saved {
@@ -21,6 +24,7 @@ struct saved {
 
 static struct saved *v;
 static size_t n, cap, all;
+static int keep_all;
 
 static void keep(void *arg, struct pproc *p, pid_t tid, uint64_t time,
 		 const struct vdsoscope_regs *regs, uint64_t stack_addr, const void *stack,
@@ -31,6 +35,8 @@ static void keep(void *arg, struct pproc *p, pid_t tid, uint64_t time,
 	size_t sz;
 
 	all++;
+	if (keep_all)
+		goto keep;
 	if (!img)
 		return;
 	lo = vdsoscope_load_address(img);
@@ -38,6 +44,7 @@ static void keep(void *arg, struct pproc *p, pid_t tid, uint64_t time,
 	size = sz;
 	if (ip < lo || ip - lo >= size)
 		return;
+keep:
 	if (n == cap) {
 		cap = cap ? 2 * cap : 4096;
 		if (!(v = realloc(v, cap * sizeof(*v))))
@@ -71,21 +78,32 @@ int main(int argc, char **argv)
 	double t0, t;
 	size_t i;
 
-	int unw = argc == 4 && !strcmp(argv[1], "--engine") && !strcmp(argv[2], "libunwind");
+	struct perf_data_opts po = { .self = 1, .notes = stderr };
+	int unw = 0, a = 1;
 
-	if (argc != 2 && !unw) {
-		fprintf(stderr, "usage: bench-profile [--engine libunwind] RECORD-FILE\n");
+	for (; a < argc - 1; a++) {
+		if (!strcmp(argv[a], "--engine") && a + 1 < argc - 1 &&
+		    !strcmp(argv[a + 1], "libunwind"))
+			unw = 1, a++;
+		else if (!strcmp(argv[a], "--perf-data"))
+			keep_all = 1;
+		else
+			break;
+	}
+	if (a != argc - 1) {
+		fprintf(stderr, "usage: bench-profile [--engine libunwind] [--perf-data] FILE\n");
 		return 2;
 	}
 	if (psession_init(&s))
 		return 1;
 	s.engine = unw ? PROFILE_ENGINE_LIBUNWIND : PROFILE_ENGINE_CORE;
-	if (replay_file(&s, argv[argc - 1], &cb)) {
+	if (keep_all ? perf_data_replay(&s, argv[a], &po, &cb) : replay_file(&s, argv[a], &cb)) {
 		fprintf(stderr, "bench-profile: %s\n", s.err);
 		return 1;
 	}
 	if (!n) {
-		fprintf(stderr, "bench-profile: no sample of %s is in the vDSO\n", argv[argc - 1]);
+		fprintf(stderr, "bench-profile: no sample of %s is %s\n", argv[a],
+			keep_all ? "unwindable" : "in the vDSO");
 		return 1;
 	}
 	/* the processes as recorded last; the workload maps nothing late */
@@ -105,8 +123,9 @@ int main(int argc, char **argv)
 		rounds++;
 		t = now() - t0;
 	} while (t < 1.0);
-	printf("%zu of %zu recorded samples in the vDSO; %lu rounds, %.1f frames each, "
-	       "%.1f%% to the root\n", n, all, rounds, (double)frames_total / (double)(rounds * n),
+	printf("%zu of %zu recorded samples %s; %lu rounds, %.1f frames each, "
+	       "%.1f%% to the root\n", n, all, keep_all ? "with user registers" : "in the vDSO",
+	       rounds, (double)frames_total / (double)(rounds * n),
 	       100.0 * (double)root / (double)(rounds * n));
 	printf("offline unwinding: %.0f samples/s (%.0f ns per sample)\n",
 	       (double)(rounds * n) / t, t * 1e9 / (double)(rounds * n));

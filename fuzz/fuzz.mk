@@ -10,7 +10,8 @@ SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 LIB_NAMES = vdso-elf error acquire image symbols debug section cfi expr step analyze analyze-i386 analyze-aarch64 analyze-arm \
 	eh-frame-hdr store lookup object arch arch-x86_64 arch-i386 arch-x32 arch-aarch64 arch-arm
 LIB_OBJS = $(LIB_NAMES:%=fuzz/obj/%.o)
-HARNESSES = fuzz-buffer fuzz-core fuzz-lookup fuzz-step fuzz-vdso-elf fuzz-object fuzz-target
+HARNESSES = fuzz-buffer fuzz-core fuzz-lookup fuzz-step fuzz-vdso-elf fuzz-object fuzz-target \
+	fuzz-perf-data
 UNWIND_NAMES = unw eh-table snapshot dwfl sample target
 UNWIND_OBJS = $(UNWIND_NAMES:%=fuzz/obj/unwind-%.o)
 CPPFLAGS_FUZZ = -I$(top_builddir) -I$(srcdir)/lib -I$(srcdir)/unwind -I$(srcdir)/fuzz $(LIBDW_CFLAGS)
@@ -28,6 +29,18 @@ fuzz/obj/unwind-%.o: $(srcdir)/unwind/%.c $(wildcard $(srcdir)/unwind/*.h) $(wil
 
 fuzz/fuzz-target: $(srcdir)/fuzz/fuzz-target.c $(srcdir)/fuzz/fuzz-file.h $(LIB_OBJS) $(UNWIND_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -o $@ $< $(LIB_OBJS) $(UNWIND_OBJS) \
+		$(LIBUNWIND_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) -lpthread -ldl
+
+# the profile's recorded processes and the perf.data reader, for fuzz-perf-data
+fuzz/obj/tools-%.o: $(srcdir)/tools/%.c $(wildcard $(srcdir)/tools/*.h) $(wildcard $(srcdir)/unwind/*.h) \
+		$(wildcard $(srcdir)/lib/*.h)
+	@mkdir -p fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -I$(srcdir)/tools -c -o $@ $<
+
+fuzz/fuzz-perf-data: $(srcdir)/fuzz/fuzz-perf-data.c fuzz/obj/tools-perf-data.o \
+		fuzz/obj/tools-profile-data.o $(LIB_OBJS) $(UNWIND_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) $(CPPFLAGS_FUZZ) -I$(srcdir)/tools -o $@ $< \
+		fuzz/obj/tools-perf-data.o fuzz/obj/tools-profile-data.o $(LIB_OBJS) $(UNWIND_OBJS) \
 		$(LIBUNWIND_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) -lpthread -ldl
 
 # the hook's table writer, for fuzz-buffer

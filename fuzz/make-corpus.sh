@@ -1,6 +1,8 @@
 #!/bin/sh
 # Seed corpora for the fuzz harnesses, from this machine's vDSOs:
 #   make-corpus.sh SRCDIR BUILDDIR OUTDIR
+# OUTDIR/fuzz-perf-data: small perf.data files of the 64-bit and 32-bit
+# test programs (perf record --call-graph dwarf, when perf can sample);
 # OUTDIR/images: the x86_64 image (vdsoscope extract) and, when the 32-bit
 # test program runs, the i386 one (extract --pid), and the x86_64 one with
 # its CFI in a compressed .debug_frame, and an aarch64 one without CFI
@@ -58,3 +60,12 @@ cp "$out"/images/* "$out/fuzz-object/"
 mkdir -p "$out/fuzz-core" "$out/fuzz-target"
 cp "$out"/cores/* "$out/fuzz-core/" 2>/dev/null || true
 cp "$out"/cores/* "$out/fuzz-target/" 2>/dev/null || true
+mkdir -p "$out/fuzz-perf-data"
+if command -v perf > /dev/null; then
+	for t in vdso-target vdso-target32; do
+		[ -x "$build/tests/$t" ] || continue
+		HOME=$tmp perf record -q --call-graph dwarf,1024 -F 50 -o "$out/fuzz-perf-data/$t.data" \
+			-- "$build/tests/$t" profile-workload 1 > /dev/null 2>&1 ||
+			rm -f "$out/fuzz-perf-data/$t.data"
+	done
+fi

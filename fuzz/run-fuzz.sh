@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs fuzz harnesses built by "make fuzz", each for SECONDS:
-#   fuzz/run-fuzz.sh SECONDS [HARNESS...]     (default: all seven)
+#   fuzz/run-fuzz.sh SECONDS [HARNESS...]     (default: all eight)
 # from the build directory.  Each starts from its seed corpus plus what
 # earlier runs found (fuzz/work/HARNESS), writes crashes to
 # fuzz/work/HARNESS-crash-*, and prints one line per harness:
@@ -9,7 +9,8 @@
 cd "${top_builddir:-.}" || exit 1
 secs=${1:?usage: run-fuzz.sh SECONDS [HARNESS...]}
 shift
-[ $# -gt 0 ] || set -- fuzz-buffer fuzz-core fuzz-lookup fuzz-step fuzz-vdso-elf fuzz-object fuzz-target
+[ $# -gt 0 ] || set -- fuzz-buffer fuzz-core fuzz-lookup fuzz-step fuzz-vdso-elf fuzz-object fuzz-target \
+	fuzz-perf-data
 rc=0
 for h in "$@"; do
 	h=${h#fuzz/}

@@ -4,9 +4,10 @@
 # $VDSOSCOPE_VALGRIND_LOGS, which check-valgrind reads afterwards.
 # Valgrind hides the vDSO from the program it runs (no AT_SYSINFO_EHDR), so
 # reading our own (--self, the default) runs natively; --pid, --core and
-# --file, where all the parsing of untrusted bytes is, run under valgrind.
+# --file and --perf-data, where all the parsing of untrusted bytes is, run
+# under valgrind.
 case " $* " in
-*" --pid "* | *" --core "* | *" --file "*) ;;
+*" --pid "* | *" --core "* | *" --file "* | *" --perf-data "*) ;;
 *) exec "$VDSOSCOPE_BIN" "$@" ;;
 esac
 exec "$VDSOSCOPE_LIBTOOL" --mode=execute valgrind --quiet --error-exitcode=99 \

@@ -87,8 +87,11 @@ static struct pproc *proc_new(struct psession *s, pid_t pid)
 				return NULL;
 			s->retired = v;
 		}
-		s->retired[s->nretired++] = *p;
+		/* the stacks name functions from its vDSO image and the modules
+		 * set, not from its space */
+		vdsoscope_space_free(p->sp);
 		p->sp = NULL;
+		s->retired[s->nretired++] = *p;
 		p->vdso = NULL;
 	} else {
 		if (s->nprocs % 16 == 0) {
@@ -284,6 +287,56 @@ struct pproc *psession_live(struct psession *s, pid_t pid, int elf_class)
 	vdsoscope_space_read_maps(p->sp, pid);
 	if (record_process(s, p))
 		return NULL;
+	return p;
+}
+
+struct pproc *psession_add(struct psession *s, pid_t pid, int elf_class,
+			   const struct vdsoscope_image *img, uint64_t load,
+			   const struct vdsoscope_space_map *maps, size_t n)
+{
+	VDSOSCOPE_OPTS(opts, .flags = VDSOSCOPE_OPEN_NO_DEBUG | VDSOSCOPE_OPEN_LOAD_ADDR,
+		       .load_addr = load);
+	struct pproc *p = psession_find(s, pid);
+	struct pvdso *vb = NULL;
+	size_t i;
+
+	if (img) {
+		size_t len, idlen;
+		const void *bytes = vdsoscope_image_data(img, &len);
+		const uint8_t *id = vdsoscope_build_id(img, &idlen);
+		if (!(vb = vdso_bytes(s, bytes, len, id, idlen)))
+			return NULL;
+	}
+	if (p && p->elf_class == elf_class && p->vdso && vb && p->vidx == vb - s->vdsos &&
+	    vdsoscope_load_address(p->vdso) == load) {
+		/* the same vDSO where it was: only the maps are new */
+		vdsoscope_space_free(p->sp);
+		p->sp = NULL;
+	} else {
+		if (!(p = proc_new(s, pid)))
+			return NULL;
+		p->elf_class = elf_class;
+		if (vb) {
+			p->vidx = (long)(vb - s->vdsos);
+			if (vdsoscope_open_buffer(&p->vdso, vb->bytes, vb->len, &opts))
+				p->vdso = NULL;
+		}
+	}
+	if (!(p->sp = vdsoscope_space_new(s->mods, elf_class)))
+		return NULL;
+	if (p->vdso)
+		vdsoscope_space_set_vdso(p->sp, p->vdso);
+	for (i = 0; i < n; i++) {
+		int rc = maps[i].path ? vdsoscope_space_add_map(p->sp, maps[i].start, maps[i].end,
+								maps[i].pgoff, maps[i].path,
+								maps[i].build_id,
+								maps[i].build_id_len)
+				      : vdsoscope_space_add_anon(p->sp, maps[i].start, maps[i].end);
+		if (rc == -ENOMEM) {
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
 	return p;
 }
 

@@ -22,8 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "json.h"
+#include "perf-data.h"
 #include "profile.h"
 #include "backtrace.h"
+#include "verify.h"
 
 #define MAX_EVENTS 4096
 #define MAX_CPUS 256
@@ -40,22 +42,30 @@
 #define RING_PAGES 256
 
 static const char usage[] =
-	"Usage: vdsoscope profile (--pid PID | --replay FILE | -- COMMAND [ARGS...])\n"
+	"Usage: vdsoscope profile (--pid PID | --replay FILE | --perf-data FILE |\n"
+	"                          -- COMMAND [ARGS...])\n"
 	"                         [--duration S] [--frequency HZ] [--stack-size BYTES]\n"
-	"                         [--folded | --json] [--svg FILE] [--record FILE]\n"
+	"                         [--folded | --json] [--per-sample] [--svg FILE] [--record FILE]\n"
 	"                         [--engine core|libunwind] [--sysroot DIR] [--debug-dir DIR]...\n"
+	"                         [--store DIR]\n"
 	"\n"
 	"Samples every thread of process PID (or of COMMAND, started here) with\n"
 	"perf_event_open: the registers and a copy of the user stack at each sample.\n"
 	"Each sample is unwound through the vDSO and the program's own frames.\n"
 	"Prints one line per distinct stack, root first, and its count (--folded,\n"
 	"the default: 'main;outer;inner;__vdso_clock_gettime 123'), or JSON;\n"
-	"--svg also writes a flame graph.  A summary goes to stderr.  --record\n"
-	"keeps the samples, the maps and the vDSO images in FILE; --replay FILE\n"
+	"--svg also writes a flame graph; --per-sample prints each sample instead,\n"
+	"as it is unwound: 'TIME PID/TID stack' (JSON lines with --json).  A\n"
+	"summary goes to stderr.  --record keeps the samples, the maps and the\n"
+	"vDSO images in FILE; --replay FILE\n"
 	"unwinds them again later, without the process.  --engine libunwind unwinds\n"
 	"with libunwind over the stack copy (x86_64 targets) instead of the library's\n"
 	"own step.  --sysroot and --debug-dir find the files of a recording from\n"
 	"another machine: recorded paths under DIR, or by build-id in DIR/xx/rest.\n"
+	"--perf-data FILE unwinds the samples of `perf record --call-graph dwarf -o\n"
+	"FILE`, each process with its own vDSO, found by the build-id recorded in\n"
+	"perf's cache (~/.debug), the store (--store DIR), the debug directories\n"
+	"and debuginfod.\n"
 	"Defaults: until the process exits (or Ctrl-C), 1000 Hz, 16384 bytes of stack.\n";
 
 struct ring {
@@ -68,11 +78,11 @@ struct ring {
 
 struct prof {
 	/* arguments */
-	const char *pid_arg, *svg, *record, *replay;
+	const char *pid_arg, *svg, *record, *replay, *perf_data, *store;
 	double duration;
 	unsigned long freq, stack_size;
 	int said_engine;
-	int json;
+	int json, per_sample;
 	char **cmd;
 	pid_t pid;                /* the target */
 	int child;                /* we started it */
@@ -229,8 +239,53 @@ static void add_stack(struct prof *p, const struct vdsoscope_frame_info *f, unsi
 
 /* ---- one sample ------------------------------------------------------------------ */
 
-static void unwind_one(struct prof *p, struct pproc *pp, const struct vdsoscope_regs *regs,
-		       uint64_t stack_addr, const void *stack, size_t len, int live)
+/* --per-sample: one line per sample, the frames root first */
+static void print_sample(const struct prof *p, const struct pproc *pp, pid_t tid, uint64_t time,
+			 const struct vdsoscope_frame_info *f, unsigned int n)
+{
+	char tmp[300];
+	unsigned int i;
+	struct json j;
+
+	if (!p->json) {
+		printf("%" PRIu64 " %d/%d ", time, (int)pp->pid, (int)tid);
+		for (i = n; i-- > 0;) {
+			const char *name = frame_name(&f[i], tmp, sizeof(tmp));
+			for (; *name; name++)
+				putchar(*name == ' ' || *name == ';' ? '_' : *name);
+			if (i)
+				putchar(';');
+		}
+		putchar('\n');
+		return;
+	}
+	json_init(&j, stdout);
+	json_obj(&j);
+	json_kuint(&j, "time", time);
+	json_kuint(&j, "pid", (uint64_t)pp->pid);
+	json_kuint(&j, "tid", (uint64_t)tid);
+	json_key(&j, "frames");
+	json_arr(&j);
+	for (i = n; i-- > 0;) {
+		json_obj(&j);
+		json_key(&j, "function");
+		if (f[i].function)
+			json_str(&j, f[i].function);
+		else
+			json_null(&j);
+		json_kstr(&j, "module", f[i].module ? f[i].module : "");
+		json_kbool(&j, "vdso", (f[i].flags & VDSOSCOPE_FRAME_INFO_VDSO) != 0);
+		if (f[i].flags & VDSOSCOPE_FRAME_INFO_INLINED)
+			json_kbool(&j, "inlined", 1);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+}
+
+static void unwind_one(struct prof *p, struct pproc *pp, pid_t tid, uint64_t time,
+		       const struct vdsoscope_regs *regs, uint64_t stack_addr, const void *stack,
+		       size_t len, int live)
 {
 	struct vdsoscope_frame_info frames[PROFILE_MAX_FRAMES];
 	unsigned int n = 0;
@@ -254,18 +309,25 @@ static void unwind_one(struct prof *p, struct pproc *pp, const struct vdsoscope_
 	if (n && frames[0].flags & VDSOSCOPE_FRAME_INFO_VDSO)
 		p->vdso_samples++;
 	add_stack(p, frames, n);
+	if (p->per_sample)
+		print_sample(p, pp, tid, time, frames, n);
 }
 
 static void replay_sample(void *arg, struct pproc *pp, pid_t tid, uint64_t time,
 			  const struct vdsoscope_regs *regs, uint64_t stack_addr, const void *stack,
 			  size_t len)
 {
-	unwind_one(arg, pp, regs, stack_addr, stack, len, 0);
+	unwind_one(arg, pp, tid, time, regs, stack_addr, stack, len, 0);
 }
 
 static void replay_lost(void *arg, uint64_t n)
 {
 	((struct prof *)arg)->lost += n;
+}
+
+static void replay_no_regs(void *arg)
+{
+	((struct prof *)arg)->no_regs++;
 }
 
 /* A PERF_RECORD_SAMPLE of LEN bytes at R: ip, pid/tid, time, regs (abi,
@@ -320,7 +382,7 @@ static void perf_sample(struct prof *p, const unsigned char *r, size_t len)
 		p->unknown_pid++;
 		return;
 	}
-	unwind_one(p, pp, &regs, sp, stack, dyn, 1);
+	unwind_one(p, pp, (pid_t)tid, time, &regs, sp, stack, dyn, 1);
 	if (record_sample(&p->s, (pid_t)pid, (pid_t)tid, time, &regs, cls, sp, stack, dyn))
 		p->s.rec_path = NULL;
 	return;
@@ -787,9 +849,12 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		{ "stack-size", required_argument, NULL, 's' },
 		{ "folded", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "per-sample", no_argument, NULL, 'E' },
 		{ "svg", required_argument, NULL, 'g' },
 		{ "record", required_argument, NULL, 'r' },
 		{ "replay", required_argument, NULL, 'R' },
+		{ "perf-data", required_argument, NULL, 'P' },
+		{ "store", required_argument, NULL, 'T' },
 		{ "engine", required_argument, NULL, 'e' },
 		{ "sysroot", required_argument, NULL, 'S' },
 		{ "debug-dir", required_argument, NULL, 'D' },
@@ -798,6 +863,7 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 	};
 	static struct prof p;
 	static const char *ddirs[66];
+	static char perf_ids[4200];
 	const char *sysroot = NULL;
 	size_t nddirs = 0;
 	struct pstack **v = NULL;
@@ -836,9 +902,12 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 			break;
 		case 'f': folded = 1; break;
 		case 'j': p.json = 1; break;
+		case 'E': p.per_sample = 1; break;
 		case 'g': p.svg = optarg; break;
 		case 'r': p.record = optarg; break;
 		case 'R': p.replay = optarg; break;
+		case 'P': p.perf_data = optarg; break;
+		case 'T': p.store = optarg; break;
 		case 'e':
 			if (!strcmp(optarg, "core")) {
 				engine = PROFILE_ENGINE_CORE;
@@ -867,12 +936,17 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		perr("profile: --folded and --json exclude each other");
 		return 2;
 	}
-	if (!!p.pid_arg + !!p.cmd + !!p.replay != 1) {
-		perr("profile: give one of --pid PID, --replay FILE, -- COMMAND");
+	if (!!p.pid_arg + !!p.cmd + !!p.replay + !!p.perf_data != 1) {
+		perr("profile: give one of --pid PID, --replay FILE, --perf-data FILE, -- COMMAND");
 		return 2;
 	}
-	if (p.replay && (p.record || p.duration > 0)) {
-		perr("profile: --replay goes without --record and --duration");
+	if ((p.replay || p.perf_data) && (p.record || p.duration > 0)) {
+		perr("profile: --%s goes without --record and --duration",
+		     p.replay ? "replay" : "perf-data");
+		return 2;
+	}
+	if (p.store && !p.perf_data) {
+		perr("profile: --store goes with --perf-data");
 		return 2;
 	}
 	if (p.pid_arg) {
@@ -890,21 +964,55 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 	if (psession_init(&p.s))
 		return perr("out of memory");
 	ddirs[nddirs] = NULL;
-	if ((nddirs && vdsoscope_modules_set_debug_dirs(p.s.mods, ddirs)) ||
+	if (p.perf_data) {
+		/* the files of a recording are also where perf keeps them */
+		struct perf_data_opts none = { 0 };
+		const char *mdirs[68];
+		size_t k = 0;
+		if (!nddirs)
+			mdirs[k++] = "/usr/lib/debug/.build-id";
+		for (i = 0; i < nddirs; i++)
+			mdirs[k++] = ddirs[i];
+		if (perf_data_cache_dir(&none, perf_ids, sizeof(perf_ids) - 10) == 0) {
+			strcat(perf_ids, "/.build-id");
+			mdirs[k++] = perf_ids;
+		}
+		mdirs[k] = NULL;
+		if (vdsoscope_modules_set_debug_dirs(p.s.mods, mdirs)) {
+			psession_fini(&p.s);
+			debug_dirs_free();
+			return perr("out of memory");
+		}
+	}
+	if ((nddirs && !p.perf_data && vdsoscope_modules_set_debug_dirs(p.s.mods, ddirs)) ||
 	    vdsoscope_modules_set_sysroot(p.s.mods, sysroot)) {
 		psession_fini(&p.s);
 		debug_dirs_free();
 		return perr("out of memory");
 	}
-	debug_dirs_free();
 	p.s.engine = engine;
-	if (p.replay) {
-		struct replay_cb cb = { &p, replay_sample, replay_lost };
-		if (replay_file(&p.s, p.replay, &cb)) {
+	if (p.replay || p.perf_data) {
+		struct replay_cb cb = { &p, replay_sample, replay_lost, replay_no_regs };
+		struct perf_data_opts po = {
+			.store = p.store,
+			.debug_dirs = nddirs ? ddirs : NULL,
+			.self = 1,
+			.notes = stderr,
+		};
+#if defined(__x86_64__)
+		static char helper32[4096];
+		if (verify_find_helper("vdsoscope-helper32", helper32, sizeof(helper32)) == 0)
+			po.helper32 = helper32;
+#endif
+		if (p.replay ? replay_file(&p.s, p.replay, &cb)
+			     : perf_data_replay(&p.s, p.perf_data, &po, &cb)) {
+			debug_dirs_free();
 			rc = perr("%s", p.s.err);
 			goto out;
 		}
+		debug_dirs_free();
 	} else {
+		debug_dirs_free();
 		if (!(p.rec = malloc(1 << 16))) {
 			rc = perr("out of memory");
 			goto out;
@@ -942,7 +1050,9 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		rc = perr("out of memory");
 		goto out;
 	}
-	if (p.json)
+	if (p.per_sample)
+		;
+	else if (p.json)
 		print_json(&p, v, p.nstacks);
 	else
 		print_folded(v, p.nstacks);
@@ -950,7 +1060,7 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		FILE *f = fopen(p.svg, "w");
 		char title[256];
 		snprintf(title, sizeof(title), "vdsoscope profile: %s",
-			 p.replay ? p.replay : p.cmd ? p.cmd[0] : p.pid_arg);
+			 p.replay ? p.replay : p.perf_data ? p.perf_data : p.cmd ? p.cmd[0] : p.pid_arg);
 		if (!f || flamegraph_write(f, v, p.nstacks, title) || fclose(f)) {
 			rc = perr("--svg %s: %s", p.svg, strerror(errno));
 			goto out;
@@ -958,7 +1068,7 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 	}
 	fflush(stdout);
 	print_summary(&p);
-	if (p.samples == 0 && !p.replay)
+	if (p.samples == 0 && !p.replay && !p.perf_data)
 		fprintf(stderr, "vdsoscope: no samples: the target did not run on a CPU\n");
 out:
 	if (p.child) {

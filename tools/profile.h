@@ -60,6 +60,13 @@ struct pproc *psession_find(struct psession *s, pid_t pid);
 struct pproc *psession_live(struct psession *s, pid_t pid, int elf_class);
 /* Re-reads a live process's maps once, after an address in no mapping. */
 int psession_refresh(struct psession *s, struct pproc *p);
+/* A process as a recording gives it (x86_64 or i386 by ELF_CLASS): its
+ * vDSO IMG (may be NULL; its bytes are kept) mapped at LOAD, and N maps
+ * (PATH NULL: anonymous code).  Replaces what was known of PID.  NULL and
+ * errno on failure. */
+struct pproc *psession_add(struct psession *s, pid_t pid, int elf_class,
+			   const struct vdsoscope_image *img, uint64_t load,
+			   const struct vdsoscope_space_map *maps, size_t n);
 /* Unwinds one sample of P; returns the end reason or -errno. */
 int psession_unwind(struct psession *s, struct pproc *p, const struct vdsoscope_regs *regs,
 		    uint64_t stack_addr, const void *stack, size_t len,
@@ -80,6 +87,8 @@ struct replay_cb {
 		       const struct vdsoscope_regs *regs, uint64_t stack_addr, const void *stack,
 		       size_t len);
 	void (*lost)(void *arg, uint64_t n);
+	/* a sample without user registers or stack (may be NULL) */
+	void (*no_regs)(void *arg);
 };
 /* Reads PATH and calls CB for each sample; 0, or -1 with s->err set. */
 int replay_file(struct psession *s, const char *path, const struct replay_cb *cb);

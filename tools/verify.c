@@ -1291,7 +1291,7 @@ static void print_json(struct json *j, const struct run *r)
 #ifdef VERIFY_X86
 /* The helpers: $VDSOSCOPE_HELPER_DIR, next to this program (and one level
  * up, for the build tree's libtool layout), then the install directory. */
-static int find_helper(const char *name, char *out, size_t len)
+int verify_find_helper(const char *name, char *out, size_t len)
 {
 	const char *env = getenv("VDSOSCOPE_HELPER_DIR");
 	char self[PATH_MAX - 64], *slash, *real;
@@ -1453,7 +1453,7 @@ int cmd_verify(int argc, char **argv)
 		for (i = 0; i < 2; i++) {
 			if ((bits == 64 && i == 1) || (bits == 32 && i == 0))
 				continue;
-			if (find_helper(names[i], paths[i], sizeof(paths[i]))) {
+			if (verify_find_helper(names[i], paths[i], sizeof(paths[i]))) {
 				if (bits || i == 0) {
 					fprintf(stderr, "vdsoscope: verify: no %s (set VDSOSCOPE_HELPER_DIR)\n",
 						names[i]);

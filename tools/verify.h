@@ -18,6 +18,12 @@ struct verify_unwinder {
 int verify_core_unwind(void *ctx, const struct vdsoscope_image *img, pid_t pid,
 		       const struct vdsoscope_regs *in, struct vdsoscope_regs *out);
 
+/* x86 builds: the path of helper program NAME ("vdsoscope-helper",
+ * "vdsoscope-helper32") into OUT: $VDSOSCOPE_HELPER_DIR, beside the
+ * command or one directory up, else the install directory.  0 when it is
+ * there and executable. */
+int verify_find_helper(const char *name, char *out, size_t len);
+
 /* vdsoscope verify ARGS (ARGV[0] is "verify"); returns the exit status. */
 int cmd_verify(int argc, char **argv);
 #endif

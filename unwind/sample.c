@@ -37,6 +37,8 @@ struct module {
 struct vdsoscope_modules {
 	struct module **v;
 	size_t n;
+	size_t *slots;                /* open addressing on the key: index + 1, 0 empty */
+	size_t nslots;                /* a power of two, more than twice n */
 	char **debug_dirs;            /* NULL-terminated, or NULL: the default */
 	int no_inlined;               /* frames without inlined functions */
 	char *sysroot;                /* recorded paths are looked up under it */
@@ -113,7 +115,8 @@ static int has_build_id(const char *path, const uint8_t *id, size_t len)
  * when the build-id WANT is known and that is not the file, PATH itself if
  * it is that build, DIR/xx/rest in
  * the debug directories (the .build-id layout, where the binary itself has
- * no .debug suffix), then what debuginfod serves.  NULL when none is the
+ * no .debug suffix; DIR/xx/rest/elf where that is a directory, as in
+ * perf's build-id cache), then what debuginfod serves.  NULL when none is the
  * file asked for. */
 static const char *locate(const struct vdsoscope_modules *mods, const char *path,
 			  const uint8_t *want, size_t want_len, char *buf, size_t len)
@@ -141,6 +144,9 @@ static const char *locate(const struct vdsoscope_modules *mods, const char *path
 		sprintf(hex + 2 * i, "%02x", want[i]);
 	for (; *dirs; dirs++) {
 		snprintf(buf, len, "%s/%.2s/%s", *dirs, hex, hex + 2);
+		if (has_build_id(buf, want, want_len))
+			return buf;
+		snprintf(buf, len, "%s/%.2s/%s/elf", *dirs, hex, hex + 2);
 		if (has_build_id(buf, want, want_len))
 			return buf;
 	}
@@ -239,6 +245,7 @@ void vdsoscope_modules_free(struct vdsoscope_modules *mods)
 	for (i = 0; i < mods->n; i++)
 		module_free(mods->v[i]);
 	free(mods->v);
+	free(mods->slots);
 	for (i = 0; mods->debug_dirs && mods->debug_dirs[i]; i++)
 		free(mods->debug_dirs[i]);
 	free(mods->debug_dirs);
@@ -301,25 +308,62 @@ void vdsoscope_modules_stats(const struct vdsoscope_modules *mods, size_t *files
 /* The module for PATH with build-id WANT (NULL: whatever file is there):
  * one per build-id, whatever the path it was recorded at, else one per
  * path. */
+static size_t key_hash(const char *k)
+{
+	size_t h = 5381;
+
+	while (*k)
+		h = h * 33 + (unsigned char)*k++;
+	return h;
+}
+
+/* Rebuilds the key table with room for twice the modules. */
+static int slots_grow(struct vdsoscope_modules *mods)
+{
+	size_t n = mods->nslots ? mods->nslots * 2 : 64, i, *v = calloc(n, sizeof(*v));
+
+	if (!v)
+		return -1;
+	for (i = 0; i < mods->n; i++) {
+		size_t h = key_hash(mods->v[i]->key) & (n - 1);
+		while (v[h])
+			h = (h + 1) & (n - 1);
+		v[h] = i + 1;
+	}
+	free(mods->slots);
+	mods->slots = v;
+	mods->nslots = n;
+	return 0;
+}
+
 static struct module *module_get(struct vdsoscope_modules *mods, const char *path,
 				 const uint8_t *want, size_t want_len)
 {
 	struct module *m, **v;
-	size_t i;
+	size_t h;
 
 	if (!(m = module_new(path, want, want_len)))
 		return NULL;
-	for (i = 0; i < mods->n; i++)
-		if (!strcmp(mods->v[i]->key, m->key)) {
-			module_free(m);
-			return mods->v[i];
-		}
-	if (!(v = realloc(mods->v, (mods->n + 1) * sizeof(*v)))) {
+	if ((mods->n + 1) * 2 > mods->nslots && slots_grow(mods)) {
 		module_free(m);
 		return NULL;
 	}
-	mods->v = v;
+	for (h = key_hash(m->key) & (mods->nslots - 1); mods->slots[h];
+	     h = (h + 1) & (mods->nslots - 1))
+		if (!strcmp(mods->v[mods->slots[h] - 1]->key, m->key)) {
+			module_free(m);
+			return mods->v[mods->slots[h] - 1];
+		}
+	/* room for a power of two of them */
+	if (!(mods->n & (mods->n - 1))) {
+		if (!(v = realloc(mods->v, (mods->n ? mods->n * 2 : 1) * sizeof(*v)))) {
+			module_free(m);
+			return NULL;
+		}
+		mods->v = v;
+	}
 	mods->v[mods->n++] = m;
+	mods->slots[h] = mods->n;
 	return m;
 }
 
@@ -415,9 +459,13 @@ static int add_map(struct vdsoscope_space *sp, uint64_t start, uint64_t end, uin
 		return -EINVAL;
 	if (!(m = module_get(sp->mods, path, build_id, len)))
 		return -ENOMEM;
-	if (!(v = realloc(sp->maps, (sp->nmaps + 1) * sizeof(*v))))
-		return -ENOMEM;
-	sp->maps = v;
+	/* room for a power of two of them */
+	if (!(sp->nmaps & (sp->nmaps - 1))) {
+		if (!(v = realloc(sp->maps, (sp->nmaps ? sp->nmaps * 2 : 1) * sizeof(*v))))
+			return -ENOMEM;
+		sp->maps = v;
+	}
+	v = sp->maps;
 	e = &v[sp->nmaps];
 	memset(e, 0, sizeof(*e));
 	e->start = start;
@@ -467,10 +515,28 @@ int vdsoscope_space_add_map(struct vdsoscope_space *sp, uint64_t start, uint64_t
 			    uint64_t pgoff, const char *path, const uint8_t *build_id, size_t len)
 {
 	int rc = add_map(sp, start, end, pgoff, path, build_id, len);
+	size_t k;
 
-	if (rc == 0)
-		sort_maps(sp);
-	return rc;
+	if (rc)
+		return rc;
+	/* kept sorted: the new entry moves down to its place (maps given in
+	 * address order cost nothing here) */
+	k = sp->nmaps - 1;
+	if (k && sp->maps[k - 1].start > sp->maps[k].start) {
+		struct smap e = sp->maps[k];
+		size_t lo = 0, hi = k;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (sp->maps[mid].start <= e.start)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		memmove(&sp->maps[lo + 1], &sp->maps[lo], (k - lo) * sizeof(e));
+		sp->maps[lo] = e;
+	}
+	sp->last = 0;
+	return 0;
 }
 
 int vdsoscope_space_add_anon(struct vdsoscope_space *sp, uint64_t start, uint64_t end)
@@ -479,9 +545,12 @@ int vdsoscope_space_add_anon(struct vdsoscope_space *sp, uint64_t start, uint64_
 
 	if (!sp || end <= start)
 		return -EINVAL;
-	if (!(v = realloc(sp->anon, (sp->nanon + 1) * sizeof(*v))))
-		return -ENOMEM;
-	sp->anon = v;
+	if (!(sp->nanon & (sp->nanon - 1))) {
+		if (!(v = realloc(sp->anon, (sp->nanon ? sp->nanon * 2 : 1) * sizeof(*v))))
+			return -ENOMEM;
+		sp->anon = v;
+	}
+	v = sp->anon;
 	v[sp->nanon][0] = start;
 	v[sp->nanon][1] = end;
 	sp->nanon++;

@@ -183,7 +183,8 @@ VDSOSCOPE_UNWIND_API void vdsoscope_modules_free(struct vdsoscope_modules *mods)
  * /usr/lib/debug/.build-id.  They are searched for the files' debug files
  * (DIR/xx/rest.debug) and, for a mapping whose build-id is known
  * (vdsoscope_space_add_map()) and whose recorded path holds another file or
- * none, for the file itself (DIR/xx/rest), before debuginfod
+ * none, for the file itself (DIR/xx/rest, or DIR/xx/rest/elf as in perf's
+ * build-id cache ~/.debug/.build-id), before debuginfod
  * ($DEBUGINFOD_URLS).  Applies to files opened from now on.  0 or -ENOMEM. */
 VDSOSCOPE_UNWIND_API int vdsoscope_modules_set_debug_dirs(struct vdsoscope_modules *mods,
 							  const char *const *dirs);
