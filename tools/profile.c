@@ -42,15 +42,21 @@
 static const char usage[] =
 	"Usage: vdsoscope profile (--pid PID | --replay FILE | -- COMMAND [ARGS...])\n"
 	"                         [--duration S] [--frequency HZ] [--stack-size BYTES]\n"
-	"                         [--folded | --json] [--svg FILE] [--record FILE]\n"
+	"                         [--folded | --json] [--svg FILE] [--pprof FILE] [--record FILE]\n"
 	"                         [--engine core|libunwind] [--sysroot DIR] [--debug-dir DIR]...\n"
+	"                         [--no-demangle]\n"
 	"\n"
 	"Samples every thread of process PID (or of COMMAND, started here) with\n"
 	"perf_event_open: the registers and a copy of the user stack at each sample.\n"
 	"Each sample is unwound through the vDSO and the program's own frames.\n"
 	"Prints one line per distinct stack, root first, and its count (--folded,\n"
 	"the default: 'main;outer;inner;__vdso_clock_gettime 123'), or JSON;\n"
-	"--svg also writes a flame graph.  A summary goes to stderr.  --record\n"
+	"--svg also writes a flame graph, --pprof a gzipped pprof profile (go tool\n"
+	"pprof FILE; the period is 1/--frequency, also for --replay).  C++ and Rust\n"
+	"names are demangled unless --no-demangle; code in anonymous executable\n"
+	"memory is named from /tmp/perf-PID.map (a JIT's perf map), else labelled\n"
+	"[anonymous].  A summary goes to stderr, with the target's CPU time in the\n"
+	"kernel (/proc/PID/stat), which is not sampled.  --record\n"
 	"keeps the samples, the maps and the vDSO images in FILE; --replay FILE\n"
 	"unwinds them again later, without the process.  --engine libunwind unwinds\n"
 	"with libunwind over the stack copy (x86_64 targets) instead of the library's\n"
@@ -68,7 +74,7 @@ struct ring {
 
 struct prof {
 	/* arguments */
-	const char *pid_arg, *svg, *record, *replay;
+	const char *pid_arg, *svg, *record, *replay, *pprof_path;
 	double duration;
 	unsigned long freq, stack_size;
 	int said_engine;
@@ -93,6 +99,10 @@ struct prof {
 	uint64_t unwind_ns;
 	int progress;
 	struct timespec t0;
+	struct pnames *names;
+	struct pprof *pprof;
+	struct pcputime cpu;
+	int64_t wall0;
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -253,7 +263,10 @@ static void unwind_one(struct prof *p, struct pproc *pp, const struct vdsoscope_
 		p->root++;
 	if (n && frames[0].flags & VDSOSCOPE_FRAME_INFO_VDSO)
 		p->vdso_samples++;
+	pnames_frames(p->names, pp->pid, frames, n);
 	add_stack(p, frames, n);
+	if (p->pprof)
+		pprof_add(p->pprof, pp, frames, n);
 }
 
 static void replay_sample(void *arg, struct pproc *pp, pid_t tid, uint64_t time,
@@ -585,6 +598,8 @@ static int target_gone(struct prof *p)
 	int st;
 	FILE *f;
 
+	/* before the child is reaped: its last times */
+	cputime_update(&p->cpu);
 	if (p->child) {
 		if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
 			p->child = 0;
@@ -699,6 +714,7 @@ static void json_summary(struct json *j, const struct prof *p)
 		if (p->ends[e])
 			json_kuint(j, vdsoscope_unwind_end_name(e), p->ends[e]);
 	json_obj_end(j);
+	cputime_json(&p->cpu, j);
 }
 
 static void print_json(const struct prof *p, struct pstack **v, size_t n)
@@ -765,6 +781,7 @@ static void print_summary(const struct prof *p)
 	if (p->samples)
 		fprintf(stderr, "unwinding: %.1f ms, %.2f M samples/s\n", ms,
 			ms > 0 ? (double)p->samples / ms / 1000.0 : 0.0);
+	cputime_print(&p->cpu, stderr);
 }
 
 /* ---- the command ------------------------------------------------------------------- */
@@ -793,6 +810,8 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		{ "engine", required_argument, NULL, 'e' },
 		{ "sysroot", required_argument, NULL, 'S' },
 		{ "debug-dir", required_argument, NULL, 'D' },
+		{ "pprof", required_argument, NULL, 'P' },
+		{ "no-demangle", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -803,7 +822,7 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 	struct pstack **v = NULL;
 	struct sigaction sa;
 	double d;
-	int c, rc = 0, folded = 0, engine = PROFILE_ENGINE_CORE;
+	int c, rc = 0, folded = 0, engine = PROFILE_ENGINE_CORE, demangle = 1;
 	size_t i;
 
 	memset(&p, 0, sizeof(p));
@@ -857,6 +876,8 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 			}
 			debug_dir_add(ddirs, &nddirs, optarg);
 			break;
+		case 'P': p.pprof_path = optarg; break;
+		case 'N': demangle = 0; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs("Try 'vdsoscope profile --help'.\n", stderr); return 2;
 		}
@@ -887,8 +908,19 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		}
 		p.pid = (pid_t)v2;
 	}
+#ifndef HAVE_PPROF
+	if (p.pprof_path) {
+		perr("profile: --pprof: this vdsoscope was built without protobuf-c "
+		     "(configure found no protoc-c or libprotobuf-c)");
+		return 2;
+	}
+#endif
 	if (psession_init(&p.s))
 		return perr("out of memory");
+	if (!(p.names = pnames_new(demangle)) || (p.pprof_path && !(p.pprof = pprof_new()))) {
+		rc = perr("out of memory");
+		goto out;
+	}
 	ddirs[nddirs] = NULL;
 	if ((nddirs && vdsoscope_modules_set_debug_dirs(p.s.mods, ddirs)) ||
 	    vdsoscope_modules_set_sysroot(p.s.mods, sysroot)) {
@@ -921,7 +953,10 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		sigaction(SIGTERM, &sa, NULL);
 		p.progress = isatty(2);
 		clock_gettime(CLOCK_MONOTONIC, &p.t0);
+		p.wall0 = (int64_t)time(NULL) * 1000000000;
+		cputime_start(&p.cpu, p.pid, p.cmd != NULL);
 		rc = sample_loop(&p);
+		cputime_update(&p.cpu);
 		if (p.child) {
 			kill(p.pid, SIGKILL);
 			waitpid(p.pid, NULL, 0);
@@ -956,6 +991,20 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (p.pprof) {
+		struct pprof_meta m = { p.freq, p.wall0, 0, NULL };
+		char comment[300];
+		int e;
+		if (!p.replay)
+			m.duration_ns = (int64_t)(since(&p.t0) * 1e9);
+		snprintf(comment, sizeof(comment), "vdsoscope profile: %s",
+			 p.replay ? p.replay : p.cmd ? p.cmd[0] : p.pid_arg);
+		m.comment = comment;
+		if ((e = pprof_write(p.pprof, p.pprof_path, &m))) {
+			rc = perr("--pprof %s: %s", p.pprof_path, strerror(-e));
+			goto out;
+		}
+	}
 	fflush(stdout);
 	print_summary(&p);
 	if (p.samples == 0 && !p.replay)
@@ -979,6 +1028,8 @@ out:
 	free(p.stacks);
 	free(v);
 	free(p.rec);
+	pprof_free(p.pprof);
 	psession_fini(&p.s);
+	pnames_free(p.names);
 	return rc;
 }

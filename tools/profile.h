@@ -94,4 +94,45 @@ struct pstack {
 /* Writes a flame graph of the stacks; 0 or -errno. */
 int flamegraph_write(FILE *f, struct pstack *const *stacks, size_t n, const char *title);
 
+/* ---- names (pnames.c) ---- */
+struct pnames;
+/* DEMANGLE: C++ and Rust names demangled (where built with libiberty). */
+struct pnames *pnames_new(int demangle);
+void pnames_free(struct pnames *pn);
+int pnames_can_demangle(void);
+/* Renames the N frames of a sample of process PID in place: functions
+ * demangled, code in anonymous memory named from /tmp/perf-PID.map.  The
+ * names live as long as PN. */
+void pnames_frames(struct pnames *pn, pid_t pid, struct vdsoscope_frame_info *f, unsigned int n);
+
+/* ---- CPU time of the target (cputime.c) ---- */
+struct json;
+struct pcputime {
+	pid_t pid;
+	int live, have0, have1;
+	unsigned long long user0, sys0, user1, sys1; /* clock ticks */
+};
+/* FROM_ZERO: the target was started for the profile. */
+void cputime_start(struct pcputime *c, pid_t pid, int from_zero);
+/* Reads the times again; the last reading is the end. */
+void cputime_update(struct pcputime *c);
+void cputime_print(const struct pcputime *c, FILE *f);
+void cputime_json(const struct pcputime *c, struct json *j);
+
+/* ---- pprof (pprof.c) ---- */
+struct pprof;
+struct pprof_meta {
+	unsigned long frequency;  /* Hz: the period is 1e9 / frequency ns */
+	int64_t time_ns, duration_ns; /* wall clock at the start, 0: unknown */
+	const char *comment;
+};
+/* NULL where built without protobuf-c. */
+struct pprof *pprof_new(void);
+void pprof_free(struct pprof *pp);
+/* One sample of P: its N frames, innermost first, already named. */
+int pprof_add(struct pprof *pp, struct pproc *p, const struct vdsoscope_frame_info *f,
+	      unsigned int n);
+/* Writes PATH (gzip); 0 or -errno. */
+int pprof_write(struct pprof *pp, const char *path, const struct pprof_meta *meta);
+
 #endif
