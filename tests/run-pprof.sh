@@ -134,7 +134,8 @@ console.log(process.pid);
 let t = 0; for (;;) { t += hot(100000); if (t < 0) break; }
 JS
 	mkfifo "$tmp/node.pid"
-	node --perf-basic-prof "$tmp/spin.js" > "$tmp/node.pid" &
+	# (in $tmp: with a perf map, node also writes a V8 log in its directory)
+	(cd "$tmp" && exec node --perf-basic-prof spin.js) > "$tmp/node.pid" &
 	npid=$!
 	target_pids="$target_pids $npid"
 	read -r _ < "$tmp/node.pid"
