@@ -298,13 +298,20 @@ int pprof_add(struct pprof *pp, struct pproc *p, const struct vdsoscope_frame_in
 	return 0;
 }
 
+static int is_file(const struct pprof *pp, uint64_t mapping)
+{
+	const struct pmapping *m = pp->maps.order[mapping - 1]->data;
+
+	return pp->strs.order[m->file]->len && ((const char *)pp->strs.order[m->file]->key)[0] != '[';
+}
+
 /* The mapping pprof takes for the program (the first): the file holding
- * the outermost frame of the most samples, 0 when that is not a file. */
+ * the outermost frame of the most samples, else the first file; 0 when
+ * there is no file. */
 static uint64_t main_mapping(const struct pprof *pp)
 {
 	const struct psample *best = NULL;
 	const struct ploc *l;
-	const struct pmapping *m;
 	size_t i;
 
 	for (i = 0; i < pp->samples.n; i++) {
@@ -312,15 +319,15 @@ static uint64_t main_mapping(const struct pprof *pp)
 		if (s->nlocs && (!best || s->count > best->count))
 			best = s;
 	}
-	if (!best)
-		return 0;
-	l = pp->locs.order[best->locs[best->nlocs - 1] - 1]->data;
-	if (!l->mapping)
-		return 0;
-	m = pp->maps.order[l->mapping - 1]->data;
-	if (((const char *)pp->strs.order[m->file]->key)[0] == '[')
-		return 0;
-	return l->mapping;
+	if (best) {
+		l = pp->locs.order[best->locs[best->nlocs - 1] - 1]->data;
+		if (l->mapping && is_file(pp, l->mapping))
+			return l->mapping;
+	}
+	for (i = 1; i <= pp->maps.n; i++)
+		if (is_file(pp, i))
+			return i;
+	return 0;
 }
 
 /* Mapping ids as written: FIRST becomes 1. */
