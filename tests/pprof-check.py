@@ -14,6 +14,9 @@ map, c++filt and the kernel's own CPU accounting.
   demangle RAW DEMANGLED    folded stacks of the same record without and with
                             demangling: the mangled names through c++filt
                             give the demangled stacks
+  sysnames RAW MIN          every function whose pprof system name differs
+                            from its name has the mangled name as system
+                            name, which c++filt turns into the name (MIN such)
   kernel ERR RUSAGE MIN     the summary's kernel share against the
                             workload's getrusage(), within 3 points; MIN: the
                             share getrusage must show (the test can fail)
@@ -74,12 +77,12 @@ def raw(path):
             sec = line
             continue
         if sec == "Locations":
-            m = re.match(r"^\s+(\d+): 0x([0-9a-f]+) M=(\d+) (.*) \S*:\d+ s=\d+$", line)
+            m = re.match(r"^\s+(\d+): 0x([0-9a-f]+) M=(\d+) (.*) \S*:\d+ s=\d+(?:\(.*\))?$", line)
             if m:
                 last = int(m.group(1))
                 locs[last] = (int(m.group(2), 16), int(m.group(3)), [m.group(4)])
                 continue
-            m = re.match(r"^\s+(.*) \S*:\d+ s=\d+$", line)
+            m = re.match(r"^\s+(.*) \S*:\d+ s=\d+(?:\(.*\))?$", line)
             if m and last is not None:
                 locs[last][2].append(m.group(1))
         elif sec == "Mappings":
@@ -182,6 +185,25 @@ def cmd_demangle(a):
     return 0
 
 
+def cmd_sysnames(a):
+    pairs = set()
+    for line in open(a[0]):
+        m = re.match(r"^\s+(?:\d+: 0x[0-9a-f]+ M=\d+ )?(.*) \S*:\d+ s=\d+\((.*)\)$", line.rstrip("\n"))
+        if m:
+            pairs.add((m.group(1), m.group(2)))
+    pairs = sorted(pairs)
+    out = subprocess.run(["c++filt"], input="".join(p[1] + "\n" for p in pairs),
+                         capture_output=True, text=True, check=True).stdout.split("\n")
+    bad = [(n, sysn, out[i]) for i, (n, sysn) in enumerate(pairs) if out[i] != n]
+    for b in bad:
+        print(f"  {b[0]!r}: system name {b[1]!r}, c++filt {b[2]!r}")
+    if bad or len(pairs) < int(a[1]):
+        print(f"{len(bad)} wrong of {len(pairs)} functions with a system name")
+        return 1
+    print(f"{len(pairs)} functions: the system name is the mangled name, c++filt gives the name")
+    return 0
+
+
 def cmd_kernel(a):
     err = open(a[0]).read()
     m = re.search(r"kernel time: ([\d.]+) s of ([\d.]+) s CPU time", err)
@@ -202,5 +224,6 @@ def cmd_kernel(a):
 
 if __name__ == "__main__":
     cmds = {"traces": cmd_traces, "vdso": cmd_vdso, "jit": cmd_jit,
-            "demangle": cmd_demangle, "kernel": cmd_kernel}
+            "demangle": cmd_demangle, "kernel": cmd_kernel,
+            "sysnames": cmd_sysnames}
     sys.exit(cmds[sys.argv[1]](sys.argv[2:]))

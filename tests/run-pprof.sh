@@ -104,8 +104,13 @@ else
 		fail "C++ workload"; sed 's/^/  | /' "$tmp/cxx.err"
 	fi
 	$VDSOSCOPE profile --replay "$tmp/cxx.rec" --no-demangle > "$tmp/cxx-raw.folded" 2> /dev/null
-	$VDSOSCOPE profile --replay "$tmp/cxx.rec" > "$tmp/cxx-dem.folded" 2> "$tmp/err"
+	$VDSOSCOPE profile --replay "$tmp/cxx.rec" > "$tmp/cxx-dem.folded" 2> "$tmp/replay.err"
 	check "C++ names demangled as c++filt does" demangle "$tmp/cxx-raw.folded" "$tmp/cxx-dem.folded"
+	if ! grep -q "built without protobuf-c" "$tmp/probe" && command -v go > /dev/null &&
+		$VDSOSCOPE profile --replay "$tmp/cxx.rec" --pprof "$tmp/cxx.pb.gz" > /dev/null 2>&1 &&
+		gopprof -raw "$tmp/cxx.pb.gz" > "$tmp/cxx.raw" 2> /dev/null; then
+		check "pprof: demangled names, mangled system names" sysnames "$tmp/cxx.raw" 3
+	fi
 	if grep -q "vdsotest::detail::Clock<long>::read(int);clock_gettime;__vdso_clock_gettime " "$tmp/cxx-dem.folded"; then
 		pass "a templated member of a nested namespace calls into the vDSO"
 	else
@@ -115,10 +120,10 @@ else
 	# line, before the folded stacks
 	grep '^rusage' "$tmp/cxx.folded" > "$tmp/rusage"
 	check "kernel time against getrusage (getppid(2) loop)" kernel "$tmp/cxx.err" "$tmp/rusage" 20
-	if grep -q "^kernel time: unknown (a replay" "$tmp/err"; then
+	if grep -q "^kernel time: unknown (a replay" "$tmp/replay.err"; then
 		pass "a replay says the kernel time is unknown"
 	else
-		fail "replay's kernel-time line"; sed 's/^/  | /' "$tmp/err"
+		fail "replay's kernel-time line"; sed 's/^/  | /' "$tmp/replay.err"
 	fi
 fi
 

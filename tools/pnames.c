@@ -35,10 +35,16 @@ struct dent {
 	const char *out;          /* demangled, or RAW */
 };
 
+/* names by pointer */
+struct dtab {
+	struct dent *v;
+	size_t n, cap;
+};
+
 struct pnames {
 	int demangle;
-	struct dent *d;
-	size_t nd, capd;
+	struct dtab d;            /* raw -> demangled */
+	struct dtab rev;          /* demangled -> raw */
 	struct jmap *maps;
 	size_t nmaps;
 };
@@ -69,10 +75,11 @@ void pnames_free(struct pnames *pn)
 
 	if (!pn)
 		return;
-	for (i = 0; i < pn->capd; i++)
-		if (pn->d[i].raw && pn->d[i].out != pn->d[i].raw)
-			free((char *)pn->d[i].out);
-	free(pn->d);
+	for (i = 0; i < pn->d.cap; i++)
+		if (pn->d.v[i].raw && pn->d.v[i].out != pn->d.v[i].raw)
+			free((char *)pn->d.v[i].out);
+	free(pn->d.v);
+	free(pn->rev.v);
 	for (i = 0; i < pn->nmaps; i++) {
 		jmap_clear(&pn->maps[i]);
 		for (k = 0; k < pn->maps[i].nold; k++)
@@ -101,43 +108,76 @@ static size_t ptr_hash(const void *p, size_t cap)
 	return (size_t)(h >> 20) & (cap - 1);
 }
 
-static const char *demangled(struct pnames *pn, const char *raw)
+/* The slot of KEY in T: its entry, or the empty one to fill; NULL when
+ * out of memory. */
+static struct dent *dtab_slot(struct dtab *t, const char *key)
 {
 	size_t h, i;
+
+	if ((t->n + 1) * 2 > t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		struct dent *v = calloc(cap, sizeof(*v));
+		if (!v)
+			return NULL;
+		for (i = 0; i < t->cap; i++) {
+			if (!t->v[i].raw)
+				continue;
+			h = ptr_hash(t->v[i].raw, cap);
+			while (v[h].raw)
+				h = (h + 1) & (cap - 1);
+			v[h] = t->v[i];
+		}
+		free(t->v);
+		t->v = v;
+		t->cap = cap;
+	}
+	h = ptr_hash(key, t->cap);
+	while (t->v[h].raw && t->v[h].raw != key)
+		h = (h + 1) & (t->cap - 1);
+	return &t->v[h];
+}
+
+static const char *demangled(struct pnames *pn, const char *raw)
+{
+	struct dent *e, *r;
 	char *out = NULL;
 
 	if (!pn->demangle || !raw || raw[0] != '_' || (raw[1] != 'Z' && raw[1] != 'R'))
 		return raw;
-	if ((pn->nd + 1) * 2 > pn->capd) {
-		size_t cap = pn->capd ? pn->capd * 2 : 256;
-		struct dent *v = calloc(cap, sizeof(*v));
-		if (!v)
-			return raw;
-		for (i = 0; i < pn->capd; i++) {
-			if (!pn->d[i].raw)
-				continue;
-			h = ptr_hash(pn->d[i].raw, cap);
-			while (v[h].raw)
-				h = (h + 1) & (cap - 1);
-			v[h] = pn->d[i];
-		}
-		free(pn->d);
-		pn->d = v;
-		pn->capd = cap;
-	}
-	h = ptr_hash(raw, pn->capd);
-	while (pn->d[h].raw) {
-		if (pn->d[h].raw == raw)
-			return pn->d[h].out;
-		h = (h + 1) & (pn->capd - 1);
-	}
+	if (!(e = dtab_slot(&pn->d, raw)))
+		return raw;
+	if (e->raw)
+		return e->out;
 #ifdef HAVE_LIBIBERTY
 	out = cplus_demangle(raw, DMGL_PARAMS | DMGL_ANSI | DMGL_VERBOSE);
 #endif
-	pn->d[h].raw = raw;
-	pn->d[h].out = out ? out : raw;
-	pn->nd++;
-	return pn->d[h].out;
+	if (out && !(r = dtab_slot(&pn->rev, out))) {
+		free(out);
+		out = NULL;
+	} else if (out) {
+		r->raw = out;
+		r->out = raw;
+		pn->rev.n++;
+	}
+	e->raw = raw;
+	e->out = out ? out : raw;
+	pn->d.n++;
+	return e->out;
+}
+
+const char *pnames_system_name(const struct pnames *pn, const char *name)
+{
+	size_t h;
+
+	if (!pn || !name || !pn->rev.cap)
+		return name;
+	h = ptr_hash(name, pn->rev.cap);
+	while (pn->rev.v[h].raw) {
+		if (pn->rev.v[h].raw == name)
+			return pn->rev.v[h].out;
+		h = (h + 1) & (pn->rev.cap - 1);
+	}
+	return name;
 }
 
 /* ---- perf maps ------------------------------------------------------------------ */

@@ -5,8 +5,9 @@
 #include <errno.h>
 #include "profile.h"
 
-struct pprof *pprof_new(void)
+struct pprof *pprof_new(const struct pnames *names)
 {
+	(void)names;
 	errno = ENOTSUP;
 	return NULL;
 }

@@ -47,8 +47,13 @@ struct psample {
 	uint64_t count;
 };
 
+struct pfunc {
+	int64_t name, system_name; /* string indexes */
+};
+
 struct pprof {
 	struct tab strs, maps, funcs, locs, samples;
+	const struct pnames *names;
 	int oom;
 };
 
@@ -152,9 +157,13 @@ static int64_t str_id(struct pprof *pp, const char *s)
 	return (int64_t)e->id - 1;
 }
 
-struct pprof *pprof_new(void)
+struct pprof *pprof_new(const struct pnames *names)
 {
-	return calloc(1, sizeof(struct pprof));
+	struct pprof *pp = calloc(1, sizeof(*pp));
+
+	if (pp)
+		pp->names = names;
+	return pp;
 }
 
 void pprof_free(struct pprof *pp)
@@ -163,7 +172,7 @@ void pprof_free(struct pprof *pp)
 		return;
 	tab_free(&pp->strs, NULL);
 	tab_free(&pp->maps, free);
-	tab_free(&pp->funcs, NULL);
+	tab_free(&pp->funcs, free);
 	tab_free(&pp->locs, loc_free);
 	tab_free(&pp->samples, sample_free);
 	free(pp);
@@ -228,11 +237,17 @@ static uint64_t frame_mapping(struct pprof *pp, struct pproc *p,
 static uint64_t function_id(struct pprof *pp, const char *name)
 {
 	struct tent *e = tab_get(&pp->funcs, name, strlen(name));
+	struct pfunc *f;
 
 	if (!e)
 		return pp->oom = 1, 0;
-	if (!e->data)
-		e->data = (void *)(intptr_t)str_id(pp, name);
+	if (!e->data) {
+		if (!(f = malloc(sizeof(*f))))
+			return pp->oom = 1, 0;
+		f->name = str_id(pp, name);
+		f->system_name = str_id(pp, pnames_system_name(pp->names, name));
+		e->data = f;
+	}
 	return e->id;
 }
 
@@ -395,9 +410,11 @@ int pprof_write(struct pprof *pp, const char *path, const struct pprof_meta *met
 		mapp[maps[i].id - 1] = &maps[i];
 	}
 	for (i = 0; i < pp->funcs.n; i++) {
+		const struct pfunc *f = pp->funcs.order[i]->data;
 		perftools__profiles__function__init(&funcs[i]);
 		funcs[i].id = i + 1;
-		funcs[i].name = funcs[i].system_name = (int64_t)(intptr_t)pp->funcs.order[i]->data;
+		funcs[i].name = f->name;
+		funcs[i].system_name = f->system_name;
 		funcp[i] = &funcs[i];
 	}
 	nlines = 0;

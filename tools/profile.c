@@ -917,7 +917,7 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 #endif
 	if (psession_init(&p.s))
 		return perr("out of memory");
-	if (!(p.names = pnames_new(demangle)) || (p.pprof_path && !(p.pprof = pprof_new()))) {
+	if (!(p.names = pnames_new(demangle)) || (p.pprof_path && !(p.pprof = pprof_new(p.names)))) {
 		rc = perr("out of memory");
 		goto out;
 	}

@@ -104,6 +104,9 @@ int pnames_can_demangle(void);
  * demangled, code in anonymous memory named from /tmp/perf-PID.map.  The
  * names live as long as PN. */
 void pnames_frames(struct pnames *pn, pid_t pid, struct vdsoscope_frame_info *f, unsigned int n);
+/* The name NAME (as pnames_frames() gave it) had in the binary: the
+ * mangled one when NAME was demangled, else NAME. */
+const char *pnames_system_name(const struct pnames *pn, const char *name);
 
 /* ---- CPU time of the target (cputime.c) ---- */
 struct json;
@@ -126,8 +129,9 @@ struct pprof_meta {
 	int64_t time_ns, duration_ns; /* wall clock at the start, 0: unknown */
 	const char *comment;
 };
-/* NULL where built without protobuf-c. */
-struct pprof *pprof_new(void);
+/* Function names as NAMES (borrowed) gave them, their mangled forms as
+ * system names.  NULL where built without protobuf-c. */
+struct pprof *pprof_new(const struct pnames *names);
 void pprof_free(struct pprof *pp);
 /* One sample of P: its N frames, innermost first, already named. */
 int pprof_add(struct pprof *pp, struct pproc *p, const struct vdsoscope_frame_info *f,
