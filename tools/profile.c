@@ -185,7 +185,7 @@ static const char *frame_name(const struct vdsoscope_frame_info *f, char *buf, s
 
 static void add_stack(struct prof *p, const struct vdsoscope_frame_info *f, unsigned int n)
 {
-	char key[PROFILE_MAX_FRAMES * 64], tmp[300];
+	char key[PROFILE_MAX_FRAMES * 256], tmp[300];
 	size_t len = 0, h;
 	unsigned int i;
 	struct pstack *st;
