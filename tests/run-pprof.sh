@@ -120,10 +120,21 @@ else
 	# line, before the folded stacks
 	grep '^rusage' "$tmp/cxx.folded" > "$tmp/rusage"
 	check "kernel time against getrusage (getppid(2) loop)" kernel "$tmp/cxx.err" "$tmp/rusage" 20
-	if grep -q "^kernel time: unknown (a replay" "$tmp/replay.err"; then
-		pass "a replay says the kernel time is unknown"
+	live=$(sed -n 's/^kernel time: \(.*\) (\/proc\/\(.*\))$/\1 \2/p' "$tmp/cxx.err")
+	rep=$(sed -n 's/^kernel time: \(.*\) (recorded from \/proc\/\(.*\))$/\1 \2/p' "$tmp/replay.err")
+	if [ -n "$live" ] && [ "$live" = "$rep" ]; then
+		pass "a replay gives the recorded kernel time: $rep"
 	else
-		fail "replay's kernel-time line"; sed 's/^/  | /' "$tmp/replay.err"
+		fail "replay's kernel-time line: '$rep', live '$live'"; sed 's/^/  | /' "$tmp/replay.err"
+	fi
+	# without its last record (the CPU times: 8 + 24 bytes) the file is whole
+	# but does not know them
+	head -c -32 "$tmp/cxx.rec" > "$tmp/cxx-cut.rec"
+	if $VDSOSCOPE profile --replay "$tmp/cxx-cut.rec" > /dev/null 2> "$tmp/replay.err" &&
+		grep -q "^kernel time: unknown (a replay" "$tmp/replay.err"; then
+		pass "a record without CPU times: $(grep '^kernel' "$tmp/replay.err")"
+	else
+		fail "a record without CPU times"; sed 's/^/  | /' "$tmp/replay.err"
 	fi
 fi
 

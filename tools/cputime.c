@@ -62,15 +62,39 @@ void cputime_update(struct pcputime *c)
 	}
 }
 
+void cputime_recorded(struct pcputime *c, pid_t pid, long hz, unsigned long long user,
+		      unsigned long long sys)
+{
+	memset(c, 0, sizeof(*c));
+	c->pid = pid;
+	c->recorded = c->have0 = c->have1 = 1;
+	c->hz = hz;
+	c->user1 = user;
+	c->sys1 = sys;
+}
+
+int cputime_ticks(const struct pcputime *c, unsigned long long *user, unsigned long long *sys,
+		  long *hz)
+{
+	*hz = c->recorded ? c->hz : sysconf(_SC_CLK_TCK);
+	if ((!c->live && !c->recorded) || !c->have1 || *hz <= 0 || c->user1 < c->user0 ||
+	    c->sys1 < c->sys0)
+		return -1;
+	*user = c->user1 - c->user0;
+	*sys = c->sys1 - c->sys0;
+	return 0;
+}
+
 /* Seconds of user and kernel time over the profile; -1 when unknown. */
 static int cputime_get(const struct pcputime *c, double *user, double *sys)
 {
-	long hz = sysconf(_SC_CLK_TCK);
+	unsigned long long u, s;
+	long hz;
 
-	if (!c->live || !c->have1 || hz <= 0 || c->user1 < c->user0 || c->sys1 < c->sys0)
+	if (cputime_ticks(c, &u, &s, &hz))
 		return -1;
-	*user = (double)(c->user1 - c->user0) / (double)hz;
-	*sys = (double)(c->sys1 - c->sys0) / (double)hz;
+	*user = (double)u / (double)hz;
+	*sys = (double)s / (double)hz;
 	return 0;
 }
 
@@ -78,7 +102,7 @@ void cputime_print(const struct pcputime *c, FILE *f)
 {
 	double u, s;
 
-	if (!c->live) {
+	if (!c->live && !c->recorded) {
 		fputs("kernel time: unknown (a replay: the target's CPU times are not recorded)\n", f);
 		return;
 	}
@@ -87,8 +111,8 @@ void cputime_print(const struct pcputime *c, FILE *f)
 		return;
 	}
 	fprintf(f, "kernel time: %.2f s of %.2f s CPU time (%.1f%%), not sampled "
-		"(/proc/%d/stat; user %.2f s)\n", s, u + s, u + s > 0 ? 100.0 * s / (u + s) : 0.0,
-		(int)c->pid, u);
+		"(%s/proc/%d/stat; user %.2f s)\n", s, u + s, u + s > 0 ? 100.0 * s / (u + s) : 0.0,
+		c->recorded ? "recorded from " : "", (int)c->pid, u);
 }
 
 void cputime_json(const struct pcputime *c, struct json *j)

@@ -56,8 +56,8 @@ static const char usage[] =
 	"names are demangled unless --no-demangle; code in anonymous executable\n"
 	"memory is named from /tmp/perf-PID.map (a JIT's perf map), else labelled\n"
 	"[anonymous].  A summary goes to stderr, with the target's CPU time in the\n"
-	"kernel (/proc/PID/stat), which is not sampled.  --record\n"
-	"keeps the samples, the maps and the vDSO images in FILE; --replay FILE\n"
+	"kernel (/proc/PID/stat), which is not sampled.  --record keeps the\n"
+	"samples, the maps, the vDSO images and those times in FILE; --replay FILE\n"
 	"unwinds them again later, without the process.  --engine libunwind unwinds\n"
 	"with libunwind over the stack copy (x86_64 targets) instead of the library's\n"
 	"own step.  --sysroot and --debug-dir find the files of a recording from\n"
@@ -279,6 +279,11 @@ static void replay_sample(void *arg, struct pproc *pp, pid_t tid, uint64_t time,
 static void replay_lost(void *arg, uint64_t n)
 {
 	((struct prof *)arg)->lost += n;
+}
+
+static void replay_cputime(void *arg, pid_t pid, long hz, uint64_t user, uint64_t sys)
+{
+	cputime_recorded(&((struct prof *)arg)->cpu, pid, hz, user, sys);
 }
 
 /* A PERF_RECORD_SAMPLE of LEN bytes at R: ip, pid/tid, time, regs (abi,
@@ -821,6 +826,8 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 	size_t nddirs = 0;
 	struct pstack **v = NULL;
 	struct sigaction sa;
+	unsigned long long ut, kt;
+	long hz;
 	double d;
 	int c, rc = 0, folded = 0, engine = PROFILE_ENGINE_CORE, demangle = 1;
 	size_t i;
@@ -931,7 +938,7 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 	debug_dirs_free();
 	p.s.engine = engine;
 	if (p.replay) {
-		struct replay_cb cb = { &p, replay_sample, replay_lost };
+		struct replay_cb cb = { &p, replay_sample, replay_lost, replay_cputime };
 		if (replay_file(&p.s, p.replay, &cb)) {
 			rc = perr("%s", p.s.err);
 			goto out;
@@ -962,6 +969,9 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 			waitpid(p.pid, NULL, 0);
 			p.child = 0;
 		}
+		if (cputime_ticks(&p.cpu, &ut, &kt, &hz) == 0 &&
+		    record_cputime(&p.s, p.pid, hz, ut, kt))
+			p.s.rec_path = NULL;
 		if (p.record && !p.s.rec_path) {
 			rc = perr("record file %s: write failed", p.record);
 			goto out;

@@ -72,6 +72,9 @@ int record_sample(struct psession *s, pid_t pid, pid_t tid, uint64_t time,
 		  const struct vdsoscope_regs *regs, int elf_class, uint64_t stack_addr,
 		  const void *stack, size_t len);
 int record_lost(struct psession *s, uint64_t n);
+/* The target's CPU time over the profile: clock ticks (HZ a second) in
+ * user mode and in the kernel. */
+int record_cputime(struct psession *s, pid_t pid, long hz, uint64_t user, uint64_t sys);
 
 struct replay_cb {
 	void *arg;
@@ -80,6 +83,8 @@ struct replay_cb {
 		       const struct vdsoscope_regs *regs, uint64_t stack_addr, const void *stack,
 		       size_t len);
 	void (*lost)(void *arg, uint64_t n);
+	/* may be NULL */
+	void (*cputime)(void *arg, pid_t pid, long hz, uint64_t user, uint64_t sys);
 };
 /* Reads PATH and calls CB for each sample; 0, or -1 with s->err set. */
 int replay_file(struct psession *s, const char *path, const struct replay_cb *cb);
@@ -113,12 +118,21 @@ struct json;
 struct pcputime {
 	pid_t pid;
 	int live, have0, have1;
+	int recorded;             /* a replay of a record that has them */
+	long hz;                  /* clock ticks a second */
 	unsigned long long user0, sys0, user1, sys1; /* clock ticks */
 };
 /* FROM_ZERO: the target was started for the profile. */
 void cputime_start(struct pcputime *c, pid_t pid, int from_zero);
 /* Reads the times again; the last reading is the end. */
 void cputime_update(struct pcputime *c);
+/* The times over the profile in clock ticks, *HZ a second; 0, or -1 when
+ * unknown. */
+int cputime_ticks(const struct pcputime *c, unsigned long long *user, unsigned long long *sys,
+		  long *hz);
+/* The times a record file kept. */
+void cputime_recorded(struct pcputime *c, pid_t pid, long hz, unsigned long long user,
+		      unsigned long long sys);
 void cputime_print(const struct pcputime *c, FILE *f);
 void cputime_json(const struct pcputime *c, struct json *j);
 
