@@ -5,9 +5,11 @@ map, c++filt and the kernel's own CPU accounting.
 
   traces FOLDED TRACES      pprof -traces (-sample_index=samples) has the
                             folded stacks with the same counts
-  vdso RAW BUILDID DYNSYMS  pprof -raw: the [vdso] mapping has readelf's
-                            build-id; every location in it is named, with
-                            a function readelf --dyn-syms lists
+  vdso RAW BUILDID DYNSYMS SONAME
+                            pprof -raw: the [vdso] mapping has readelf's
+                            build-id; every location in it is named with
+                            the function readelf --dyn-syms says holds its
+                            address, or [SONAME] where none does
   jit RAW MAPFILE MIN       every location in [anonymous] memory is named as
                             the perf map's last entry holding its address
                             (at least MIN of them named), else [anonymous]
@@ -71,6 +73,7 @@ def raw(path):
     """pprof -raw: locations {id: (addr, mapping, [names innermost first])}
     and mappings {id: (file, build-id)}."""
     locs, maps, sec, last = {}, {}, None, None
+    starts = raw.starts = {}
     for line in open(path):
         line = line.rstrip("\n")
         if line in ("Locations", "Mappings", "Samples:") or line.startswith("PeriodType"):
@@ -86,9 +89,10 @@ def raw(path):
             if m and last is not None:
                 locs[last][2].append(m.group(1))
         elif sec == "Mappings":
-            m = re.match(r"^(\d+): 0x[0-9a-f]+/0x[0-9a-f]+/0x[0-9a-f]+ (\S+) ?([0-9a-f]*)", line)
+            m = re.match(r"^(\d+): 0x([0-9a-f]+)/0x[0-9a-f]+/0x[0-9a-f]+ (\S+) ?([0-9a-f]*)", line)
             if m:
-                maps[int(m.group(1))] = (m.group(2), m.group(3))
+                maps[int(m.group(1))] = (m.group(3), m.group(4))
+                starts[int(m.group(1))] = int(m.group(2), 16)
     return locs, maps
 
 
@@ -107,11 +111,12 @@ def cmd_traces(a):
 def cmd_vdso(a):
     locs, maps = raw(a[0])
     want_id = a[1]
-    syms = set()
+    syms = []
     for line in open(a[2]):
         f = line.split()
         if len(f) >= 8 and f[3] == "FUNC":
-            syms.add(f[7].split("@")[0])
+            syms.append((int(f[1], 16), int(f[2], 0), f[7].split("@")[0]))
+    unnamed = f"[{a[3]}]"
     vdso = [i for i, (f, _) in maps.items() if f == "[vdso]"]
     if len(vdso) != 1:
         print(f"mappings named [vdso]: {len(vdso)} of {maps}")
@@ -123,10 +128,19 @@ def cmd_vdso(a):
     for addr, mid, ns in locs.values():
         if mid != vdso[0]:
             continue
+        off = addr - raw.starts[mid]
         for n in ns:
             names.add(n)
-            if n not in syms and not n.startswith("fde@"):
-                print(f"  0x{addr:x}: {n!r} is no vDSO function")
+            fde = re.match(r"^fde@0x([0-9a-f]+)$", n)
+            # at the address (the leaf), or before it (a return address)
+            ok = False
+            for at in (off, off - 1):
+                hold = {n2 for v, size, n2 in syms if v <= at < v + size}
+                ok = ok or n in hold or bool(not hold and (n == unnamed or
+                                                  (fde and int(fde.group(1), 16) <= at)))
+            if not ok:
+                print(f"  +0x{off:x}: {n!r}; readelf's functions there: "
+                      f"{sorted({n2 for v, size, n2 in syms if v <= off < v + size})}")
                 bad += 1
     if bad or not names:
         print(f"{bad} unnamed or unknown vDSO locations; names {sorted(names)}")

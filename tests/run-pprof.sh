@@ -74,7 +74,7 @@ PY
 			continue
 		fi
 		check "$run: pprof -traces = the folded stacks" traces "$tmp/$run.folded" "$tmp/$run.traces"
-		check "$run: the [vdso] mapping and its names" vdso "$tmp/$run.raw" "$vid" "$tmp/dynsyms"
+		check "$run: the [vdso] mapping and its names" vdso "$tmp/$run.raw" "$vid" "$tmp/dynsyms" linux-vdso.so.1
 		if grep -q "^Period: 500000$" "$tmp/$run.raw" && grep -q "^PeriodType: cpu nanoseconds" "$tmp/$run.raw" &&
 			grep -q "^samples/count cpu/nanoseconds" "$tmp/$run.raw"; then
 			pass "$run: sample types samples/count, cpu/nanoseconds; period 0.5 ms at 2 kHz"
@@ -82,6 +82,33 @@ PY
 			fail "$run: sample types and period"; sed -n '1,4s/^/  | /p' "$tmp/$run.raw"
 		fi
 	done
+	# a 32-bit process, its vDSO (linux-gate.so.1) not the profiler's, by --pid
+	if [ -x "$T32" ]; then
+		start_target w32 "$T32" profile-workload
+		python3 - "$w32_pid" "$tmp/vdso32.so" <<'PY'
+import sys
+for line in open(f"/proc/{sys.argv[1]}/maps"):
+    if line.rstrip().endswith("[vdso]"):
+        lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+        with open(f"/proc/{sys.argv[1]}/mem", "rb") as m:
+            m.seek(lo)
+            open(sys.argv[2], "wb").write(m.read(hi - lo))
+PY
+		vid32=$(readelf -n "$tmp/vdso32.so" | sed -n 's/.*Build ID: *//p')
+		readelf --dyn-syms -W "$tmp/vdso32.so" > "$tmp/dynsyms32"
+		if $VDSOSCOPE profile --frequency 2000 --duration 1 --pid "$w32_pid" \
+			--pprof "$tmp/w32.pb.gz" > "$tmp/w32.folded" 2> "$tmp/err" &&
+			gopprof -sample_index=samples -traces "$tmp/w32.pb.gz" > "$tmp/w32.traces" 2>> "$tmp/err" &&
+			gopprof -raw "$tmp/w32.pb.gz" > "$tmp/w32.raw" 2>> "$tmp/err"; then
+			pass "32-bit --pid: $(grep '^samples' "$tmp/err")"
+			check "32-bit: pprof -traces = the folded stacks" traces "$tmp/w32.folded" "$tmp/w32.traces"
+			check "32-bit: the [vdso] mapping is linux-gate.so.1's" vdso "$tmp/w32.raw" "$vid32" "$tmp/dynsyms32" linux-gate.so.1
+		else
+			fail "32-bit --pid --pprof"; sed 's/^/  | /' "$tmp/err"
+		fi
+		kill "$w32_pid" 2> /dev/null
+		wait "$w32_pid" 2> /dev/null
+	fi
 	# inlined functions: middle3 is inlined into outer3 (several lines at one address)
 	if awk '/M=[0-9]+ middle3 /{getline; if ($1 == "outer3") ok=1} END{exit !ok}' "$tmp/live.raw"; then
 		pass "middle3 inlined into outer3: one location, two lines, innermost first"
