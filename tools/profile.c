@@ -102,7 +102,7 @@ struct prof {
 	struct pnames *names;
 	struct pprof *pprof;
 	struct pcputime cpu;
-	int64_t wall0;
+	int64_t wall0, elapsed_ns; /* wall clock at the start, ns sampled; 0: a replay */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -924,10 +924,6 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 #endif
 	if (psession_init(&p.s))
 		return perr("out of memory");
-	if (!(p.names = pnames_new(demangle)) || (p.pprof_path && !(p.pprof = pprof_new(p.names)))) {
-		rc = perr("out of memory");
-		goto out;
-	}
 	ddirs[nddirs] = NULL;
 	if ((nddirs && vdsoscope_modules_set_debug_dirs(p.s.mods, ddirs)) ||
 	    vdsoscope_modules_set_sysroot(p.s.mods, sysroot)) {
@@ -937,6 +933,10 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 	}
 	debug_dirs_free();
 	p.s.engine = engine;
+	if (!(p.names = pnames_new(demangle)) || (p.pprof_path && !(p.pprof = pprof_new(p.names)))) {
+		rc = perr("out of memory");
+		goto out;
+	}
 	if (p.replay) {
 		struct replay_cb cb = { &p, replay_sample, replay_lost, replay_cputime };
 		if (replay_file(&p.s, p.replay, &cb)) {
@@ -963,6 +963,7 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		p.wall0 = (int64_t)time(NULL) * 1000000000;
 		cputime_start(&p.cpu, p.pid, p.cmd != NULL);
 		rc = sample_loop(&p);
+		p.elapsed_ns = (int64_t)(since(&p.t0) * 1e9);
 		cputime_update(&p.cpu);
 		if (p.child) {
 			kill(p.pid, SIGKILL);
@@ -1002,11 +1003,9 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		}
 	}
 	if (p.pprof) {
-		struct pprof_meta m = { p.freq, p.wall0, 0, NULL };
+		struct pprof_meta m = { p.freq, p.wall0, p.elapsed_ns, NULL };
 		char comment[300];
 		int e;
-		if (!p.replay)
-			m.duration_ns = (int64_t)(since(&p.t0) * 1e9);
 		snprintf(comment, sizeof(comment), "vdsoscope profile: %s",
 			 p.replay ? p.replay : p.cmd ? p.cmd[0] : p.pid_arg);
 		m.comment = comment;
