@@ -3,9 +3,10 @@
 # vdsoscope profile's other outputs, each against a reader or a truth of its
 # own: `go tool pprof` reads --pprof files (live and replayed) and its
 # -traces are the folded stacks of the same samples, the [vdso] mapping has
-# the build-id readelf reads in the vDSO's bytes and its locations are named
-# with readelf's functions; a C++ program's names come out as c++filt
-# demangles the raw ones; node's JIT frames are named as the entries of its
+# the build-id readelf reads in the vDSO's bytes (also a 32-bit process's
+# own linux-gate.so.1) and its locations are named with the function
+# readelf's symbols place there; a C++ program's names come out as c++filt
+# demangles the raw ones, which pprof keeps as system names; node's JIT frames are named as the entries of its
 # /tmp/perf-PID.map that hold the sampled addresses; the kernel-time line
 # agrees with the workload's own getrusage().
 . "${top_srcdir:-.}/tests/lib.sh"
