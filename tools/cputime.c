@@ -103,7 +103,7 @@ void cputime_print(const struct pcputime *c, FILE *f)
 	double u, s;
 
 	if (!c->live && !c->recorded) {
-		fputs("kernel time: unknown (a replay: the target's CPU times are not recorded)\n", f);
+		fputs("kernel time: unknown (the input has no record of the target's CPU times)\n", f);
 		return;
 	}
 	if (cputime_get(c, &u, &s)) {
