@@ -2,9 +2,10 @@
 // A C++ program for `vdsoscope profile`: namespaced, templated and member
 // functions on the stack around clock_gettime (in the vDSO).
 //   cxx-workload SECONDS            the vDSO loop only
-//   cxx-workload SECONDS syscalls   also getppid(2) as a real system call,
-//                                   then prints its own user and system
-//                                   time (getrusage) as "rusage USER SYS"
+//   cxx-workload SECONDS syscalls   also getppid(2) as a real system call
+//   cxx-workload SECONDS MODE       with any MODE: then prints its own user
+//                                   and system time (getrusage) as
+//                                   "rusage USER SYS"
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -82,7 +83,7 @@ int main(int argc, char **argv)
 	long r = w.run(seconds);
 	struct rusage ru;
 
-	if (sys && getrusage(RUSAGE_SELF, &ru) == 0)
+	if (argc > 2 && getrusage(RUSAGE_SELF, &ru) == 0)
 		printf("rusage %ld.%06ld %ld.%06ld\n", (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec,
 		       (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec);
 	return r == 42 ? 1 : 0;

@@ -148,6 +148,10 @@ else
 	# line, before the folded stacks
 	grep '^rusage' "$tmp/cxx.folded" > "$tmp/rusage"
 	check "kernel time against getrusage (getppid(2) loop)" kernel "$tmp/cxx.err" "$tmp/rusage" 20
+	# and a program that stays in user mode (the vDSO loop alone)
+	$VDSOSCOPE profile -- "$tmp/cxx-workload" 1 vdso > "$tmp/user.out" 2> "$tmp/user.err"
+	grep '^rusage' "$tmp/user.out" > "$tmp/rusage"
+	check "kernel time against getrusage (vDSO loop)" kernel "$tmp/user.err" "$tmp/rusage" 0
 	live=$(sed -n 's/^kernel time: \(.*\) (\/proc\/\(.*\))$/\1 \2/p' "$tmp/cxx.err")
 	rep=$(sed -n 's/^kernel time: \(.*\) (recorded from \/proc\/\(.*\))$/\1 \2/p' "$tmp/replay.err")
 	if [ -n "$live" ] && [ "$live" = "$rep" ]; then
