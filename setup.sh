@@ -6,7 +6,8 @@ cd "$(dirname "$0")"
 
 packages="build-essential autoconf automake libtool pkg-config libelf-dev libdw-dev
 elfutils binutils gcc-multilib gdb python3 libunwind-dev util-linux
-libdebuginfod-dev debuginfod iproute2 valgrind clang libclang-rt-14-dev golang-go nodejs"
+libdebuginfod-dev debuginfod iproute2 valgrind clang libclang-rt-14-dev golang-go nodejs
+libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libiberty-dev g++"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -12,6 +12,9 @@
  *              u64 valid, u64 stack_addr, u64 reg[popcount(valid)],
  *              stack[stack_len]
  *   4 lost     u64 count
+ *   5 CPU time u32 pid, u32 clock ticks per second, u64 user, u64 kernel:
+ *              the target's times over the profile (/proc/PID/stat), once
+ *              at the end
  * A process's class is its ELF class (32, 64) in bits 0-7 and its e_machine
  * in bits 16-31, 0 meaning x86_64 or i386 by the class.
  * A process record replaces what was known of that pid: samples are
@@ -29,7 +32,7 @@
 #define NO_VDSO 0xffffffffu
 #define MAX_REFRESH 16
 
-enum { R_VDSO = 1, R_PROCESS = 2, R_SAMPLE = 3, R_LOST = 4 };
+enum { R_VDSO = 1, R_PROCESS = 2, R_SAMPLE = 3, R_LOST = 4, R_CPUTIME = 5 };
 
 int psession_init(struct psession *s)
 {
@@ -243,6 +246,14 @@ int record_lost(struct psession *s, uint64_t n)
 	if (!s->rec)
 		return 0;
 	return put_hdr(s, R_LOST, 8) || put64(s, n) ? -1 : 0;
+}
+
+int record_cputime(struct psession *s, pid_t pid, long hz, uint64_t user, uint64_t sys)
+{
+	if (!s->rec)
+		return 0;
+	return put_hdr(s, R_CPUTIME, 24) || put32(s, (uint32_t)pid) || put32(s, (uint32_t)hz) ||
+	       put64(s, user) || put64(s, sys) ? -1 : 0;
 }
 
 /* ---- live processes ---------------------------------------------------------- */
@@ -552,6 +563,16 @@ int replay_file(struct psession *s, const char *path, const struct replay_cb *cb
 				what = "lost record is not 8 bytes";
 			else if (cb->lost)
 				cb->lost(cb->arg, n);
+			break;
+		}
+		case R_CPUTIME: {
+			uint32_t pid, hz;
+			uint64_t user, sys;
+			if (get(&r, &pid, 4) || get(&r, &hz, 4) || get(&r, &user, 8) ||
+			    get(&r, &sys, 8) || r.p != r.end || !hz)
+				what = "CPU time record is not 24 bytes with a clock rate";
+			else if (cb->cputime)
+				cb->cputime(cb->arg, (pid_t)pid, (long)hz, user, sys);
 			break;
 		}
 		default:

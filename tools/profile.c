@@ -45,19 +45,24 @@ static const char usage[] =
 	"Usage: vdsoscope profile (--pid PID | --replay FILE | --perf-data FILE |\n"
 	"                          -- COMMAND [ARGS...])\n"
 	"                         [--duration S] [--frequency HZ] [--stack-size BYTES]\n"
-	"                         [--folded | --json] [--per-sample] [--svg FILE] [--record FILE]\n"
-	"                         [--engine core|libunwind] [--sysroot DIR] [--debug-dir DIR]...\n"
-	"                         [--store DIR]\n"
+	"                         [--folded | --json] [--per-sample] [--svg FILE] [--pprof FILE]\n"
+	"                         [--record FILE] [--engine core|libunwind] [--sysroot DIR]\n"
+	"                         [--debug-dir DIR]... [--store DIR] [--no-demangle]\n"
 	"\n"
 	"Samples every thread of process PID (or of COMMAND, started here) with\n"
 	"perf_event_open: the registers and a copy of the user stack at each sample.\n"
 	"Each sample is unwound through the vDSO and the program's own frames.\n"
 	"Prints one line per distinct stack, root first, and its count (--folded,\n"
 	"the default: 'main;outer;inner;__vdso_clock_gettime 123'), or JSON;\n"
-	"--svg also writes a flame graph; --per-sample prints each sample instead,\n"
-	"as it is unwound: 'TIME PID/TID stack' (JSON lines with --json).  A\n"
-	"summary goes to stderr.  --record keeps the samples, the maps and the\n"
-	"vDSO images in FILE; --replay FILE\n"
+	"--svg also writes a flame graph, --pprof a gzipped pprof profile (go tool\n"
+	"pprof FILE; the period is 1/--frequency, also for --replay); --per-sample\n"
+	"prints each sample instead, as it is unwound: 'TIME PID/TID stack' (JSON\n"
+	"lines with --json).  C++ and Rust names are demangled unless\n"
+	"--no-demangle; code in anonymous executable memory is named from\n"
+	"/tmp/perf-PID.map (a JIT's perf map), else labelled [anonymous].  A\n"
+	"summary goes to stderr, with the target's CPU time in the kernel\n"
+	"(/proc/PID/stat), which is not sampled.  --record keeps the samples, the\n"
+	"maps, the vDSO images and those times in FILE; --replay FILE\n"
 	"unwinds them again later, without the process.  --engine libunwind unwinds\n"
 	"with libunwind over the stack copy (x86_64 targets) instead of the library's\n"
 	"own step.  --sysroot and --debug-dir find the files of a recording from\n"
@@ -78,7 +83,7 @@ struct ring {
 
 struct prof {
 	/* arguments */
-	const char *pid_arg, *svg, *record, *replay, *perf_data, *store;
+	const char *pid_arg, *svg, *record, *replay, *perf_data, *store, *pprof_path;
 	double duration;
 	unsigned long freq, stack_size;
 	int said_engine;
@@ -103,6 +108,10 @@ struct prof {
 	uint64_t unwind_ns;
 	int progress;
 	struct timespec t0;
+	struct pnames *names;
+	struct pprof *pprof;
+	struct pcputime cpu;
+	int64_t wall0, elapsed_ns; /* wall clock at the start, ns sampled; 0: a replay */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -185,7 +194,7 @@ static const char *frame_name(const struct vdsoscope_frame_info *f, char *buf, s
 
 static void add_stack(struct prof *p, const struct vdsoscope_frame_info *f, unsigned int n)
 {
-	char key[PROFILE_MAX_FRAMES * 64], tmp[300];
+	char key[PROFILE_MAX_FRAMES * 256], tmp[300];
 	size_t len = 0, h;
 	unsigned int i;
 	struct pstack *st;
@@ -308,9 +317,12 @@ static void unwind_one(struct prof *p, struct pproc *pp, pid_t tid, uint64_t tim
 		p->root++;
 	if (n && frames[0].flags & VDSOSCOPE_FRAME_INFO_VDSO)
 		p->vdso_samples++;
+	pnames_frames(p->names, pp->pid, frames, n);
 	add_stack(p, frames, n);
 	if (p->per_sample)
 		print_sample(p, pp, tid, time, frames, n);
+	if (p->pprof)
+		pprof_add(p->pprof, pp, frames, n);
 }
 
 static void replay_sample(void *arg, struct pproc *pp, pid_t tid, uint64_t time,
@@ -328,6 +340,11 @@ static void replay_lost(void *arg, uint64_t n)
 static void replay_no_regs(void *arg)
 {
 	((struct prof *)arg)->no_regs++;
+}
+
+static void replay_cputime(void *arg, pid_t pid, long hz, uint64_t user, uint64_t sys)
+{
+	cputime_recorded(&((struct prof *)arg)->cpu, pid, hz, user, sys);
 }
 
 /* A PERF_RECORD_SAMPLE of LEN bytes at R: ip, pid/tid, time, regs (abi,
@@ -647,6 +664,8 @@ static int target_gone(struct prof *p)
 	int st;
 	FILE *f;
 
+	/* before the child is reaped: its last times */
+	cputime_update(&p->cpu);
 	if (p->child) {
 		if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
 			p->child = 0;
@@ -761,6 +780,7 @@ static void json_summary(struct json *j, const struct prof *p)
 		if (p->ends[e])
 			json_kuint(j, vdsoscope_unwind_end_name(e), p->ends[e]);
 	json_obj_end(j);
+	cputime_json(&p->cpu, j);
 }
 
 static void print_json(const struct prof *p, struct pstack **v, size_t n)
@@ -827,6 +847,7 @@ static void print_summary(const struct prof *p)
 	if (p->samples)
 		fprintf(stderr, "unwinding: %.1f ms, %.2f M samples/s\n", ms,
 			ms > 0 ? (double)p->samples / ms / 1000.0 : 0.0);
+	cputime_print(&p->cpu, stderr);
 }
 
 /* ---- the command ------------------------------------------------------------------- */
@@ -858,6 +879,8 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		{ "engine", required_argument, NULL, 'e' },
 		{ "sysroot", required_argument, NULL, 'S' },
 		{ "debug-dir", required_argument, NULL, 'D' },
+		{ "pprof", required_argument, NULL, 'O' },
+		{ "no-demangle", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -868,8 +891,11 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 	size_t nddirs = 0;
 	struct pstack **v = NULL;
 	struct sigaction sa;
+	unsigned long long ut, kt;
+	long hz;
+	char title[4200];
 	double d;
-	int c, rc = 0, folded = 0, engine = PROFILE_ENGINE_CORE;
+	int c, rc = 0, folded = 0, engine = PROFILE_ENGINE_CORE, demangle = 1;
 	size_t i;
 
 	memset(&p, 0, sizeof(p));
@@ -926,6 +952,8 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 			}
 			debug_dir_add(ddirs, &nddirs, optarg);
 			break;
+		case 'O': p.pprof_path = optarg; break;
+		case 'N': demangle = 0; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs("Try 'vdsoscope profile --help'.\n", stderr); return 2;
 		}
@@ -961,6 +989,13 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		}
 		p.pid = (pid_t)v2;
 	}
+#ifndef HAVE_PPROF
+	if (p.pprof_path) {
+		perr("profile: --pprof: this vdsoscope was built without protobuf-c "
+		     "(configure found no protoc-c or libprotobuf-c)");
+		return 2;
+	}
+#endif
 	if (psession_init(&p.s))
 		return perr("out of memory");
 	ddirs[nddirs] = NULL;
@@ -991,8 +1026,13 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		return perr("out of memory");
 	}
 	p.s.engine = engine;
+	if (!(p.names = pnames_new(demangle)) || (p.pprof_path && !(p.pprof = pprof_new(p.names)))) {
+		rc = perr("out of memory");
+		goto out;
+	}
 	if (p.replay || p.perf_data) {
-		struct replay_cb cb = { &p, replay_sample, replay_lost, replay_no_regs };
+		struct replay_cb cb = { &p, replay_sample, replay_lost, replay_no_regs,
+					 replay_cputime };
 		struct perf_data_opts po = {
 			.store = p.store,
 			.debug_dirs = nddirs ? ddirs : NULL,
@@ -1029,12 +1069,19 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		sigaction(SIGTERM, &sa, NULL);
 		p.progress = isatty(2);
 		clock_gettime(CLOCK_MONOTONIC, &p.t0);
+		p.wall0 = (int64_t)time(NULL) * 1000000000;
+		cputime_start(&p.cpu, p.pid, p.cmd != NULL);
 		rc = sample_loop(&p);
+		p.elapsed_ns = (int64_t)(since(&p.t0) * 1e9);
+		cputime_update(&p.cpu);
 		if (p.child) {
 			kill(p.pid, SIGKILL);
 			waitpid(p.pid, NULL, 0);
 			p.child = 0;
 		}
+		if (cputime_ticks(&p.cpu, &ut, &kt, &hz) == 0 &&
+		    record_cputime(&p.s, p.pid, hz, ut, kt))
+			p.s.rec_path = NULL;
 		if (p.record && !p.s.rec_path) {
 			rc = perr("record file %s: write failed", p.record);
 			goto out;
@@ -1056,13 +1103,21 @@ int vdsoscope_cmd_profile(int argc, char **argv)
 		print_json(&p, v, p.nstacks);
 	else
 		print_folded(v, p.nstacks);
+	snprintf(title, sizeof(title), "vdsoscope profile: %s",
+		 p.replay ? p.replay : p.perf_data ? p.perf_data : p.cmd ? p.cmd[0] : p.pid_arg);
 	if (p.svg) {
 		FILE *f = fopen(p.svg, "w");
-		char title[256];
-		snprintf(title, sizeof(title), "vdsoscope profile: %s",
-			 p.replay ? p.replay : p.perf_data ? p.perf_data : p.cmd ? p.cmd[0] : p.pid_arg);
 		if (!f || flamegraph_write(f, v, p.nstacks, title) || fclose(f)) {
 			rc = perr("--svg %s: %s", p.svg, strerror(errno));
+			goto out;
+		}
+	}
+	if (p.pprof) {
+		struct pprof_meta m = { p.freq, p.wall0, p.elapsed_ns, title };
+		int e;
+
+		if ((e = pprof_write(p.pprof, p.pprof_path, &m))) {
+			rc = perr("--pprof %s: %s", p.pprof_path, strerror(-e));
 			goto out;
 		}
 	}
@@ -1089,6 +1144,8 @@ out:
 	free(p.stacks);
 	free(v);
 	free(p.rec);
+	pprof_free(p.pprof);
 	psession_fini(&p.s);
+	pnames_free(p.names);
 	return rc;
 }

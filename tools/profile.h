@@ -79,6 +79,9 @@ int record_sample(struct psession *s, pid_t pid, pid_t tid, uint64_t time,
 		  const struct vdsoscope_regs *regs, int elf_class, uint64_t stack_addr,
 		  const void *stack, size_t len);
 int record_lost(struct psession *s, uint64_t n);
+/* The target's CPU time over the profile: clock ticks (HZ a second) in
+ * user mode and in the kernel. */
+int record_cputime(struct psession *s, pid_t pid, long hz, uint64_t user, uint64_t sys);
 
 struct replay_cb {
 	void *arg;
@@ -89,6 +92,8 @@ struct replay_cb {
 	void (*lost)(void *arg, uint64_t n);
 	/* a sample without user registers or stack (may be NULL) */
 	void (*no_regs)(void *arg);
+	/* may be NULL */
+	void (*cputime)(void *arg, pid_t pid, long hz, uint64_t user, uint64_t sys);
 };
 /* Reads PATH and calls CB for each sample; 0, or -1 with s->err set. */
 int replay_file(struct psession *s, const char *path, const struct replay_cb *cb);
@@ -102,5 +107,59 @@ struct pstack {
 };
 /* Writes a flame graph of the stacks; 0 or -errno. */
 int flamegraph_write(FILE *f, struct pstack *const *stacks, size_t n, const char *title);
+
+/* ---- names (pnames.c) ---- */
+struct pnames;
+/* DEMANGLE: C++ and Rust names demangled (where built with libiberty). */
+struct pnames *pnames_new(int demangle);
+void pnames_free(struct pnames *pn);
+int pnames_can_demangle(void);
+/* Renames the N frames of a sample of process PID in place: functions
+ * demangled, code in anonymous memory named from /tmp/perf-PID.map.  The
+ * names live as long as PN. */
+void pnames_frames(struct pnames *pn, pid_t pid, struct vdsoscope_frame_info *f, unsigned int n);
+/* The name NAME (as pnames_frames() gave it) had in the binary: the
+ * mangled one when NAME was demangled, else NAME. */
+const char *pnames_system_name(const struct pnames *pn, const char *name);
+
+/* ---- CPU time of the target (cputime.c) ---- */
+struct json;
+struct pcputime {
+	pid_t pid;
+	int live, have0, have1;
+	int recorded;             /* a replay of a record that has them */
+	long hz;                  /* clock ticks a second */
+	unsigned long long user0, sys0, user1, sys1; /* clock ticks */
+};
+/* FROM_ZERO: the target was started for the profile. */
+void cputime_start(struct pcputime *c, pid_t pid, int from_zero);
+/* Reads the times again; the last reading is the end. */
+void cputime_update(struct pcputime *c);
+/* The times over the profile in clock ticks, *HZ a second; 0, or -1 when
+ * unknown. */
+int cputime_ticks(const struct pcputime *c, unsigned long long *user, unsigned long long *sys,
+		  long *hz);
+/* The times a record file kept. */
+void cputime_recorded(struct pcputime *c, pid_t pid, long hz, unsigned long long user,
+		      unsigned long long sys);
+void cputime_print(const struct pcputime *c, FILE *f);
+void cputime_json(const struct pcputime *c, struct json *j);
+
+/* ---- pprof (pprof.c) ---- */
+struct pprof;
+struct pprof_meta {
+	unsigned long frequency;  /* Hz: the period is 1e9 / frequency ns */
+	int64_t time_ns, duration_ns; /* wall clock at the start, 0: unknown */
+	const char *comment;
+};
+/* Function names as NAMES (borrowed) gave them, their mangled forms as
+ * system names.  NULL where built without protobuf-c. */
+struct pprof *pprof_new(const struct pnames *names);
+void pprof_free(struct pprof *pp);
+/* One sample of P: its N frames, innermost first, already named. */
+int pprof_add(struct pprof *pp, struct pproc *p, const struct vdsoscope_frame_info *f,
+	      unsigned int n);
+/* Writes PATH (gzip); 0 or -errno. */
+int pprof_write(struct pprof *pp, const char *path, const struct pprof_meta *meta);
 
 #endif
