@@ -879,17 +879,34 @@ static int above(const struct vdsoscope_arch *a, const struct vdsoscope_regs *r,
 }
 
 /* The frames of REGS, every word read with READ (ARG). */
+#define STACK_PREFETCH 2048
+
+/* *D = *S, but only as far as S's valid registers reach: the whole set is
+ * kilobytes, a thread's registers a few words of it. */
+static void regs_copy(struct vdsoscope_regs *d, const struct vdsoscope_regs *s)
+{
+	unsigned int w, top = 0;
+
+	for (w = 0; w < VDSOSCOPE_REG_WORDS; w++)
+		if (s->valid[w])
+			top = w * 64 + 64 - (unsigned int)__builtin_clzll(s->valid[w]);
+	memcpy(d->valid, s->valid, sizeof(d->valid));
+	d->pac_mask = s->pac_mask;
+	memcpy(d->r, s->r, top * sizeof(d->r[0]));
+}
+
 static int unwind_with(struct vdsoscope_space *sp, const struct vdsoscope_regs *regs,
 		       vdsoscope_read_fn read, void *arg, struct vdsoscope_frame_info *frames,
 		       unsigned int max, unsigned int *n)
 {
 	const struct vdsoscope_arch *a = sp->arch;
-	struct vdsoscope_regs r = *regs, in;
+	struct vdsoscope_regs r, in;
 	unsigned int next_flags = 0, same_sp = 0;
 	int exact = 1, rc;
 	uint64_t mask = a->addr_size == 4 ? 0xffffffffu : ~0ull;
 
 	*n = 0;
+	regs_copy(&r, regs);
 	vdsoscope_regs_clear(&in);
 	in.r[6] = 0;
 	if (!vdsoscope_regs_has(&r, a->ip_reg) || !vdsoscope_regs_has(&r, a->sp_reg))
@@ -952,7 +969,7 @@ static int unwind_with(struct vdsoscope_space *sp, const struct vdsoscope_regs *
 		}
 		m = map_ready(sp, (struct smap *)m);
 		if (m->mod->is_go && a->machine == EM_X86_64 && a->elf_class == 64)
-			in = r;
+			regs_copy(&in, &r);
 		rc = step_file(m, read, arg, &r, exact, &ff);
 		if (ff & VDSOSCOPE_FRAME_SIGNAL)
 			fi->flags |= VDSOSCOPE_FRAME_INFO_EXACT;
@@ -987,7 +1004,19 @@ int vdsoscope_space_unwind(struct vdsoscope_space *sp, const struct vdsoscope_re
 			   struct vdsoscope_frame_info *frames, unsigned int max, unsigned int *n)
 {
 	struct stack stk = { stack_addr, stack, stack_size, sp->vdso };
+	unsigned int spr = sp->arch->sp_reg;
+	uint64_t at, end;
 
+	/* a recorded stack is cold: the frames' words come from the first
+	 * kilobytes above the SP, asked for all at once rather than one miss
+	 * after the other */
+	if (vdsoscope_regs_has(regs, spr) && regs->r[spr] >= stack_addr &&
+	    regs->r[spr] - stack_addr < stack_size) {
+		at = (regs->r[spr] - stack_addr) & ~(uint64_t)63;
+		end = stack_size - at > STACK_PREFETCH ? at + STACK_PREFETCH : stack_size;
+		for (; at < end; at += 64)
+			__builtin_prefetch((const char *)stack + at);
+	}
 	return unwind_with(sp, regs, stack_read, &stk, frames, max, n);
 }
 
