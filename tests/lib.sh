@@ -76,6 +76,34 @@ stop_target() {
 	wait "$pid" 2>/dev/null || true
 }
 
+# checked first|last DESCRIPTION COMMAND...: COMMAND (a checker) must
+# succeed; the verdict quotes the first or last line it printed, a failure
+# all of it
+checked() {
+	local line=$1 what=$2
+	shift 2
+	if "$@" > "$tmp/chk" 2>&1; then
+		if [ "$line" = first ]; then
+			pass "$what: $(head -n1 "$tmp/chk")"
+		else
+			pass "$what: $(tail -n1 "$tmp/chk")"
+		fi
+	else
+		fail "$what"
+		sed 's/^/  | /' "$tmp/chk"
+	fi
+}
+
+# need_profile: skips unless `vdsoscope profile` can sample a child here
+need_profile() {
+	$VDSOSCOPE profile --help > /dev/null 2>&1 || skip "built without the unwind library (no profile)"
+	# one short profile tells whether perf events are allowed here
+	if ! $VDSOSCOPE profile --duration 0.2 -- "$T64" profile-workload 1 > /dev/null 2> "$tmp/probe"; then
+		grep -q "not permitted" "$tmp/probe" && skip "$(cat "$tmp/probe")"
+		grep -q "cannot sample user registers" "$tmp/probe" && skip "$(cat "$tmp/probe")"
+	fi
+}
+
 finish() {
 	echo "$checks checks, $failures failed"
 	[ "$checks" -gt 0 ] || { echo "nothing was checked"; exit 1; }

@@ -29,14 +29,7 @@ BP=$NPM_DIR/node_modules/minidump/bin/linux-x64
 command -v readelf > /dev/null || skip "readelf (binutils) is not installed"
 
 # check DESCRIPTION ARGS...: breakpad-check.py ARGS must pass
-check() {
-	local what=$1; shift
-	if $BPCHECK "$@" > "$tmp/chk" 2>&1; then
-		pass "$what: $(tail -n1 "$tmp/chk")"
-	else
-		fail "$what"; sed 's/^/  | /' "$tmp/chk"
-	fi
-}
+check() { local what=$1; shift; checked last "$what" $BPCHECK "$@"; }
 
 # sym_install DIR FILE: FILE where a symbol supplier looks, DIR/NAME/ID/NAME.sym
 sym_install() {

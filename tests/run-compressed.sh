@@ -14,14 +14,7 @@ PCHECK="python3 $top_srcdir/tests/profile-check.py"
 command -v eu-addr2line > /dev/null || skip "eu-addr2line (elfutils) is not installed"
 command -v objcopy > /dev/null || skip "objcopy (binutils) is not installed"
 
-check() {
-	local what=$1; shift
-	if $PCHECK "$@" > "$tmp/chk" 2>&1; then
-		pass "$what: $(head -n1 "$tmp/chk")"
-	else
-		fail "$what"; sed 's/^/  | /' "$tmp/chk"
-	fi
-}
+check() { local what=$1; shift; checked first "$what" $PCHECK "$@"; }
 
 # ---- a debug file with compressed sections ---------------------------------
 cat > "$tmp/fake.c" <<'C'

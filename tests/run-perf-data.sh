@@ -28,14 +28,7 @@ if ! perf record -q -o "$tmp/probe.data" -- true > /dev/null 2> "$tmp/probe"; th
 	skip "perf record cannot sample here: $(grep -v '^$' "$tmp/probe" | head -n1)"
 fi
 
-check() {
-	local what=$1; shift
-	if $PCHECK "$@" > "$tmp/chk" 2>&1; then
-		pass "$what: $(head -n1 "$tmp/chk")"
-	else
-		fail "$what"; sed 's/^/  | /' "$tmp/chk"
-	fi
-}
+check() { local what=$1; shift; checked first "$what" $PCHECK "$@"; }
 
 # record FILE COMMAND...: perf record --call-graph dwarf of COMMAND
 record() {

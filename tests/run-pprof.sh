@@ -12,20 +12,9 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 PCHECK="python3 $top_srcdir/tests/pprof-check.py"
 
-$VDSOSCOPE profile --help > /dev/null 2>&1 || skip "built without the unwind library (no profile)"
-if ! $VDSOSCOPE profile --duration 0.2 -- "$T64" profile-workload 1 > /dev/null 2> "$tmp/probe"; then
-	grep -q "not permitted" "$tmp/probe" && skip "$(cat "$tmp/probe")"
-	grep -q "cannot sample user registers" "$tmp/probe" && skip "$(cat "$tmp/probe")"
-fi
+need_profile
 
-check() {
-	local what=$1; shift
-	if $PCHECK "$@" > "$tmp/chk" 2>&1; then
-		pass "$what: $(tail -n1 "$tmp/chk")"
-	else
-		fail "$what"; sed 's/^/  | /' "$tmp/chk"
-	fi
-}
+check() { local what=$1; shift; checked last "$what" $PCHECK "$@"; }
 
 # go tool pprof, offline, writing nothing outside $tmp
 gopprof() {

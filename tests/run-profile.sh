@@ -9,21 +9,9 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 PCHECK="python3 $top_srcdir/tests/profile-check.py"
 
-$VDSOSCOPE profile --help > /dev/null 2>&1 || skip "built without the unwind library (no profile)"
-# one short profile tells whether perf events are allowed here
-if ! $VDSOSCOPE profile --duration 0.2 -- "$T64" profile-workload 1 > /dev/null 2> "$tmp/probe"; then
-	grep -q "not permitted" "$tmp/probe" && skip "$(cat "$tmp/probe")"
-	grep -q "cannot sample user registers" "$tmp/probe" && skip "$(cat "$tmp/probe")"
-fi
+need_profile
 
-check() {
-	local what=$1; shift
-	if $PCHECK "$@" > "$tmp/chk" 2>&1; then
-		pass "$what: $(head -n1 "$tmp/chk")"
-	else
-		fail "$what"; sed 's/^/  | /' "$tmp/chk"
-	fi
-}
+check() { local what=$1; shift; checked first "$what" $PCHECK "$@"; }
 
 for bits in 64 32; do
 	if [ $bits = 64 ]; then T=$T64; else T=$T32; fi
