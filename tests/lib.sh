@@ -133,7 +133,12 @@ guest_results() {
 	fi
 	mkdir -p "$cache/$name"
 	rm -rf "$res.new"
-	"$@" "$res.new" > "$tmp/harness.log" 2> "$tmp/harness.err"
+	# one harness at a time: two guests each already take both CPUs here
+	if command -v flock > /dev/null; then
+		flock -o "$cache/qemu.lock" "$@" "$res.new" > "$tmp/harness.log" 2> "$tmp/harness.err"
+	else
+		"$@" "$res.new" > "$tmp/harness.log" 2> "$tmp/harness.err"
+	fi
 	rc=$?
 	cat "$tmp/harness.log"
 	[ $rc = 77 ] && skip "$(tail -n1 "$tmp/harness.err")"

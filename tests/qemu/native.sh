@@ -13,7 +13,7 @@
 # The sysroot is kept in $cache/arm64-sysroot, the kernel in
 # $cache/arm64-kernel (cache: ${VDSOSCOPE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vdsoscope}).
 # The sources come from `make distdir` in $VDSOSCOPE_BUILDDIR (default: the
-# top of the source tree, configured).  QEMU_TIMEOUT (seconds, default 150)
+# top of the source tree, configured).  QEMU_TIMEOUT (seconds, default 240)
 # bounds each boot.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +22,7 @@ top=$(cd "$here/../.." && pwd)
 out=$1
 builddir=${VDSOSCOPE_BUILDDIR:-$top}
 
-timeout_s=${QEMU_TIMEOUT:-150}
+timeout_s=${QEMU_TIMEOUT:-240}
 . "$here/common.sh"
 sysroot=$cache/arm64-sysroot
 t=aarch64-linux-gnu
