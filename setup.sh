@@ -22,10 +22,12 @@ if [ -n "$missing" ]; then
 fi
 
 # for tests/qemu (Debian's arm64 kernel under qemu, cross-built guests through
-# clang); those tests skip without them, so a failure here stops nothing.  The
-# gcc-*-linux-gnu cross compilers are left out: they would remove gcc-multilib.
+# clang, gdb-multiarch on the cores they write); those tests skip without
+# them, so a failure here stops nothing.  The gcc-*-linux-gnu cross
+# compilers are left out: they would remove gcc-multilib.
 qemu_packages="qemu-system-arm binutils-aarch64-linux-gnu libc6-dev-arm64-cross
-libgcc-12-dev-arm64-cross binutils-arm-linux-gnueabihf libc6-dev-armhf-cross libgcc-12-dev-armhf-cross"
+libgcc-12-dev-arm64-cross binutils-arm-linux-gnueabihf libc6-dev-armhf-cross libgcc-12-dev-armhf-cross
+gdb-multiarch"
 missing=""
 for p in $qemu_packages; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' ||
