@@ -1165,7 +1165,7 @@ static void name_dwfl(struct bt *b, Dwfl *dwfl, struct frame *fr)
 	GElf_Addr vaddr;
 	GElf_Off off;
 	GElf_Sym s;
-	int len, i;
+	int len;
 
 	if (same && same->pc == pc && same->exact == fr->exact) {
 		memcpy(fr->module, same->module, sizeof(fr->module));
@@ -1182,8 +1182,8 @@ static void name_dwfl(struct bt *b, Dwfl *dwfl, struct frame *fr)
 	/* the symbol look-up loads the module's file, which holds its build-id */
 	sym = dwfl_module_addrinfo(mod, at, &off, &s, NULL, NULL, NULL);
 	len = dwfl_module_build_id(mod, &id, &vaddr);
-	for (i = 0; i < len && i < 64; i++)
-		sprintf(fr->build_id + 2 * i, "%02x", id[i]);
+	if (len > 0)
+		hex_bytes(fr->build_id, id, len < 64 ? (size_t)len : 64);
 	if (sym) {
 		snprintf(fr->func, sizeof(fr->func), "%s", sym);
 		fr->offset = off + (pc - at);
@@ -1453,7 +1453,6 @@ static void frame_from_info(struct bt *b, struct vdsoscope_space *sp, struct fra
 			    const struct vdsoscope_frame_info *fi)
 {
 	struct vdsoscope_space_map m;
-	size_t k;
 
 	fr->pc = fi->pc;
 	fr->exact = (fi->flags & VDSOSCOPE_FRAME_INFO_EXACT) != 0;
@@ -1467,8 +1466,9 @@ static void frame_from_info(struct bt *b, struct vdsoscope_space *sp, struct fra
 	}
 	if (!vdsoscope_space_map_at(sp, fi->pc, &m)) {
 		snprintf(fr->module, sizeof(fr->module), "%s", m.path);
-		for (k = 0; m.build_id && k < m.build_id_len && k < 64; k++)
-			sprintf(fr->build_id + 2 * k, "%02x", m.build_id[k]);
+		if (m.build_id)
+			hex_bytes(fr->build_id, m.build_id,
+				  m.build_id_len < 64 ? m.build_id_len : 64);
 	} else if (fi->module) {
 		snprintf(fr->module, sizeof(fr->module), "%s", fi->module);
 	}

@@ -3,8 +3,22 @@
 #ifndef VDSOSCOPE_JSON_H
 #define VDSOSCOPE_JSON_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/* The N bytes at B as lowercase hex into OUT (2N + 1 bytes): build-ids. */
+static inline void hex_bytes(char *out, const uint8_t *b, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = 0;
+}
 
 struct json {
 	FILE *f;

@@ -25,6 +25,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "json.h"
 #include "perf-data.h"
 
 #define PD_MAGIC 0x32454c4946524550ull          /* "PERFILE2" */
@@ -564,15 +565,6 @@ static int on_comm(struct pd *d, const unsigned char *r, size_t size)
 
 /* ---- vDSO images ------------------------------------------------------------------ */
 
-static void hex(const uint8_t *id, size_t len, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		sprintf(out + 2 * i, "%02x", id[i]);
-	out[2 * len] = 0;
-}
-
 int perf_data_cache_dir(const struct perf_data_opts *o, char *buf, size_t len)
 {
 	const char *dir = o->buildid_dir, *home;
@@ -627,7 +619,7 @@ static struct vdsoscope_image *find_image(struct pd *d, const uint8_t *id, size_
 			return NULL;
 		d->imgs = v;
 	}
-	hex(id, len, h);
+	hex_bytes(h, id, len);
 	for (i = 0; cache && i < sizeof(where) / sizeof(where[0]) && !img; i++) {
 		if (i < 3)
 			snprintf(rel, sizeof(rel), where[i], h);
@@ -806,7 +798,7 @@ static struct vdsoscope_image *proc_vdso(struct pd *d, struct pd_proc *p, int cl
 			d->imgs[i].said = 1;
 		if (vdsoscope_store_dir(d->o->store, store, sizeof(store)))
 			snprintf(store, sizeof(store), "(none)");
-		hex(missing, mlen, h);
+		hex_bytes(h, missing, mlen);
 		fprintf(d->o->notes,
 			"vdsoscope: perf data %s: no vDSO image of build-id %s (%s, first pid %d): "
 			"not in perf's cache %s, the store %s, the debug directories%s; its vDSO "
@@ -817,7 +809,7 @@ static struct vdsoscope_image *proc_vdso(struct pd *d, struct pd_proc *p, int cl
 			cache ? cache : "(none: $HOME unset)", store,
 			getenv("DEBUGINFOD_URLS") ? ", debuginfod" : "", h);
 	} else if (other) {
-		hex(other, olen, h);
+		hex_bytes(h, other, olen);
 		fprintf(d->o->notes,
 			"vdsoscope: perf data %s: pid %d (%s): the recording names no %s vDSO (build-id "
 			"%s is another kind's); its vDSO frames are not unwound\n",

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include "json.h"
 #include "profile.h"
 #include "tools/profile.pb-c.h"
 
@@ -184,13 +185,10 @@ static uint64_t mapping_id(struct pprof *pp, const char *file, uint64_t start, u
 	char key[4400], hex[129];
 	struct pmapping *m;
 	struct tent *e;
-	size_t i;
 
 	if (idlen > 64)
 		idlen = 0;
-	for (i = 0; i < idlen; i++)
-		sprintf(hex + 2 * i, "%02x", id[i]);
-	hex[2 * idlen] = 0;
+	hex_bytes(hex, id, idlen);
 	snprintf(key, sizeof(key), "%" PRIx64 "-%" PRIx64 "@%" PRIx64 " %s %s", start, limit,
 		 offset, hex, file);
 	if (!(e = tab_get(&pp->maps, key, strlen(key))))
